@@ -1,0 +1,52 @@
+# Shared by scripts/run and scripts/test: dependency install and the build.
+# shellcheck shell=bash
+
+CONFAB_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONFAB_BUILD="${CONFAB_BUILD_DIR:-$CONFAB_ROOT/build}"
+
+CONFAB_PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-declarative-dev
+  qt6-declarative-dev-tools libqt6sql6-sqlite libqt6sql6-psql libgl-dev
+  qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
+  qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
+  qml6-module-qttest
+  libsodium-dev libhiredis-dev
+  postgresql redis-server
+  xvfb xauth
+  clang libclang-rt-dev
+  nodejs npm
+)
+
+log() { printf '\033[1m[confab]\033[0m %s\n' "$*" >&2; }
+
+# Installs the Debian packages that are missing; installed ones are skipped, so a second
+# run does not touch apt at all.
+install_dependencies() {
+  local missing=()
+  for pkg in "${CONFAB_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$pkg")
+    fi
+  done
+  if ((${#missing[@]} == 0)); then
+    log "all dependencies present"
+    return 0
+  fi
+  log "installing: ${missing[*]}"
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then sudo=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # The distribution starts these services on install; Confab's tests run their own.
+  "${sudo[@]}" systemctl disable --now redis-server postgresql >/dev/null 2>&1 || true
+}
+
+# Configures and builds into $CONFAB_BUILD. Extra arguments go to cmake.
+build_confab() {
+  local jobs
+  jobs=$(nproc)
+  cmake -S "$CONFAB_ROOT" -B "$CONFAB_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
+  cmake --build "$CONFAB_BUILD" --parallel "$jobs" >&2
+}

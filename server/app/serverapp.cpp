@@ -1,0 +1,167 @@
+#include "app/serverapp.h"
+
+#include "core/hub.h"
+#include "core/metrics.h"
+#include "core/seqbook.h"
+#include "logging.h"
+#include "net/acceptor.h"
+#include "net/ioworker.h"
+#include "store/database.h"
+#include "store/reader.h"
+#include "store/writer.h"
+
+#include <QDateTime>
+#include <QDeadlineTimer>
+#include <QDir>
+#include <QThreadPool>
+
+namespace confab::server {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+// Runs f on obj's thread and waits for it; used only while starting and stopping.
+template<class F>
+void runOn(QObject *obj, F &&f)
+{
+    QMetaObject::invokeMethod(obj, std::forward<F>(f), Qt::BlockingQueuedConnection);
+}
+} // namespace
+
+ServerApp::ServerApp(const ServerConfig &config)
+{
+    m_ctx.config = config;
+    m_ctx.metrics = &Metrics::instance();
+}
+
+ServerApp::~ServerApp()
+{
+    stop();
+}
+
+void ServerApp::startThread(QObject *object, const QString &name)
+{
+    auto *thread = new QThread;
+    thread->setObjectName(name);
+    object->setParent(nullptr);
+    object->moveToThread(thread);
+    thread->start();
+    m_threads.push_back(thread);
+}
+
+bool ServerApp::start(QString *error)
+{
+    const ServerConfig &cfg = m_ctx.config;
+    if (cfg.db.isEmpty() && !QDir().mkpath(cfg.stateDir)) {
+        *error = u"cannot create the state directory %1"_s.arg(cfg.stateDir);
+        return false;
+    }
+    const std::optional<StoreConfig> store = StoreConfig::fromUrl(cfg.effectiveDbUrl(), error);
+    if (!store)
+        return false;
+    if (!Database::initialize(*store, &m_ctx.epoch, error))
+        return false;
+    qCInfo(lcStore) << "store" << store->describe() << "epoch" << m_ctx.epoch;
+
+    m_reader = std::make_unique<StoreReader>(*store);
+    QString readError;
+    const QList<StoredRoom> rooms = m_reader->loadRooms(&readError);
+    const QList<StoredUser> users = m_reader->listUsers(&readError);
+    const qint64 since = QDateTime::currentMSecsSinceEpoch() - qint64(cfg.idempotencyDays) * 86400000;
+    const QList<EventFact> facts = m_reader->loadEventFacts(since, &readError);
+    if (!readError.isEmpty()) {
+        *error = u"cannot load the store: %1"_s.arg(readError);
+        return false;
+    }
+
+    StoreWriter::Options writerOptions;
+    writerOptions.maxBatch = cfg.writerBatchMax;
+    m_writer = std::make_unique<StoreWriter>(*store, writerOptions);
+    if (!m_writer->start(error))
+        return false;
+
+    m_seqBook = std::make_unique<SeqBook>();
+    m_authPool = std::make_unique<QThreadPool>();
+    m_authPool->setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
+    m_readPool = std::make_unique<QThreadPool>();
+    m_readPool->setMaxThreadCount(std::max(4, 2 * QThread::idealThreadCount()));
+    m_ctx.writer = m_writer.get();
+    m_ctx.reader = m_reader.get();
+    m_ctx.seqBook = m_seqBook.get();
+    m_ctx.authPool = m_authPool.get();
+    m_ctx.readPool = m_readPool.get();
+
+    const int workerCount = cfg.workers > 0 ? cfg.workers : std::max(1, QThread::idealThreadCount());
+    for (int i = 0; i < workerCount; ++i)
+        m_ctx.workers.append(new IoWorker(i, &m_ctx));
+    m_hub = new Hub(&m_ctx);
+    m_ctx.hub = m_hub;
+    m_hub->load(rooms, users, facts);
+    startThread(m_hub, u"hub"_s);
+    for (IoWorker *w : std::as_const(m_ctx.workers)) {
+        startThread(w, u"io-%1"_s.arg(w->index()));
+        postTo(w, [w] { w->start(); });
+    }
+
+    m_acceptor = new Acceptor(&m_ctx);
+    startThread(m_acceptor, u"acceptor"_s);
+    bool listening = false;
+    QString listenError;
+    runOn(m_acceptor, [&] {
+        listening = m_acceptor->listen(cfg.listenAddress, cfg.port);
+        listenError = m_acceptor->errorString();
+        m_port = m_acceptor->serverPort();
+    });
+    m_running = true;
+    if (!listening) {
+        *error = u"cannot listen on %1:%2: %3"_s.arg(cfg.listenAddress.toString()).arg(cfg.port).arg(
+            listenError);
+        stop();
+        return false;
+    }
+    qCInfo(lcApp).noquote() << "listening on" << u"%1:%2"_s.arg(cfg.listenAddress.toString()).arg(m_port)
+                            << "with" << workerCount << "I/O workers";
+    return true;
+}
+
+void ServerApp::stop()
+{
+    if (!m_running)
+        return;
+    m_running = false;
+    qCInfo(lcApp) << "stopping: no new connections, flushing the writer";
+    runOn(m_acceptor, [this] { m_acceptor->close(); });
+    m_ctx.draining = true;
+    // Everything accepted so far is committed and its ack queued behind it.
+    m_writer->stop();
+    m_authPool->waitForDone(5000);
+    m_readPool->waitForDone(5000);
+    runOn(m_hub, [] {});
+    for (IoWorker *w : std::as_const(m_ctx.workers))
+        runOn(w, [w] { w->closeAll(); });
+    // Give clients a moment to read their 1001 close frame.
+    QDeadlineTimer deadline(2000);
+    while (!deadline.hasExpired()) {
+        qsizetype open = 0;
+        for (IoWorker *w : std::as_const(m_ctx.workers))
+            runOn(w, [&] { open += w->sessionCount(); });
+        if (open == 0)
+            break;
+        QThread::msleep(20);
+    }
+    m_acceptor->deleteLater();
+    m_hub->deleteLater();
+    for (IoWorker *w : std::as_const(m_ctx.workers))
+        w->deleteLater();
+    for (QThread *t : m_threads) {
+        t->quit();
+        t->wait();
+        delete t;
+    }
+    m_threads.clear();
+    m_ctx.workers.clear();
+    m_ctx.hub = nullptr;
+    qCInfo(lcApp) << "stopped";
+}
+
+} // namespace confab::server

@@ -1,0 +1,54 @@
+#pragma once
+
+#include "core/context.h"
+
+#include <QObject>
+#include <QThread>
+#include <memory>
+#include <vector>
+
+class QThreadPool;
+
+namespace confab::server {
+
+class Acceptor;
+class Hub;
+class IoWorker;
+class SeqBook;
+class StoreReader;
+class StoreWriter;
+
+// Wires a running server together: store, writer, hub, I/O workers, acceptor, thread
+// pools; and takes it apart again in the order that loses nothing (stop accepting,
+// refuse new sends, flush the writer so pending acks go out, close clients with 1001).
+// Lives on the main thread.
+class ServerApp : public QObject
+{
+public:
+    explicit ServerApp(const ServerConfig &config);
+    ~ServerApp() override;
+
+    // Opens the store, loads state, starts every thread and listens. false + *error when
+    // anything fails (the port is taken, the store cannot be opened, ...).
+    bool start(QString *error);
+    // Graceful stop; safe to call twice.
+    void stop();
+    quint16 port() const { return m_port; }
+
+private:
+    void startThread(QObject *object, const QString &name);
+
+    ServerContext m_ctx;
+    std::unique_ptr<StoreWriter> m_writer;
+    std::unique_ptr<StoreReader> m_reader;
+    std::unique_ptr<SeqBook> m_seqBook;
+    std::unique_ptr<QThreadPool> m_authPool;
+    std::unique_ptr<QThreadPool> m_readPool;
+    Hub *m_hub = nullptr;
+    Acceptor *m_acceptor = nullptr;
+    std::vector<QThread *> m_threads;
+    quint16 m_port = 0;
+    bool m_running = false;
+};
+
+} // namespace confab::server

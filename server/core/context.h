@@ -1,0 +1,54 @@
+#pragma once
+
+#include "app/config.h"
+
+#include <QList>
+#include <QMetaObject>
+#include <QObject>
+#include <QString>
+#include <atomic>
+
+class QThreadPool;
+
+namespace confab::server {
+
+class Hub;
+class IoWorker;
+class SeqBook;
+class StoreReader;
+class StoreWriter;
+struct Metrics;
+
+// Where a session lives: the I/O worker that owns its socket and its id there.
+struct SessionRef
+{
+    int worker = -1;
+    quint64 id = 0;
+    friend bool operator==(const SessionRef &, const SessionRef &) = default;
+};
+
+// The long-lived parts of a running server, created by ServerApp before any thread
+// starts and destroyed after all of them stopped; members are set once, then read-only.
+struct ServerContext
+{
+    ServerConfig config;
+    QString epoch;
+    Metrics *metrics = nullptr;
+    StoreWriter *writer = nullptr;
+    StoreReader *reader = nullptr;
+    SeqBook *seqBook = nullptr;
+    Hub *hub = nullptr;
+    QList<IoWorker *> workers;
+    QThreadPool *authPool = nullptr; // Argon2id and token lookups
+    QThreadPool *readPool = nullptr; // history and replay reads
+    std::atomic<bool> draining{false}; // SIGTERM: refuse new sends
+};
+
+// Runs f on target's thread (queued). The one way threads talk to each other here.
+template<class F>
+void postTo(QObject *target, F &&f)
+{
+    QMetaObject::invokeMethod(target, std::forward<F>(f), Qt::QueuedConnection);
+}
+
+} // namespace confab::server

@@ -1,0 +1,500 @@
+#include "core/hub.h"
+
+#include "core/metrics.h"
+#include "core/seqbook.h"
+#include "logging.h"
+#include "net/ioworker.h"
+#include "net/session.h"
+#include "protocol/codec.h"
+#include "protocol/names.h"
+#include "wire/websocket.h"
+
+#include <QDateTime>
+
+namespace confab::server {
+
+using namespace Qt::StringLiterals;
+using protocol::ErrorCode;
+
+namespace {
+QByteArray frameOf(const QByteArray &json)
+{
+    return wire::makeFrame(wire::Opcode::Text, json);
+}
+} // namespace
+
+Hub::Hub(ServerContext *context)
+    : m_ctx(context)
+{
+}
+
+void Hub::load(const QList<StoredRoom> &rooms, const QList<StoredUser> &users,
+               const QList<EventFact> &facts)
+{
+    const int workers = int(m_ctx->workers.size());
+    for (const StoredUser &u : users) {
+        UserState &state = userState(u.name);
+        state.displayName = u.displayName;
+        state.isAdmin = u.isAdmin;
+    }
+    for (const StoredRoom &r : rooms) {
+        RoomState room;
+        room.id = r.id;
+        room.name = r.name;
+        room.kind = r.kind;
+        room.isPrivate = r.isPrivate;
+        room.topic = r.topic;
+        room.lastSeq = r.lastSeq;
+        room.events.resize(size_t(r.lastSeq));
+        room.sessionsPerWorker.resize(workers);
+        std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
+        for (const QString &m : r.members) {
+            room.members.insert(m);
+            userState(m).rooms.insert(r.id);
+        }
+        for (const QString &i : r.invited)
+            room.invited.insert(i);
+        m_ctx->seqBook->markCommitted(r.id, r.lastSeq);
+        m_rooms.insert(r.id, std::move(room));
+    }
+    const qint64 idempotencyFrom = QDateTime::currentMSecsSinceEpoch() -
+                                   qint64(m_ctx->config.idempotencyDays) * 86400 * 1000;
+    for (const EventFact &f : facts) {
+        auto it = m_rooms.find(f.room);
+        if (it == m_rooms.end() || f.seq < 1 || f.seq > it->lastSeq)
+            continue;
+        RoomState &room = *it;
+        room.lastTs = std::max(room.lastTs, f.ts);
+        room.events[size_t(f.seq - 1)] = EventMeta{userState(f.sender).name, f.kind, false};
+        if (f.kind == protocol::EventKind::Delete && f.target) {
+            if (auto *target = const_cast<EventMeta *>(room.event(*f.target)))
+                target->deleted = true;
+        } else if (f.kind == protocol::EventKind::React && f.target && f.emoji) {
+            const QString key = u"%1\n%2\n%3"_s.arg(*f.target).arg(f.sender, *f.emoji);
+            if (f.removed)
+                room.reactions.remove(key);
+            else
+                room.reactions.insert(key);
+        }
+        if (f.clientMsgId && f.ts >= idempotencyFrom) {
+            SentRecord record{f.room, f.seq, f.ts, true, {}};
+            rememberSent(f.sender + QChar(0x1f) + *f.clientMsgId, record);
+        }
+    }
+    qCInfo(lcCore) << "loaded" << m_rooms.size() << "rooms," << m_users.size() << "users,"
+                   << m_sent.size() << "recent client message ids";
+}
+
+UserState &Hub::userState(const QString &name)
+{
+    auto it = m_users.find(name);
+    if (it == m_users.end()) {
+        UserState state;
+        state.name = name;
+        state.displayName = name;
+        state.sessionsPerWorker.resize(m_ctx->workers.size());
+        std::fill(state.sessionsPerWorker.begin(), state.sessionsPerWorker.end(), 0);
+        it = m_users.insert(name, state);
+    }
+    return *it;
+}
+
+bool Hub::canSee(const RoomState &room, const QString &user) const
+{
+    return room.members.contains(user) ||
+           (room.kind == protocol::RoomKind::Channel && !room.isPrivate);
+}
+
+protocol::RoomInfo Hub::roomInfo(const RoomState &room, const QString &viewer) const
+{
+    protocol::RoomInfo info;
+    info.room = room.id;
+    info.name = room.name;
+    info.kind = room.kind;
+    info.isPrivate = room.isPrivate;
+    info.topic = room.topic;
+    info.lastSeq = room.lastSeq;
+    const auto user = m_users.constFind(viewer);
+    info.readSeq = user == m_users.constEnd() ? 0 : user->readSeq.value(room.id, 0);
+    info.members = int(room.members.size());
+    return info;
+}
+
+void Hub::replyFrame(const SessionRef &ref, const QByteArray &frame)
+{
+    IoWorker *worker = m_ctx->workers.value(ref.worker);
+    if (!worker)
+        return;
+    const quint64 id = ref.id;
+    postTo(worker, [worker, id, frame] { worker->deliverSession(id, frame); });
+}
+
+void Hub::fail(const Caller &c, ErrorCode code, const QString &message)
+{
+    bump(m_ctx->metrics->errorsByCode[size_t(code)]);
+    reply(c.ref, protocol::makeError(code, message, c.id));
+}
+
+void Hub::broadcastRoom(const RoomState &room, const QByteArray &frame, quint64 exceptSession,
+                        int exceptWorker)
+{
+    for (int w = 0; w < room.sessionsPerWorker.size(); ++w) {
+        if (room.sessionsPerWorker[w] == 0)
+            continue;
+        IoWorker *worker = m_ctx->workers[w];
+        const quint64 except = w == exceptWorker ? exceptSession : 0;
+        postTo(worker, [worker, roomId = room.id, frame, except] {
+            worker->deliverRoom(roomId, frame, except);
+        });
+    }
+}
+
+void Hub::broadcastPresence(const UserState &user)
+{
+    // Everyone who shares a room with the user, each once.
+    QSet<QString> audience;
+    for (const QString &roomId : user.rooms) {
+        const auto it = m_rooms.constFind(roomId);
+        if (it == m_rooms.constEnd())
+            continue;
+        for (const QString &m : it->members) {
+            if (m != user.name)
+                audience.insert(m);
+        }
+    }
+    if (audience.isEmpty())
+        return;
+    const QByteArray frame =
+        frameOf(protocol::encode(protocol::PresenceNotice{user.name, user.presence}));
+    QList<QStringList> perWorker(m_ctx->workers.size());
+    for (const QString &name : std::as_const(audience)) {
+        const auto u = m_users.constFind(name);
+        if (u == m_users.constEnd() || u->sessions == 0)
+            continue;
+        for (int w = 0; w < u->sessionsPerWorker.size(); ++w) {
+            if (u->sessionsPerWorker[w] > 0)
+                perWorker[w].append(name);
+        }
+    }
+    for (int w = 0; w < perWorker.size(); ++w) {
+        if (perWorker[w].isEmpty())
+            continue;
+        IoWorker *worker = m_ctx->workers[w];
+        postTo(worker, [worker, users = perWorker[w], frame] {
+            worker->deliverUsers(users, frame, 0);
+        });
+    }
+}
+
+void Hub::attach(SessionRef ref, const AuthedUser &authed, const QMap<QString, qint64> &since)
+{
+    UserState &user = userState(authed.name);
+    user.displayName = authed.displayName;
+    user.isAdmin = authed.isAdmin;
+    for (auto it = authed.readMarkers.cbegin(); it != authed.readMarkers.cend(); ++it)
+        user.readSeq[it.key()] = std::max(user.readSeq.value(it.key(), 0), it.value());
+    ++user.sessions;
+    ++user.sessionsPerWorker[ref.worker];
+
+    QList<protocol::RoomInfo> visible;
+    QStringList subscribed;
+    QList<ReplayPlan> plans;
+    for (auto it = m_rooms.begin(); it != m_rooms.end(); ++it) {
+        RoomState &room = *it;
+        if (!canSee(room, authed.name))
+            continue;
+        visible.append(roomInfo(room, authed.name));
+        if (!room.members.contains(authed.name))
+            continue;
+        ++room.sessionsPerWorker[ref.worker];
+        subscribed.append(room.id);
+        const auto s = since.constFind(room.id);
+        if (s != since.constEnd())
+            plans.append(ReplayPlan{room.id, std::min(*s, room.lastSeq), room.lastSeq});
+    }
+    const bool cameOnline = user.sessions == 1;
+    if (cameOnline)
+        user.presence = protocol::Presence::Online;
+    IoWorker *worker = m_ctx->workers[ref.worker];
+    postTo(worker, [worker, id = ref.id, visible, subscribed, plans] {
+        worker->withSession(id, [&](Session *s) { s->attached(visible, subscribed, plans); });
+    });
+    if (cameOnline)
+        broadcastPresence(user);
+}
+
+void Hub::detach(SessionRef ref, const QString &name)
+{
+    auto it = m_users.find(name);
+    if (it == m_users.end() || it->sessions == 0)
+        return;
+    UserState &user = *it;
+    --user.sessions;
+    --user.sessionsPerWorker[ref.worker];
+    for (const QString &roomId : std::as_const(user.rooms)) {
+        auto room = m_rooms.find(roomId);
+        if (room != m_rooms.end() && room->sessionsPerWorker[ref.worker] > 0)
+            --room->sessionsPerWorker[ref.worker];
+    }
+    if (user.sessions == 0) {
+        user.presence = protocol::Presence::Offline;
+        broadcastPresence(user);
+    }
+}
+
+void Hub::rooms(const Caller &c)
+{
+    protocol::RoomsReply reply{c.id, {}};
+    for (const RoomState &room : std::as_const(m_rooms)) {
+        if (canSee(room, c.user))
+            reply.rooms.append(roomInfo(room, c.user));
+    }
+    std::sort(reply.rooms.begin(), reply.rooms.end(),
+              [](const auto &a, const auto &b) { return a.room < b.room; });
+    this->reply(c.ref, reply);
+}
+
+void Hub::addMember(RoomState &room, const QString &name)
+{
+    UserState &user = userState(name);
+    room.members.insert(name);
+    room.invited.remove(name);
+    user.rooms.insert(room.id);
+    for (int w = 0; w < user.sessionsPerWorker.size(); ++w) {
+        if (user.sessionsPerWorker[w] == 0)
+            continue;
+        room.sessionsPerWorker[w] += user.sessionsPerWorker[w];
+        IoWorker *worker = m_ctx->workers[w];
+        postTo(worker, [worker, name, roomId = room.id] { worker->subscribe(name, roomId); });
+    }
+}
+
+void Hub::removeMember(RoomState &room, const QString &name)
+{
+    UserState &user = userState(name);
+    room.members.remove(name);
+    user.rooms.remove(room.id);
+    for (int w = 0; w < user.sessionsPerWorker.size(); ++w) {
+        if (user.sessionsPerWorker[w] == 0)
+            continue;
+        room.sessionsPerWorker[w] -= user.sessionsPerWorker[w];
+        IoWorker *worker = m_ctx->workers[w];
+        postTo(worker, [worker, name, roomId = room.id] { worker->unsubscribe(name, roomId); });
+    }
+}
+
+void Hub::create(const Caller &c, const protocol::CreateRequest &r)
+{
+    if (m_rooms.contains(r.room))
+        return fail(c, ErrorCode::Conflict, u"room '%1' already exists"_s.arg(r.room));
+    RoomState room;
+    room.id = r.room;
+    room.name = r.room;
+    room.kind = protocol::RoomKind::Channel;
+    room.isPrivate = r.isPrivate;
+    room.topic = r.topic;
+    room.sessionsPerWorker.resize(m_ctx->workers.size());
+    std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
+    m_ctx->seqBook->markCommitted(room.id, 0);
+
+    StoredRoom stored;
+    stored.id = room.id;
+    stored.name = room.name;
+    stored.kind = room.kind;
+    stored.isPrivate = room.isPrivate;
+    stored.topic = room.topic;
+    stored.createdBy = c.user;
+    stored.createdAt = QDateTime::currentMSecsSinceEpoch();
+    m_ctx->writer->enqueue(CreateRoom{stored}, [](WriteStatus status) {
+        if (status != WriteStatus::Committed)
+            qCWarning(lcCore) << "storing a new room failed";
+    });
+    RoomState &inserted = *m_rooms.insert(room.id, std::move(room));
+    qCInfo(lcCore) << "room" << inserted.id << "created by" << c.user;
+    // The creator's join is the room's first event.
+    protocol::Event join;
+    join.room = inserted.id;
+    join.from = c.user;
+    join.kind = protocol::EventKind::Join;
+    addMember(inserted, c.user);
+    appendEvent(inserted, join, nullptr);
+    reply(c.ref, protocol::RoomReply{c.id, roomInfo(inserted, c.user)});
+}
+
+void Hub::join(const Caller &c, const QString &roomId)
+{
+    auto it = m_rooms.find(roomId);
+    if (it == m_rooms.end())
+        return fail(c, ErrorCode::NotFound, u"no room '%1'"_s.arg(roomId));
+    RoomState &room = *it;
+    if (!room.members.contains(c.user)) {
+        const bool open = room.kind == protocol::RoomKind::Channel && !room.isPrivate;
+        if (!open && !room.invited.contains(c.user))
+            return fail(c, ErrorCode::Forbidden, u"'%1' is private: an invite is needed"_s.arg(roomId));
+        protocol::Event join;
+        join.room = room.id;
+        join.from = c.user;
+        join.kind = protocol::EventKind::Join;
+        addMember(room, c.user);
+        appendEvent(room, join, nullptr);
+    }
+    reply(c.ref, protocol::RoomReply{c.id, roomInfo(room, c.user)});
+}
+
+void Hub::leave(const Caller &c, const QString &roomId)
+{
+    auto it = m_rooms.find(roomId);
+    if (it == m_rooms.end())
+        return fail(c, ErrorCode::NotFound, u"no room '%1'"_s.arg(roomId));
+    RoomState &room = *it;
+    if (!room.members.contains(c.user))
+        return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(roomId));
+    if (room.kind == protocol::RoomKind::Dm)
+        return fail(c, ErrorCode::Forbidden, u"direct-message rooms cannot be left"_s);
+    protocol::Event leave;
+    leave.room = room.id;
+    leave.from = c.user;
+    leave.kind = protocol::EventKind::Leave;
+    // Members, the leaver included, see the leave event before the leaver is unsubscribed.
+    appendEvent(room, leave, nullptr);
+    removeMember(room, c.user);
+    reply(c.ref, protocol::Ok{c.id});
+}
+
+void Hub::invite(const Caller &c, const QString &roomId, const StoredUser &invitee)
+{
+    auto it = m_rooms.find(roomId);
+    if (it == m_rooms.end())
+        return fail(c, ErrorCode::NotFound, u"no room '%1'"_s.arg(roomId));
+    RoomState &room = *it;
+    if (!room.members.contains(c.user))
+        return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(roomId));
+    if (room.kind == protocol::RoomKind::Dm)
+        return fail(c, ErrorCode::Forbidden, u"nobody can be invited to a direct-message room"_s);
+    userRegistered(invitee);
+    if (!room.members.contains(invitee.name) && !room.invited.contains(invitee.name)) {
+        room.invited.insert(invitee.name);
+        m_ctx->writer->enqueue(AddInvite{room.id, invitee.name}, [](WriteStatus) {});
+    }
+    reply(c.ref, protocol::Ok{c.id});
+}
+
+void Hub::dm(const Caller &c, const StoredUser &other)
+{
+    if (other.name == c.user)
+        return fail(c, ErrorCode::BadRequest, u"a direct-message room needs another user"_s);
+    userRegistered(other);
+    const QString id = protocol::dmRoomId(c.user, other.name);
+    auto it = m_rooms.find(id);
+    if (it == m_rooms.end()) {
+        RoomState room;
+        room.id = id;
+        room.name = id;
+        room.kind = protocol::RoomKind::Dm;
+        room.isPrivate = true;
+        room.sessionsPerWorker.resize(m_ctx->workers.size());
+        std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
+        m_ctx->seqBook->markCommitted(id, 0);
+        StoredRoom stored;
+        stored.id = id;
+        stored.name = id;
+        stored.kind = protocol::RoomKind::Dm;
+        stored.isPrivate = true;
+        stored.createdBy = c.user;
+        stored.createdAt = QDateTime::currentMSecsSinceEpoch();
+        stored.members = {c.user, other.name};
+        m_ctx->writer->enqueue(CreateRoom{stored}, [](WriteStatus) {});
+        it = m_rooms.insert(id, std::move(room));
+        addMember(*it, c.user);
+        addMember(*it, other.name);
+    }
+    reply(c.ref, protocol::RoomReply{c.id, roomInfo(*it, c.user)});
+}
+
+void Hub::members(const Caller &c, const QString &roomId)
+{
+    const auto it = m_rooms.constFind(roomId);
+    if (it == m_rooms.constEnd())
+        return fail(c, ErrorCode::NotFound, u"no room '%1'"_s.arg(roomId));
+    if (!canSee(*it, c.user))
+        return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(roomId));
+    protocol::MembersReply out{c.id, roomId, {}};
+    for (const QString &name : it->members) {
+        const auto u = m_users.constFind(name);
+        protocol::MemberInfo info{name, name, protocol::Presence::Offline};
+        if (u != m_users.constEnd()) {
+            info.displayName = u->displayName;
+            info.presence = u->presence;
+        }
+        out.members.append(info);
+    }
+    std::sort(out.members.begin(), out.members.end(),
+              [](const auto &a, const auto &b) { return a.user < b.user; });
+    reply(c.ref, out);
+}
+
+void Hub::authorizeHistory(const Caller &c, const protocol::HistoryRequest &r)
+{
+    const auto it = m_rooms.constFind(r.room);
+    if (it == m_rooms.constEnd())
+        return fail(c, ErrorCode::NotFound, u"no room '%1'"_s.arg(r.room));
+    if (!canSee(*it, c.user))
+        return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(r.room));
+    IoWorker *worker = m_ctx->workers[c.ref.worker];
+    const qint64 lastSeq = it->lastSeq;
+    postTo(worker, [worker, id = c.ref.id, r, lastSeq] {
+        worker->withSession(id, [&](Session *s) { s->runHistory(r, lastSeq); });
+    });
+}
+
+void Hub::read(const Caller &c, const protocol::ReadMarker &m)
+{
+    const auto it = m_rooms.constFind(m.room);
+    if (it == m_rooms.constEnd() || !it->members.contains(c.user))
+        return; // read has no reply; a marker for a foreign room is dropped
+    UserState &user = userState(c.user);
+    const qint64 seq = std::min(m.seq, it->lastSeq);
+    if (seq <= user.readSeq.value(m.room, 0))
+        return;
+    user.readSeq[m.room] = seq;
+    m_ctx->writer->enqueue(SetReadMarker{c.user, m.room, seq}, [](WriteStatus) {});
+    if (user.sessions <= 1)
+        return;
+    const QByteArray frame = frameOf(protocol::encode(protocol::ReadMarker{m.room, seq}));
+    for (int w = 0; w < user.sessionsPerWorker.size(); ++w) {
+        if (user.sessionsPerWorker[w] == 0)
+            continue;
+        IoWorker *worker = m_ctx->workers[w];
+        const quint64 except = w == c.ref.worker ? c.ref.id : 0;
+        postTo(worker, [worker, name = c.user, frame, except] {
+            worker->deliverUsers({name}, frame, except);
+        });
+    }
+}
+
+void Hub::typing(const Caller &c, const QString &roomId)
+{
+    const auto it = m_rooms.constFind(roomId);
+    if (it == m_rooms.constEnd())
+        return fail(c, ErrorCode::NotFound, u"no room '%1'"_s.arg(roomId));
+    if (!it->members.contains(c.user))
+        return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(roomId));
+    const QByteArray frame = frameOf(protocol::encode(protocol::TypingNotice{roomId, c.user}));
+    broadcastRoom(*it, frame, c.ref.id, c.ref.worker);
+}
+
+void Hub::presence(const Caller &c, protocol::Presence state)
+{
+    UserState &user = userState(c.user);
+    if (user.sessions == 0 || user.presence == state)
+        return;
+    user.presence = state;
+    broadcastPresence(user);
+}
+
+void Hub::userRegistered(const StoredUser &stored)
+{
+    UserState &user = userState(stored.name);
+    user.displayName = stored.displayName.isEmpty() ? stored.name : stored.displayName;
+    user.isAdmin = stored.isAdmin;
+}

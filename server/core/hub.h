@@ -1,0 +1,108 @@
+#pragma once
+
+#include "core/context.h"
+#include "core/roomstate.h"
+#include "protocol/messages.h"
+#include "store/storetypes.h"
+#include "protocol/codec.h"
+#include "wire/websocket.h"
+
+#include <QHash>
+#include <QObject>
+#include <deque>
+
+namespace confab::server {
+
+// Who asked: the session, its user and the request id to answer.
+struct Caller
+{
+    SessionRef ref;
+    QString user;
+    protocol::RequestId id;
+};
+
+// The user a session authenticated as, with what the store knows of it.
+struct AuthedUser
+{
+    QString name;
+    QString displayName;
+    bool isAdmin = false;
+    QString token;
+    QHash<QString, qint64> readMarkers;
+};
+
+// A room the attaching session must be replayed: events (from, to].
+struct ReplayPlan
+{
+    QString room;
+    qint64 from = 0;
+    qint64 to = 0;
+};
+
+// The single owner of room state: membership, next seq, idempotency records and
+// presence. It assigns seqs in O(1), encodes each event once into a ready WebSocket
+// frame, hands it to the I/O workers that hold members, and queues it for the writer.
+// It never waits for the disk. Touched only from its own thread; other threads reach it
+// with postTo(hub, ...).
+class Hub : public QObject
+{
+public:
+    explicit Hub(ServerContext *context);
+
+    // Startup, before the hub's thread runs: state rebuilt from the store.
+    void load(const QList<StoredRoom> &rooms, const QList<StoredUser> &users,
+              const QList<EventFact> &facts);
+
+    void attach(SessionRef ref, const AuthedUser &user, const QMap<QString, qint64> &since);
+    void detach(SessionRef ref, const QString &user);
+    void rooms(const Caller &c);
+    void create(const Caller &c, const protocol::CreateRequest &r);
+    void join(const Caller &c, const QString &room);
+    void leave(const Caller &c, const QString &room);
+    void invite(const Caller &c, const QString &room, const StoredUser &invitee);
+    void dm(const Caller &c, const StoredUser &other);
+    void members(const Caller &c, const QString &room);
+    void send(const Caller &c, const protocol::SendRequest &r);
+    // Checks that the caller may read the room, then lets its session run the read.
+    void authorizeHistory(const Caller &c, const protocol::HistoryRequest &r);
+    void read(const Caller &c, const protocol::ReadMarker &m);
+    void typing(const Caller &c, const QString &room);
+    void presence(const Caller &c, protocol::Presence state);
+    void userRegistered(const StoredUser &user);
+
+    qsizetype roomCount() const { return m_rooms.size(); }
+
+private:
+    UserState &userState(const QString &name);
+    protocol::RoomInfo roomInfo(const RoomState &room, const QString &viewer) const;
+    bool canSee(const RoomState &room, const QString &user) const;
+    void replyFrame(const SessionRef &ref, const QByteArray &frame);
+    template<class Message>
+    void reply(const SessionRef &ref, const Message &message);
+    void fail(const Caller &c, protocol::ErrorCode code, const QString &message);
+    void broadcastRoom(const RoomState &room, const QByteArray &frame, quint64 exceptSession = 0,
+                       int exceptWorker = -1);
+    void broadcastPresence(const UserState &user);
+    void addMember(RoomState &room, const QString &user);
+    void removeMember(RoomState &room, const QString &user);
+    // Assigns the next seq, broadcasts, queues the write; acks go to ackTo when durable.
+    qint64 appendEvent(RoomState &room, protocol::Event event, const Caller *ackTo);
+    void onCommitted(const QString &key);
+    QString validateSend(const RoomState &room, const Caller &c, protocol::SendRequest &r,
+                         protocol::ErrorCode *code, bool *removed);
+    void rememberSent(const QString &key, SentRecord record);
+
+    ServerContext *m_ctx;
+    QHash<QString, RoomState> m_rooms;
+    QHash<QString, UserState> m_users;
+    QHash<QString, SentRecord> m_sent;   // key: user + '\x1f' + client_msg_id
+    std::deque<QString> m_sentOrder;     // oldest first, for the size cap
+};
+
+template<class Message>
+void Hub::reply(const SessionRef &ref, const Message &message)
+{
+    replyFrame(ref, wire::makeFrame(wire::Opcode::Text, protocol::encode(message)));
+}
+
+} // namespace confab::server

@@ -1,0 +1,11 @@
+#include "core/metrics.h"
+
+namespace confab::server {
+
+Metrics &Metrics::instance()
+{
+    static Metrics metrics;
+    return metrics;
+}
+
+} // namespace confab::server

@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QByteArray>
+#include <array>
+#include <atomic>
+
+namespace confab::server {
+
+// Process-wide counters, bumped with relaxed atomics from any thread and rendered as
+// Prometheus text on GET /metrics.
+struct Metrics
+{
+    std::atomic<qint64> connectionsAccepted{0};
+    std::atomic<qint64> connectionsOpen{0};
+    std::atomic<qint64> sessionsActive{0};
+    std::atomic<qint64> framesIn{0};
+    std::atomic<qint64> framesOut{0};
+    std::atomic<qint64> bytesOut{0};
+    std::atomic<qint64> eventsAssigned{0};
+    std::atomic<qint64> eventsDuplicate{0};
+    std::atomic<qint64> acksSent{0};
+    std::atomic<qint64> slowConsumerCloses{0};
+    std::atomic<qint64> loginsOk{0};
+    std::atomic<qint64> loginsFailed{0};
+    std::array<std::atomic<qint64>, 9> errorsByCode{};
+
+    static Metrics &instance();
+};
+
+inline void bump(std::atomic<qint64> &counter, qint64 by = 1)
+{
+    counter.fetch_add(by, std::memory_order_relaxed);
+}
+
+} // namespace confab::server

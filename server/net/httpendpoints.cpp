@@ -1,0 +1,119 @@
+#include "net/httpendpoints.h"
+
+#include "core/metrics.h"
+#include "protocol/errors.h"
+#include "store/writer.h"
+
+#include <QFile>
+#include <unistd.h>
+
+namespace confab::server {
+
+namespace {
+
+void metric(QByteArray &out, const char *name, const char *type, const char *help, qint64 value)
+{
+    out += "# HELP ";
+    out += name;
+    out += ' ';
+    out += help;
+    out += "\n# TYPE ";
+    out += name;
+    out += ' ';
+    out += type;
+    out += '\n';
+    out += name;
+    out += ' ';
+    out += QByteArray::number(value);
+    out += '\n';
+}
+
+// CPU seconds and resident memory of this process, from /proc.
+void processFigures(QByteArray &out)
+{
+    QFile stat(QStringLiteral("/proc/self/stat"));
+    if (stat.open(QIODevice::ReadOnly)) {
+        const QByteArray line = stat.readAll();
+        const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+        // After the command: field 3 is state, utime/stime are fields 14 and 15 (1-based).
+        if (fields.size() > 13) {
+            const double ticks = double(sysconf(_SC_CLK_TCK));
+            const double cpu = (fields[11].toDouble() + fields[12].toDouble()) / ticks;
+            out += "# HELP process_cpu_seconds_total User and system CPU time.\n"
+                   "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total " +
+                   QByteArray::number(cpu, 'f', 2) + '\n';
+        }
+    }
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (status.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> lines = status.readAll().split('\n');
+        for (const QByteArray &l : lines) {
+            const bool rss = l.startsWith("VmRSS:");
+            if (!rss && !l.startsWith("VmHWM:"))
+                continue;
+            const qint64 kb = l.mid(6).trimmed().split(' ').value(0).toLongLong();
+            metric(out, rss ? "process_resident_memory_bytes" : "process_peak_resident_memory_bytes",
+                   "gauge", rss ? "Resident memory." : "Peak resident memory.", kb * 1024);
+        }
+    }
+}
+
+} // namespace
+
+QByteArray renderMetrics(const ServerContext &ctx)
+{
+    const Metrics &m = *ctx.metrics;
+    QByteArray out;
+    auto counter = [&](const char *name, const char *help, const std::atomic<qint64> &v) {
+        metric(out, name, "counter", help, v.load(std::memory_order_relaxed));
+    };
+    counter("confab_connections_accepted_total", "TCP connections accepted.", m.connectionsAccepted);
+    metric(out, "confab_connections_open", "gauge", "Open connections.", m.connectionsOpen.load());
+    metric(out, "confab_sessions_active", "gauge", "Authenticated sessions.", m.sessionsActive.load());
+    counter("confab_frames_out_total", "Frames written to clients.", m.framesOut);
+    counter("confab_bytes_out_total", "Bytes written to clients.", m.bytesOut);
+    counter("confab_events_total", "Events assigned a seq.", m.eventsAssigned);
+    counter("confab_events_duplicate_total", "Resends answered from the idempotency record.",
+            m.eventsDuplicate);
+    counter("confab_acks_total", "Acks sent.", m.acksSent);
+    counter("confab_slow_consumer_closes_total", "Connections closed with 4000.",
+            m.slowConsumerCloses);
+    counter("confab_logins_total", "Successful authentications.", m.loginsOk);
+    counter("confab_login_failures_total", "Failed authentications.", m.loginsFailed);
+    out += "# HELP confab_errors_total Error replies by code.\n# TYPE confab_errors_total counter\n";
+    for (size_t i = 0; i < m.errorsByCode.size(); ++i) {
+        out += "confab_errors_total{code=\"" +
+               protocol::errorCodeName(protocol::ErrorCode(i)).toLatin1() + "\"} " +
+               QByteArray::number(m.errorsByCode[i].load()) + '\n';
+    }
+    if (ctx.writer) {
+        const StoreWriter::Stats s = ctx.writer->stats();
+        metric(out, "confab_store_pending_writes", "gauge", "Writes queued for the writer.",
+               ctx.writer->pending());
+        metric(out, "confab_store_batches_total", "counter", "Committed write batches.",
+               s.batchesCommitted);
+        metric(out, "confab_store_ops_total", "counter", "Committed write operations.",
+               s.opsCommitted);
+        metric(out, "confab_store_healthy", "gauge", "1 when the last commit succeeded.",
+               ctx.writer->healthy() ? 1 : 0);
+    }
+    processFigures(out);
+    return out;
+}
+
+QByteArray answerHttp(const ServerContext &ctx, const wire::HttpRequest &request)
+{
+    const QByteArray path = request.target.split('?').value(0);
+    if (request.method != "GET" && request.method != "HEAD")
+        return wire::httpResponse(405, "Method Not Allowed", "text/plain", "GET only\n");
+    if (path == "/healthz") {
+        if (ctx.writer && ctx.writer->healthy() && !ctx.draining.load())
+            return wire::httpResponse(200, "OK", "text/plain", "ok");
+        return wire::httpResponse(503, "Service Unavailable", "text/plain", "store unavailable");
+    }
+    if (path == "/metrics")
+        return wire::httpResponse(200, "OK", "text/plain; version=0.0.4", renderMetrics(ctx));
+    return wire::httpResponse(404, "Not Found", "text/plain", "not found\n");
+}
+
+} // namespace confab::server

@@ -1,0 +1,163 @@
+#include "net/ioworker.h"
+
+#include "core/hub.h"
+#include "core/metrics.h"
+#include "logging.h"
+#include "net/session.h"
+
+#include <QDateTime>
+#include <QTcpSocket>
+
+namespace confab::server {
+
+IoWorker::IoWorker(int index, ServerContext *context)
+    : m_index(index)
+    , m_ctx(context)
+{
+}
+
+IoWorker::~IoWorker()
+{
+    qDeleteAll(m_sessions);
+}
+
+void IoWorker::start()
+{
+    const ServerConfig &cfg = m_ctx->config;
+    m_timer = new QTimer(this);
+    m_timer->setInterval(std::clamp(std::min(cfg.pingIntervalMs, cfg.idleTimeoutMs) / 4, 50, 1000));
+    connect(m_timer, &QTimer::timeout, this, [this] { housekeeping(); });
+    m_timer->start();
+}
+
+void IoWorker::adoptSocket(qintptr descriptor)
+{
+    auto *socket = new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(descriptor)) {
+        qCWarning(lcNet) << "could not adopt socket:" << socket->errorString();
+        delete socket;
+        return;
+    }
+    socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    const quint64 id = m_nextId++;
+    m_sessions.insert(id, new Session(this, id, socket));
+    bump(m_ctx->metrics->connectionsAccepted);
+    bump(m_ctx->metrics->connectionsOpen);
+}
+
+void IoWorker::deliverRoom(const QString &room, const QByteArray &frame, quint64 exceptSession)
+{
+    const auto it = m_byRoom.constFind(room);
+    if (it == m_byRoom.constEnd())
+        return;
+    for (Session *s : *it) {
+        if (s->id() != exceptSession)
+            s->sendLive(room, frame);
+    }
+}
+
+void IoWorker::deliverUsers(const QStringList &users, const QByteArray &frame,
+                            quint64 exceptSession)
+{
+    for (const QString &user : users) {
+        const auto it = m_byUser.constFind(user);
+        if (it == m_byUser.constEnd())
+            continue;
+        for (Session *s : *it) {
+            if (s->id() != exceptSession)
+                s->sendFrame(frame);
+        }
+    }
+}
+
+void IoWorker::deliverSession(quint64 session, const QByteArray &frame)
+{
+    if (Session *s = m_sessions.value(session))
+        s->sendFrame(frame);
+}
+
+void IoWorker::subscribe(const QString &user, const QString &room)
+{
+    const auto it = m_byUser.constFind(user);
+    if (it == m_byUser.constEnd())
+        return;
+    for (Session *s : *it) {
+        s->roomSubscribed(room);
+        m_byRoom[room].insert(s);
+    }
+}
+
+void IoWorker::unsubscribe(const QString &user, const QString &room)
+{
+    const auto it = m_byUser.constFind(user);
+    if (it == m_byUser.constEnd())
+        return;
+    auto members = m_byRoom.find(room);
+    for (Session *s : *it) {
+        s->roomUnsubscribed(room);
+        if (members != m_byRoom.end())
+            members->remove(s);
+    }
+    if (members != m_byRoom.end() && members->isEmpty())
+        m_byRoom.erase(members);
+}
+
+void IoWorker::withSession(quint64 id, const std::function<void(Session *)> &fn)
+{
+    if (Session *s = m_sessions.value(id); s && s->state() != Session::State::Closed)
+        fn(s);
+}
+
+void IoWorker::sessionAuthenticated(Session *session, const QStringList &rooms)
+{
+    m_byUser[session->user()].insert(session);
+    for (const QString &room : rooms) {
+        session->roomSubscribed(room);
+        m_byRoom[room].insert(session);
+    }
+}
+
+void IoWorker::sessionGone(Session *session)
+{
+    if (!m_sessions.remove(session->id()))
+        return;
+    for (const QString &room : session->rooms()) {
+        auto it = m_byRoom.find(room);
+        if (it != m_byRoom.end()) {
+            it->remove(session);
+            if (it->isEmpty())
+                m_byRoom.erase(it);
+        }
+    }
+    if (session->attachedToHub()) {
+        auto it = m_byUser.find(session->user());
+        if (it != m_byUser.end()) {
+            it->remove(session);
+            if (it->isEmpty())
+                m_byUser.erase(it);
+        }
+        m_ctx->metrics->sessionsActive.fetch_sub(1, std::memory_order_relaxed);
+        Hub *hub = m_ctx->hub;
+        postTo(hub, [hub, ref = session->ref(), user = session->user()] { hub->detach(ref, user); });
+    }
+    m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
+    // The socket's signal that brought us here is still on the stack.
+    postTo(this, [session] { delete session; });
+}
+
+void IoWorker::closeAll()
+{
+    const QList<Session *> sessions = m_sessions.values();
+    for (Session *s : sessions)
+        s->close(protocol::CloseCode::GoingAway, QStringLiteral("server shutting down"));
+}
+
+void IoWorker::housekeeping()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const QList<Session *> sessions = m_sessions.values();
+    for (Session *s : sessions)
+        s->tick(now);
+}
+
+} // namespace confab::server

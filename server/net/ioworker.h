@@ -1,0 +1,58 @@
+#pragma once
+
+#include "core/context.h"
+
+#include <QHash>
+#include <QObject>
+#include <QSet>
+#include <QTimer>
+#include <functional>
+
+namespace confab::server {
+
+class Session;
+
+// One I/O worker: owns the sockets of the sessions handed to it and writes broadcast
+// frames to its local members of a room. K of them run in parallel, one per core, so a
+// broadcast fans out on all cores and one slow socket delays nobody else. Touched only
+// from its worker thread; the acceptor and the hub reach it with postTo(worker, ...).
+class IoWorker : public QObject
+{
+public:
+    IoWorker(int index, ServerContext *context);
+    ~IoWorker() override;
+
+    int index() const { return m_index; }
+    ServerContext *context() const { return m_ctx; }
+
+    // Worker-thread entry points (always called through postTo).
+    void start();
+    void adoptSocket(qintptr descriptor);
+    void deliverRoom(const QString &room, const QByteArray &frame, quint64 exceptSession);
+    void deliverUsers(const QStringList &users, const QByteArray &frame, quint64 exceptSession);
+    void deliverSession(quint64 session, const QByteArray &frame);
+    void subscribe(const QString &user, const QString &room);
+    void unsubscribe(const QString &user, const QString &room);
+    void withSession(quint64 id, const std::function<void(Session *)> &fn);
+    // Closes every session with 1001 (server going away).
+    void closeAll();
+    qsizetype sessionCount() const { return m_sessions.size(); }
+
+    // Called by sessions of this worker.
+    void sessionAuthenticated(Session *session, const QStringList &rooms);
+    void sessionJoined(Session *session, const QString &room);
+    void sessionGone(Session *session);
+
+private:
+    void housekeeping();
+
+    int m_index;
+    ServerContext *m_ctx;
+    quint64 m_nextId = 1;
+    QTimer *m_timer = nullptr;
+    QHash<quint64, Session *> m_sessions;
+    QHash<QString, QSet<Session *>> m_byRoom;
+    QHash<QString, QSet<Session *>> m_byUser;
+};
+
+} // namespace confab::server

@@ -1,0 +1,298 @@
+// Session transport: HTTP sniffing, the WebSocket handshake, frames, the bounded outbox
+// and closing. The protocol side is in sessionrequests.cpp.
+#include "net/session.h"
+
+#include "core/metrics.h"
+#include "logging.h"
+#include "net/httpendpoints.h"
+#include "net/ioworker.h"
+
+#include <QDateTime>
+#include <QTcpSocket>
+
+namespace confab::server {
+
+using namespace Qt::StringLiterals;
+using protocol::CloseCode;
+using protocol::ErrorCode;
+
+namespace {
+// Bytes handed to the kernel side of the socket before the outbox holds the rest; the
+// outbox is what the per-connection bound applies to.
+constexpr qint64 kSocketHighWater = 256 * 1024;
+constexpr int kMaxBadRequests = 20;
+constexpr qint64 kBadRequestWindowMs = 10000;
+constexpr qint64 kClosingGraceMs = 5000;
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+} // namespace
+
+Session::Session(IoWorker *worker, quint64 id, QTcpSocket *socket)
+    : m_worker(worker)
+    , m_ctx(worker->context())
+    , m_id(id)
+    , m_socket(socket)
+    , m_parser(wire::FrameParser::Role::Server, m_ctx->config.limits.maxFrameBytes)
+{
+    m_openedAt = m_lastSeen = m_lastPing = m_tokensAt = nowMs();
+    m_sendTokens = m_ctx->config.limits.burst;
+    QObject::connect(m_socket, &QTcpSocket::readyRead, m_socket, [this] { onReadyRead(); });
+    QObject::connect(m_socket, &QTcpSocket::bytesWritten, m_socket, [this] { onBytesWritten(); });
+    QObject::connect(m_socket, &QTcpSocket::disconnected, m_socket, [this] {
+        m_state = State::Closed;
+        m_worker->sessionGone(this);
+    });
+}
+
+Session::~Session()
+{
+    m_socket->disconnect();
+    m_socket->deleteLater();
+}
+
+SessionRef Session::ref() const
+{
+    return SessionRef{m_worker->index(), m_id};
+}
+
+void Session::onReadyRead()
+{
+    if (m_state == State::Closed)
+        return;
+    if (m_state == State::Http) {
+        m_httpBuffer.append(m_socket->readAll());
+        handleHttp();
+        return;
+    }
+    m_parser.feed(m_socket->readAll());
+    handleFrames();
+}
+
+void Session::handleHttp()
+{
+    wire::HttpRequest request;
+    const qsizetype head = wire::parseHttpRequest(m_httpBuffer, &request);
+    if (head == 0)
+        return;
+    if (head < 0) {
+        m_socket->write(wire::httpResponse(400, "Bad Request", "text/plain", "bad request\n"));
+        m_state = State::Closing;
+        m_socket->disconnectFromHost();
+        return;
+    }
+    if (request.isWebSocketUpgrade())
+        acceptUpgrade(request, head);
+    else
+        serveHttp(request);
+}
+
+void Session::serveHttp(const wire::HttpRequest &request)
+{
+    m_socket->write(answerHttp(*m_ctx, request));
+    m_state = State::Closing;
+    m_socket->disconnectFromHost();
+}
+
+void Session::acceptUpgrade(const wire::HttpRequest &request, qsizetype headLength)
+{
+    if (request.header("sec-websocket-version") != "13") {
+        m_socket->write("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
+                        "Content-Length: 0\r\nConnection: close\r\n\r\n");
+        m_state = State::Closing;
+        m_socket->disconnectFromHost();
+        return;
+    }
+    // A client that offers no subprotocol is taken as v1; one that offers only others
+    // gets the handshake and then close 4002, so it learns why.
+    const QByteArray offered = request.header("sec-websocket-protocol");
+    const bool speaksV1 = offered.isEmpty() ||
+                          request.headerHasToken("sec-websocket-protocol", protocol::kSubprotocol);
+    QByteArray response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                          "Connection: Upgrade\r\nSec-WebSocket-Accept: " +
+                          wire::acceptKey(request.header("sec-websocket-key")) + "\r\n";
+    if (!offered.isEmpty() && speaksV1)
+        response += "Sec-WebSocket-Protocol: " + QByteArray(protocol::kSubprotocol) + "\r\n";
+    response += "\r\n";
+    m_socket->write(response);
+    m_state = State::Hello;
+    m_lastSeen = nowMs();
+    if (!speaksV1) {
+        close(CloseCode::UnsupportedVersion, u"subprotocol confab.v1 required"_s);
+        return;
+    }
+    m_parser.feed(QByteArrayView(m_httpBuffer).sliced(headLength));
+    m_httpBuffer.clear();
+    handleFrames();
+}
+
+void Session::handleFrames()
+{
+    while (m_state != State::Closed) {
+        std::optional<wire::Message> message = m_parser.next();
+        if (!message)
+            break;
+        m_lastSeen = nowMs();
+        switch (message->opcode) {
+        case wire::Opcode::Text:
+            if (m_state != State::Closing)
+                handleText(message->payload);
+            break;
+        case wire::Opcode::Binary:
+            if (m_state != State::Closing) {
+                sendError(ErrorCode::BadRequest, u"binary frames are not part of the protocol"_s,
+                          std::nullopt);
+                countBadRequest();
+            }
+            break;
+        case wire::Opcode::Ping:
+            sendFrame(wire::makeFrame(wire::Opcode::Pong, message->payload));
+            break;
+        case wire::Opcode::Pong:
+            break;
+        case wire::Opcode::Close:
+            if (m_state != State::Closing) {
+                const quint16 code = message->closeCode == 1005 ? 1000 : message->closeCode;
+                m_outbox.clear();
+                m_socket->write(wire::makeCloseFrame(code, {}));
+                m_state = State::Closing;
+            }
+            m_socket->disconnectFromHost();
+            return;
+        default:
+            break;
+        }
+    }
+    if (m_parser.error() && m_state != State::Closing && m_state != State::Closed) {
+        close(CloseCode(m_parser.error()), m_parser.errorText());
+    }
+}
+
+void Session::countBadRequest()
+{
+    const qint64 now = nowMs();
+    m_badRequests.push_back(now);
+    while (!m_badRequests.empty() && m_badRequests.front() < now - kBadRequestWindowMs)
+        m_badRequests.pop_front();
+    if (int(m_badRequests.size()) > kMaxBadRequests)
+        close(CloseCode::PolicyViolation, u"too many bad requests"_s);
+}
+
+void Session::sendError(ErrorCode code, const QString &message, protocol::RequestId id,
+                        std::optional<QString> field)
+{
+    bump(m_ctx->metrics->errorsByCode[size_t(code)]);
+    protocol::Error error = protocol::makeError(code, message, id);
+    error.field = std::move(field);
+    send(error);
+}
+
+void Session::sendLive(const QString &room, const QByteArray &frame)
+{
+    auto held = m_replaying.find(room);
+    if (held != m_replaying.end()) {
+        held->append(frame);
+        return;
+    }
+    sendFrame(frame);
+}
+
+void Session::sendFrame(const QByteArray &frame)
+{
+    if (m_state == State::Closing || m_state == State::Closed || m_state == State::Http)
+        return;
+    m_outbox.push_back(frame);
+    m_outboxBytes += frame.size();
+    if (m_outboxBytes > m_ctx->config.outboundQueueBytes) {
+        // The client cannot keep up. Dropping its queue loses nothing: it resumes with
+        // `since` and is replayed from the store.
+        bump(m_ctx->metrics->slowConsumerCloses);
+        qCInfo(lcNet) << "closing slow consumer" << m_user << "queued" << m_outboxBytes;
+        close(CloseCode::TooSlow, u"outbound queue over its bound"_s);
+        return;
+    }
+    pump();
+}
+
+void Session::pump()
+{
+    qint64 written = 0;
+    int frames = 0;
+    while (!m_outbox.empty() && m_socket->bytesToWrite() < kSocketHighWater) {
+        const QByteArray &frame = m_outbox.front();
+        m_socket->write(frame);
+        written += frame.size();
+        m_outboxBytes -= frame.size();
+        ++frames;
+        m_outbox.pop_front();
+    }
+    if (frames) {
+        bump(m_ctx->metrics->framesOut, frames);
+        bump(m_ctx->metrics->bytesOut, written);
+    }
+}
+
+void Session::onBytesWritten()
+{
+    if (m_state != State::Closed && !m_outbox.empty())
+        pump();
+}
+
+void Session::close(CloseCode code, const QString &reason)
+{
+    if (m_state == State::Closing || m_state == State::Closed)
+        return;
+    if (m_state == State::Http) {
+        abort();
+        return;
+    }
+    m_outbox.clear();
+    m_outboxBytes = 0;
+    m_socket->write(wire::makeCloseFrame(quint16(code), reason.toUtf8()));
+    m_state = State::Closing;
+    m_lastSeen = nowMs();
+    m_socket->disconnectFromHost();
+}
+
+void Session::abort()
+{
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closing;
+    m_socket->abort();
+}
+
+void Session::tick(qint64 now)
+{
+    const ServerConfig &cfg = m_ctx->config;
+    switch (m_state) {
+    case State::Http:
+    case State::Hello:
+    case State::Authenticating:
+        if (now - m_openedAt > cfg.helloTimeoutMs) {
+            if (m_state == State::Http)
+                abort();
+            else
+                close(CloseCode::AuthFailed, u"no hello in time"_s);
+        }
+        break;
+    case State::Active:
+        if (now - m_lastSeen > cfg.idleTimeoutMs) {
+            close(CloseCode::Idle, u"no pong in time"_s);
+        } else if (now - m_lastPing >= cfg.pingIntervalMs) {
+            m_lastPing = now;
+            sendFrame(wire::makeFrame(wire::Opcode::Ping, {}));
+        }
+        break;
+    case State::Closing:
+        if (now - m_lastSeen > kClosingGraceMs)
+            abort();
+        break;
+    case State::Closed:
+        break;
+    }
+}
+
+} // namespace confab::server

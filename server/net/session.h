@@ -1,0 +1,124 @@
+#pragma once
+
+#include "core/context.h"
+#include "core/hub.h"
+#include "protocol/codec.h"
+#include "wire/websocket.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QList>
+#include <QSet>
+#include <deque>
+
+class QTcpSocket;
+
+namespace confab::server {
+
+class IoWorker;
+
+// The result of authenticating a hello, computed on the auth pool.
+struct AuthOutcome
+{
+    bool ok = false;
+    protocol::ErrorCode code = protocol::ErrorCode::Unauthenticated;
+    QString message;
+    StoredUser user;
+    QString token;
+    QHash<QString, qint64> readMarkers;
+    protocol::RequestId id;
+};
+
+// One client connection: HTTP sniffing (/healthz, /metrics or the WebSocket upgrade),
+// WebSocket framing, the hello/auth handshake, request dispatch, replay on resume and a
+// bounded outbound queue. Touched only from its I/O worker's thread.
+class Session
+{
+public:
+    enum class State { Http, Hello, Authenticating, Active, Closing, Closed };
+
+    Session(IoWorker *worker, quint64 id, QTcpSocket *socket);
+    ~Session();
+
+    quint64 id() const { return m_id; }
+    SessionRef ref() const;
+    State state() const { return m_state; }
+    const QString &user() const { return m_user; }
+    const QSet<QString> &rooms() const { return m_rooms; }
+    bool attachedToHub() const { return m_attached; }
+
+    // Writes a ready frame, or holds it while the room is being replayed.
+    void sendLive(const QString &room, const QByteArray &frame);
+    void sendFrame(const QByteArray &frame);
+    template<class Message>
+    void send(const Message &message)
+    {
+        sendFrame(wire::makeFrame(wire::Opcode::Text, protocol::encode(message)));
+    }
+    void sendError(protocol::ErrorCode code, const QString &message, protocol::RequestId id,
+                   std::optional<QString> field = std::nullopt);
+    void close(protocol::CloseCode code, const QString &reason);
+    void abort();
+
+    // Hub and pool callbacks (on this thread).
+    void attached(const QList<protocol::RoomInfo> &rooms, const QStringList &subscribed,
+                  const QList<ReplayPlan> &plans);
+    void runHistory(const protocol::HistoryRequest &request, qint64 lastSeq);
+    void roomSubscribed(const QString &room) { m_rooms.insert(room); }
+    void roomUnsubscribed(const QString &room) { m_rooms.remove(room); }
+
+    // Liveness, driven by the worker's housekeeping timer.
+    void tick(qint64 nowMs);
+
+    void authDone(const AuthOutcome &outcome);
+
+private:
+
+    void onReadyRead();
+    void onBytesWritten();
+    void handleHttp();
+    void acceptUpgrade(const wire::HttpRequest &request, qsizetype headLength);
+    void serveHttp(const wire::HttpRequest &request);
+    void handleFrames();
+    void handleText(const QByteArray &payload);
+    void countBadRequest();
+    void dispatch(protocol::ClientMessage &&message);
+    void startAuth(const protocol::Hello &hello);
+    void lookupUserThen(const QString &name, protocol::RequestId id,
+                        std::function<void(const StoredUser &)> then);
+    bool takeSendToken(protocol::RequestId id);
+    void replayDone(const QString &room, const QList<QByteArray> &frames, bool complete);
+    void logout(protocol::RequestId id);
+    void pump();
+    Caller caller(protocol::RequestId id) const { return Caller{ref(), m_user, id}; }
+
+    IoWorker *m_worker;
+    ServerContext *m_ctx;
+    quint64 m_id;
+    QTcpSocket *m_socket;
+    State m_state = State::Http;
+    QByteArray m_httpBuffer;
+    wire::FrameParser m_parser;
+
+    QString m_user;
+    QString m_token;
+    QString m_displayName;
+    protocol::RequestId m_welcomeId;
+    bool m_attached = false;
+    QMap<QString, qint64> m_since;
+    QSet<QString> m_rooms;
+    QHash<QString, QList<QByteArray>> m_replaying; // live frames held until replay is sent
+
+    std::deque<QByteArray> m_outbox; // frames not yet handed to the socket
+    qint64 m_outboxBytes = 0;
+
+    qint64 m_openedAt = 0;
+    qint64 m_lastSeen = 0;
+    qint64 m_lastPing = 0;
+    int m_helloStrikes = 0;
+    std::deque<qint64> m_badRequests;
+    double m_sendTokens = 0;
+    qint64 m_tokensAt = 0;
+};
+
+} // namespace confab::server

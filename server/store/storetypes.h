@@ -1,0 +1,118 @@
+#pragma once
+
+#include "protocol/messages.h"
+
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <functional>
+#include <optional>
+#include <variant>
+
+// Plain data that crosses between the store and the rest of the server.
+namespace confab::server {
+
+struct StoreConfig
+{
+    // "sqlite" (path = file) or "postgres" (host, port, database, user, password).
+    QString driver = QStringLiteral("sqlite");
+    QString path; // sqlite file
+    QString host;
+    int port = 5432;
+    QString database;
+    QString user;
+    QString password;
+
+    // Parses "postgres://user[:password]@host[:port]/db", "postgresql://..." or
+    // "sqlite:///abs/path" / a plain file path. Returns nullopt and sets *error on
+    // a malformed URL.
+    static std::optional<StoreConfig> fromUrl(const QString &url, QString *error);
+    QString describe() const; // for logs; never includes the password
+};
+
+struct StoredUser
+{
+    QString name; // folded
+    QString displayName;
+    QString passwordHash; // libsodium crypto_pwhash_str output (Argon2id)
+    bool isAdmin = false;
+    qint64 createdAt = 0;
+};
+
+struct StoredRoom
+{
+    QString id;
+    QString name;
+    protocol::RoomKind kind = protocol::RoomKind::Channel;
+    bool isPrivate = false;
+    QString topic;
+    QString createdBy;
+    qint64 createdAt = 0;
+    qint64 lastSeq = 0;
+    QStringList members; // folded user names
+    QStringList invited;
+};
+
+// Compact facts about one stored event that the in-memory room state needs to validate
+// edit/delete/react without touching the disk.
+struct EventFact
+{
+    QString room;
+    qint64 seq = 0;
+    QString sender;
+    protocol::EventKind kind = protocol::EventKind::Text;
+    std::optional<qint64> target;
+    std::optional<QString> emoji;
+    bool removed = false;
+    std::optional<QString> clientMsgId;
+    qint64 ts = 0;
+};
+
+// ---- write operations: everything the writer thread commits --------------------------------
+
+// An event; join/leave events also change membership in the same transaction, topic
+// events update the room's topic.
+struct AppendEvent
+{
+    protocol::Event event;
+};
+struct CreateRoom
+{
+    StoredRoom room; // members/invited are inserted too
+};
+struct AddInvite
+{
+    QString room;
+    QString user;
+};
+struct SetReadMarker
+{
+    QString user;
+    QString room;
+    qint64 seq = 0; // stored as max(existing, seq)
+};
+struct InsertToken
+{
+    QString tokenHash; // hex SHA-256 of the token
+    QString user;
+    qint64 createdAt = 0;
+};
+struct RevokeToken
+{
+    QString tokenHash;
+};
+struct CreateUser
+{
+    StoredUser user; // fails (conflict) if the name exists
+};
+
+using WriteOp = std::variant<AppendEvent, CreateRoom, AddInvite, SetReadMarker, InsertToken,
+                             RevokeToken, CreateUser>;
+
+enum class WriteStatus { Committed, Conflict, Failed };
+
+// Called on the writer thread once the op's transaction committed (or failed for good).
+// Implementations post to their own thread; they must not block.
+using WriteDone = std::function<void(WriteStatus)>;
+
+} // namespace confab::server
