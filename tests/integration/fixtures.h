@@ -1,0 +1,53 @@
+#pragma once
+
+#include "harness.h"
+
+#include <QTest>
+
+// Shared helpers for the integration suites.
+namespace confab::testing {
+
+inline protocol::SendRequest textMessage(const QString &room, const QString &body,
+                                         const QString &clientMsgId, qint64 id)
+{
+    protocol::SendRequest s;
+    s.id = id;
+    s.room = room;
+    s.clientMsgId = clientMsgId;
+    s.kind = protocol::EventKind::Text;
+    s.body = body;
+    return s;
+}
+
+// Connects a client and registers (first time) or logs in.
+inline std::unique_ptr<TestClient> connectUser(const ServerProcess &server, const QString &user,
+                                               bool registerFirst = true)
+{
+    auto c = std::make_unique<TestClient>();
+    if (!c->connectTo(server.url()))
+        return nullptr;
+    const QString password = user + QStringLiteral("-password");
+    auto w = registerFirst ? c->registerUser(user, password) : c->login(user, password);
+    if (!w)
+        return nullptr;
+    return c;
+}
+
+template<class T>
+std::optional<T> replyAs(TestClient &c, qint64 id, int timeoutMs = 10000)
+{
+    const auto m = c.waitForReply(id, timeoutMs);
+    if (!m)
+        return std::nullopt;
+    if (const T *t = std::get_if<T>(&*m))
+        return *t;
+    qWarning().noquote() << "unexpected reply:" << protocol::encode(*m);
+    return std::nullopt;
+}
+
+inline std::optional<protocol::Error> errorReply(TestClient &c, qint64 id)
+{
+    return replyAs<protocol::Error>(c, id);
+}
+
+} // namespace confab::testing

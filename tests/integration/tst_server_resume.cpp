@@ -1,0 +1,268 @@
+// Resume and durability: replay by per-room seq with no gap and no duplicate, acks that
+// survive kill -9, idempotent resends across a restart, graceful SIGTERM.
+#include "fixtures.h"
+
+#include <QSet>
+
+using namespace confab;
+using namespace confab::testing;
+using namespace Qt::StringLiterals;
+using protocol::ErrorCode;
+
+namespace {
+// Seqs must run from `from` upwards by exactly one.
+bool contiguous(const QList<protocol::Event> &events, qint64 from)
+{
+    for (qsizetype i = 0; i < events.size(); ++i) {
+        if (events[i].seq != from + i)
+            return false;
+    }
+    return true;
+}
+} // namespace
+
+class TestServerResume : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestStore> m_store;
+    std::unique_ptr<ServerProcess> m_server;
+
+    void startServer(const QStringList &args = {})
+    {
+        m_store = std::make_unique<TestStore>();
+        QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
+        m_server = std::make_unique<ServerProcess>(m_store->url(), args);
+        QVERIFY(m_server->start());
+    }
+
+    static bool joinRoom(TestClient &c, const QString &room)
+    {
+        const qint64 id = c.nextId();
+        c.sendMessage(protocol::JoinRequest{id, room});
+        return replyAs<protocol::RoomReply>(c, id).has_value();
+    }
+
+    static bool createRoom(TestClient &c, const QString &room)
+    {
+        const qint64 id = c.nextId();
+        c.sendMessage(protocol::CreateRequest{id, room, false, {}});
+        return replyAs<protocol::RoomReply>(c, id).has_value();
+    }
+
+    // Collects events of a room until `count` arrived; returns them in arrival order.
+    static QList<protocol::Event> collect(TestClient &c, const QString &room, int count,
+                                          int timeoutMs = 20000)
+    {
+        QList<protocol::Event> got;
+        QElapsedTimer t;
+        t.start();
+        while (got.size() < count && t.elapsed() < timeoutMs) {
+            got += c.takeEvents(room);
+            if (got.size() < count)
+                QTest::qWait(10);
+        }
+        return got;
+    }
+
+    static QList<protocol::Event> fullHistory(TestClient &c, const QString &room)
+    {
+        QList<protocol::Event> all;
+        qint64 after = 0;
+        while (true) {
+            const qint64 id = c.nextId();
+            c.sendMessage(protocol::HistoryRequest{id, room, {}, after, 200});
+            const auto h = replyAs<protocol::HistoryReply>(c, id);
+            if (!h)
+                return {};
+            all += h->events;
+            if (!h->more || h->events.isEmpty())
+                return all;
+            after = h->events.last().seq;
+        }
+    }
+
+private slots:
+    void cleanup()
+    {
+        m_server.reset();
+        m_store.reset();
+    }
+
+    void identicalStreamsForEveryMember()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        std::vector<std::unique_ptr<TestClient>> clients;
+        for (int i = 0; i < 4; ++i) {
+            clients.push_back(connectUser(*m_server, u"user%1"_s.arg(i)));
+            QVERIFY(clients.back());
+        }
+        QVERIFY(createRoom(*clients[0], u"general"_s));
+        for (int i = 1; i < 4; ++i)
+            QVERIFY(joinRoom(*clients[size_t(i)], u"general"_s));
+        // seqs 1-4 are joins; everyone drops what they saw so far.
+        QTest::qWait(100);
+        for (auto &c : clients)
+            c->takeEvents(u"general"_s);
+        for (int round = 0; round < 25; ++round) {
+            for (int i = 0; i < 4; ++i) {
+                clients[size_t(i)]->sendMessage(textMessage(u"general"_s, u"r%1 from %2"_s.arg(round).arg(i),
+                                                            u"%1-%2"_s.arg(i).arg(round), 10000 + round));
+            }
+        }
+        QList<QList<protocol::Event>> streams;
+        for (auto &c : clients) {
+            const auto got = collect(*c, u"general"_s, 100);
+            QCOMPARE(got.size(), 100);
+            QVERIFY(contiguous(got, 5));
+            streams.append(got);
+        }
+        for (int i = 1; i < 4; ++i)
+            QCOMPARE(streams[i], streams[0]);
+    }
+
+    void resumeReplaysWhatWasMissed()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        auto bob = std::make_unique<TestClient>();
+        QVERIFY(bob->connectTo(m_server->url()));
+        const auto welcome = bob->registerUser(u"bob"_s, u"bob-password"_s);
+        QVERIFY(welcome);
+        QVERIFY(createRoom(*alice, u"general"_s));
+        QVERIFY(joinRoom(*bob, u"general"_s));
+        QVERIFY(collect(*bob, u"general"_s, 1).size() == 1); // seq 2, bob's join
+        bob->socket().abort();
+        for (int i = 0; i < 20; ++i)
+            alice->sendMessage(textMessage(u"general"_s, u"missed %1"_s.arg(i), u"m%1"_s.arg(i), 100 + i));
+        QVERIFY(replyAs<protocol::Ack>(*alice, 119));
+
+        TestClient back;
+        QVERIFY(back.connectTo(m_server->url()));
+        QVERIFY(back.resume(welcome->token, {{u"general"_s, 2}}));
+        // Live traffic that arrives during the replay must come after it, not inside it.
+        alice->sendMessage(textMessage(u"general"_s, u"live"_s, u"live"_s, 500));
+        const auto synced = back.waitForType<protocol::Synced>();
+        QVERIFY(synced);
+        QVERIFY(synced->complete);
+        const auto got = collect(back, u"general"_s, 21);
+        QCOMPARE(got.size(), 21);
+        QVERIFY(contiguous(got, 3));
+        QCOMPARE(got.first().body, u"missed 0"_s);
+        QCOMPARE(got.last().body, u"live"_s);
+    }
+
+    void replayIsCappedAt500()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        QVERIFY(createRoom(*alice, u"general"_s));
+        for (int i = 0; i < 600; ++i)
+            alice->sendMessage(textMessage(u"general"_s, u"n%1"_s.arg(i), u"n%1"_s.arg(i), 1000 + i));
+        QVERIFY(replyAs<protocol::Ack>(*alice, 1599, 60000));
+        TestClient back;
+        QVERIFY(back.connectTo(m_server->url()));
+        QVERIFY(back.login(u"alice"_s, u"alice-password"_s, {{u"general"_s, 0}}));
+        const auto synced = back.waitForType<protocol::Synced>(20000);
+        QVERIFY(synced);
+        QVERIFY(!synced->complete);
+        const auto got = back.takeEvents(u"general"_s);
+        QCOMPARE(got.size(), 500);
+        QVERIFY(contiguous(got, 1));
+    }
+
+    void ackedEventsSurviveKill9()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        const int senders = 3;
+        const int perSender = 150;
+        std::vector<std::unique_ptr<TestClient>> clients;
+        for (int i = 0; i < senders; ++i) {
+            clients.push_back(connectUser(*m_server, u"s%1"_s.arg(i)));
+            QVERIFY(clients.back());
+        }
+        QVERIFY(createRoom(*clients[0], u"general"_s));
+        for (int i = 1; i < senders; ++i)
+            QVERIFY(joinRoom(*clients[size_t(i)], u"general"_s));
+        for (int n = 0; n < perSender; ++n) {
+            for (int i = 0; i < senders; ++i)
+                clients[size_t(i)]->sendMessage(textMessage(u"general"_s, u"%1/%2"_s.arg(i).arg(n),
+                                                            u"k%1-%2"_s.arg(i).arg(n), n));
+        }
+        // Let some acks arrive, then kill the server in the middle of the stream.
+        QTRY_VERIFY_WITH_TIMEOUT(clients[0]->pending().size() > 20, 20000);
+        m_server->kill9();
+        QHash<QString, qint64> acked; // client_msg_id -> seq
+        for (auto &c : clients) {
+            for (const auto &m : c->pending()) {
+                if (const auto *a = std::get_if<protocol::Ack>(&m))
+                    acked.insert(a->clientMsgId, a->seq);
+            }
+        }
+        QVERIFY(!acked.isEmpty());
+
+        QVERIFY(m_server->start());
+        // Every client resends everything it holds no ack for, plus a few it does.
+        QHash<QString, qint64> final;
+        for (int i = 0; i < senders; ++i) {
+            auto c = std::make_unique<TestClient>();
+            QVERIFY(c->connectTo(m_server->url()));
+            QVERIFY(c->login(u"s%1"_s.arg(i), u"s%1-password"_s.arg(i)));
+            for (int n = 0; n < perSender; ++n)
+                c->sendMessage(textMessage(u"general"_s, u"%1/%2"_s.arg(i).arg(n), u"k%1-%2"_s.arg(i).arg(n), n));
+            for (int n = 0; n < perSender; ++n) {
+                const auto ack = replyAs<protocol::Ack>(*c, n, 30000);
+                QVERIFY2(ack, qPrintable(u"no ack for %1/%2"_s.arg(i).arg(n)));
+                final.insert(ack->clientMsgId, ack->seq);
+            }
+            clients[size_t(i)] = std::move(c);
+        }
+        for (auto it = acked.cbegin(); it != acked.cend(); ++it)
+            QCOMPARE(final.value(it.key()), it.value()); // an ack is a promise
+        const QList<protocol::Event> history = fullHistory(*clients[0], u"general"_s);
+        QVERIFY(contiguous(history, 1));
+        QSet<QString> seen;
+        for (const auto &e : history) {
+            if (e.kind != protocol::EventKind::Text)
+                continue;
+            QVERIFY2(!seen.contains(*e.clientMsgId), qPrintable(*e.clientMsgId));
+            seen.insert(*e.clientMsgId);
+            QCOMPARE(final.value(*e.clientMsgId), e.seq);
+        }
+        QCOMPARE(seen.size(), senders * perSender);
+    }
+
+    void sigtermFlushesAndSays1001()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        QVERIFY(createRoom(*alice, u"general"_s));
+        for (int i = 0; i < 200; ++i)
+            alice->sendMessage(textMessage(u"general"_s, u"b%1"_s.arg(i), u"b%1"_s.arg(i), 100 + i));
+        QVERIFY(replyAs<protocol::Ack>(*alice, 100));
+        QCOMPARE(m_server->terminate(), 0);
+        QVERIFY(alice->waitForClose());
+        QCOMPARE(alice->closeCode(), 1001);
+        QSet<QString> acked;
+        for (const auto &m : alice->pending()) {
+            if (const auto *a = std::get_if<protocol::Ack>(&m))
+                acked.insert(a->clientMsgId);
+        }
+        QVERIFY(m_server->start());
+        auto back = connectUser(*m_server, u"alice"_s, false);
+        QVERIFY(back);
+        const auto history = fullHistory(*back, u"general"_s);
+        QSet<QString> stored;
+        for (const auto &e : history) {
+            if (e.clientMsgId)
+                stored.insert(*e.clientMsgId);
+        }
+        for (const QString &id : acked)
+            QVERIFY(stored.contains(id));
+        QVERIFY(contiguous(history, 1));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerResume)
+#include "tst_server_resume.moc"
