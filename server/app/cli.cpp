@@ -61,20 +61,20 @@ standard input with --password-stdin.)";
 void addStoreOptions(QCommandLineParser &p)
 {
     p.addOption({u"config"_s, u"INI configuration file."_s, u"file"_s});
-    p.addOption({u"state-dir"_s, u"Directory for the embedded SQLite store (default: %1)."_s.arg(
-                                     QStandardPaths::writableLocation(
-                                         QStandardPaths::GenericDataLocation) +
-                                     u"/confab"_s),
-                 u"dir"_s});
-    p.addOption({u"db"_s, u"Store URL: a SQLite file or postgres://user[:pw]@host[:port]/db."_s,
-                 u"url"_s});
+    p.addOption(
+        {u"state-dir"_s,
+         u"Directory for the embedded SQLite store (default: %1)."_s.arg(
+             QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + u"/confab"_s),
+         u"dir"_s});
+    p.addOption(
+        {u"db"_s, u"Store URL: a SQLite file or postgres://user[:pw]@host[:port]/db."_s, u"url"_s});
 }
 
 // Reads the config file, then applies flags over it.
 bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
 {
-    cfg->stateDir = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
-                    u"/confab"_s;
+    cfg->stateDir =
+        QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + u"/confab"_s;
     if (p.isSet(u"config"_s) && !cfg->loadFile(p.value(u"config"_s), error))
         return false;
     if (p.isSet(u"state-dir"_s))
@@ -88,9 +88,12 @@ bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
         const char *key;
     };
     static const Flag flags[] = {
-        {"listen", "server", "listen"},          {"workers", "server", "workers"},
-        {"log-rules", "log", "rules"},           {"max-body-bytes", "limits", "max_body_bytes"},
-        {"rate", "limits", "rate_per_s"},        {"burst", "limits", "burst"},
+        {"listen", "server", "listen"},
+        {"workers", "server", "workers"},
+        {"log-rules", "log", "rules"},
+        {"max-body-bytes", "limits", "max_body_bytes"},
+        {"rate", "limits", "rate_per_s"},
+        {"burst", "limits", "burst"},
         {"ping-interval-ms", "server", "ping_interval_ms"},
         {"idle-timeout-ms", "server", "idle_timeout_ms"},
         {"outbound-queue-bytes", "limits", "outbound_queue_bytes"},
@@ -154,7 +157,9 @@ int serve(QCoreApplication &app, const QCommandLineParser &p)
         server.stop();
         app.exit(0);
     });
-    struct sigaction action{};
+    struct sigaction action
+    {
+    };
     action.sa_handler = onSignal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;

@@ -46,28 +46,54 @@ struct IntKey
 const QList<IntKey> &intKeys()
 {
     static const QList<IntKey> keys = {
-        {"server", "workers", 0, 256, [](ServerConfig &c, qint64 v) { c.workers = int(v); }},
+        {"server", "workers", 0, 256,
+         [](ServerConfig &c, qint64 v) {
+             c.workers = int(v);
+         }},
         {"server", "ping_interval_ms", 100, 3600000,
-         [](ServerConfig &c, qint64 v) { c.pingIntervalMs = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.pingIntervalMs = int(v);
+         }},
         {"server", "idle_timeout_ms", 200, 7200000,
-         [](ServerConfig &c, qint64 v) { c.idleTimeoutMs = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.idleTimeoutMs = int(v);
+         }},
         {"server", "hello_timeout_ms", 100, 600000,
-         [](ServerConfig &c, qint64 v) { c.helloTimeoutMs = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.helloTimeoutMs = int(v);
+         }},
         {"limits", "max_body_bytes", 16, 1 << 24,
-         [](ServerConfig &c, qint64 v) { c.limits.maxBodyBytes = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.limits.maxBodyBytes = int(v);
+         }},
         {"limits", "max_frame_bytes", 256, 1 << 26,
-         [](ServerConfig &c, qint64 v) { c.limits.maxFrameBytes = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.limits.maxFrameBytes = int(v);
+         }},
         {"limits", "rate_per_s", 0, 1000000,
-         [](ServerConfig &c, qint64 v) { c.limits.ratePerSecond = int(v); }},
-        {"limits", "burst", 1, 1000000, [](ServerConfig &c, qint64 v) { c.limits.burst = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.limits.ratePerSecond = int(v);
+         }},
+        {"limits", "burst", 1, 1000000,
+         [](ServerConfig &c, qint64 v) {
+             c.limits.burst = int(v);
+         }},
         {"limits", "outbound_queue_bytes", 4096, qint64(1) << 32,
-         [](ServerConfig &c, qint64 v) { c.outboundQueueBytes = v; }},
+         [](ServerConfig &c, qint64 v) {
+             c.outboundQueueBytes = v;
+         }},
         {"store", "batch_max", 1, 100000,
-         [](ServerConfig &c, qint64 v) { c.writerBatchMax = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.writerBatchMax = int(v);
+         }},
         {"store", "idempotency_days", 1, 3650,
-         [](ServerConfig &c, qint64 v) { c.idempotencyDays = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.idempotencyDays = int(v);
+         }},
         {"store", "max_pending_writes", 100, 100000000,
-         [](ServerConfig &c, qint64 v) { c.maxPendingWrites = int(v); }},
+         [](ServerConfig &c, qint64 v) {
+             c.maxPendingWrites = int(v);
+         }},
     };
     return keys;
 }
@@ -109,8 +135,8 @@ bool ServerConfig::set(const QString &section, const QString &key, const QString
             continue;
         qint64 v = 0;
         if (!parseInt(value, k.min, k.max, &v)) {
-            *error = u"%1: '%2' is not an integer in [%3, %4]"_s.arg(name, value).arg(k.min).arg(
-                k.max);
+            *error =
+                u"%1: '%2' is not an integer in [%3, %4]"_s.arg(name, value).arg(k.min).arg(k.max);
             return false;
         }
         k.apply(*this, v);
@@ -160,7 +186,8 @@ bool ServerConfig::loadFile(const QString &path, QString *error)
     while (!in.atEnd()) {
         const QString line = in.readLine().trimmed();
         ++lineNo;
-        if (line.isEmpty() || line.startsWith(QLatin1Char('#')) || line.startsWith(QLatin1Char(';')))
+        if (line.isEmpty() || line.startsWith(QLatin1Char('#')) ||
+            line.startsWith(QLatin1Char(';')))
             continue;
         const QString where = u"%1:%2: "_s.arg(path).arg(lineNo);
         if (line.startsWith(QLatin1Char('['))) {
@@ -169,8 +196,8 @@ bool ServerConfig::loadFile(const QString &path, QString *error)
                 return false;
             }
             section = line.mid(1, line.size() - 2).trimmed();
-            static const QStringList known = {u"server"_s, u"limits"_s, u"store"_s,
-                                              u"auth"_s, u"log"_s};
+            static const QStringList known = {u"server"_s, u"limits"_s, u"store"_s, u"auth"_s,
+                                              u"log"_s};
             if (!known.contains(section)) {
                 *error = where + u"unknown section [%1]"_s.arg(section);
                 return false;
@@ -183,7 +210,8 @@ bool ServerConfig::loadFile(const QString &path, QString *error)
             return false;
         }
         QString value = line.mid(eq + 1).trimmed();
-        if (value.size() >= 2 && value.startsWith(QLatin1Char('"')) && value.endsWith(QLatin1Char('"')))
+        if (value.size() >= 2 && value.startsWith(QLatin1Char('"')) &&
+            value.endsWith(QLatin1Char('"')))
             value = value.mid(1, value.size() - 2);
         QString why;
         if (!set(section, line.left(eq).trimmed(), value, &why)) {

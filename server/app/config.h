@@ -14,7 +14,7 @@ struct ServerConfig
     QHostAddress listenAddress = QHostAddress::Any;
     quint16 port = protocol::kDefaultPort;
     QString stateDir;
-    QString db; // empty: SQLite file in stateDir; else a store URL
+    QString db;      // empty: SQLite file in stateDir; else a store URL
     int workers = 0; // 0: one per core
     bool allowRegister = false;
     QString serverName = QStringLiteral("confab-server/0.3");

@@ -21,8 +21,7 @@ using namespace Qt::StringLiterals;
 
 namespace {
 // Runs f on obj's thread and waits for it; used only while starting and stopping.
-template<class F>
-void runOn(QObject *obj, F &&f)
+template<class F> void runOn(QObject *obj, F &&f)
 {
     QMetaObject::invokeMethod(obj, std::forward<F>(f), Qt::BlockingQueuedConnection);
 }
@@ -67,7 +66,8 @@ bool ServerApp::start(QString *error)
     QString readError;
     const QList<StoredRoom> rooms = m_reader->loadRooms(&readError);
     const QList<StoredUser> users = m_reader->listUsers(&readError);
-    const qint64 since = QDateTime::currentMSecsSinceEpoch() - qint64(cfg.idempotencyDays) * 86400000;
+    const qint64 since =
+        QDateTime::currentMSecsSinceEpoch() - qint64(cfg.idempotencyDays) * 86400000;
     const QList<EventFact> facts = m_reader->loadEventFacts(since, &readError);
     if (!readError.isEmpty()) {
         *error = u"cannot load the store: %1"_s.arg(readError);
@@ -91,7 +91,8 @@ bool ServerApp::start(QString *error)
     m_ctx.authPool = m_authPool.get();
     m_ctx.readPool = m_readPool.get();
 
-    const int workerCount = cfg.workers > 0 ? cfg.workers : std::max(1, QThread::idealThreadCount());
+    const int workerCount =
+        cfg.workers > 0 ? cfg.workers : std::max(1, QThread::idealThreadCount());
     for (int i = 0; i < workerCount; ++i)
         m_ctx.workers.append(new IoWorker(i, &m_ctx));
     m_hub = new Hub(&m_ctx);
@@ -114,13 +115,15 @@ bool ServerApp::start(QString *error)
     });
     m_running = true;
     if (!listening) {
-        *error = u"cannot listen on %1:%2: %3"_s.arg(cfg.listenAddress.toString()).arg(cfg.port).arg(
-            listenError);
+        *error = u"cannot listen on %1:%2: %3"_s.arg(cfg.listenAddress.toString())
+                     .arg(cfg.port)
+                     .arg(listenError);
         stop();
         return false;
     }
-    qCInfo(lcApp).noquote() << "listening on" << u"%1:%2"_s.arg(cfg.listenAddress.toString()).arg(m_port)
-                            << "with" << workerCount << "I/O workers";
+    qCInfo(lcApp).noquote() << "listening on"
+                            << u"%1:%2"_s.arg(cfg.listenAddress.toString()).arg(m_port) << "with"
+                            << workerCount << "I/O workers";
     return true;
 }
 

@@ -39,14 +39,13 @@ struct ServerContext
     SeqBook *seqBook = nullptr;
     Hub *hub = nullptr;
     QList<IoWorker *> workers;
-    QThreadPool *authPool = nullptr; // Argon2id and token lookups
-    QThreadPool *readPool = nullptr; // history and replay reads
+    QThreadPool *authPool = nullptr;   // Argon2id and token lookups
+    QThreadPool *readPool = nullptr;   // history and replay reads
     std::atomic<bool> draining{false}; // SIGTERM: refuse new sends
 };
 
 // Runs f on target's thread (queued). The one way threads talk to each other here.
-template<class F>
-void postTo(QObject *target, F &&f)
+template<class F> void postTo(QObject *target, F &&f)
 {
     QMetaObject::invokeMethod(target, std::forward<F>(f), Qt::QueuedConnection);
 }

@@ -7,6 +7,7 @@
 #include "net/session.h"
 #include "protocol/codec.h"
 #include "protocol/names.h"
+#include "store/writer.h"
 #include "wire/websocket.h"
 
 #include <QDateTime>
@@ -57,8 +58,8 @@ void Hub::load(const QList<StoredRoom> &rooms, const QList<StoredUser> &users,
         m_ctx->seqBook->markCommitted(r.id, r.lastSeq);
         m_rooms.insert(r.id, std::move(room));
     }
-    const qint64 idempotencyFrom = QDateTime::currentMSecsSinceEpoch() -
-                                   qint64(m_ctx->config.idempotencyDays) * 86400 * 1000;
+    const qint64 idempotencyFrom =
+        QDateTime::currentMSecsSinceEpoch() - qint64(m_ctx->config.idempotencyDays) * 86400 * 1000;
     for (const EventFact &f : facts) {
         auto it = m_rooms.find(f.room);
         if (it == m_rooms.end() || f.seq < 1 || f.seq > it->lastSeq)
@@ -180,9 +181,8 @@ void Hub::broadcastPresence(const UserState &user)
         if (perWorker[w].isEmpty())
             continue;
         IoWorker *worker = m_ctx->workers[w];
-        postTo(worker, [worker, users = perWorker[w], frame] {
-            worker->deliverUsers(users, frame, 0);
-        });
+        postTo(worker,
+               [worker, users = perWorker[w], frame] { worker->deliverUsers(users, frame, 0); });
     }
 }
 
@@ -330,7 +330,8 @@ void Hub::join(const Caller &c, const QString &roomId)
     if (!room.members.contains(c.user)) {
         const bool open = room.kind == protocol::RoomKind::Channel && !room.isPrivate;
         if (!open && !room.invited.contains(c.user))
-            return fail(c, ErrorCode::Forbidden, u"'%1' is private: an invite is needed"_s.arg(roomId));
+            return fail(c, ErrorCode::Forbidden,
+                        u"'%1' is private: an invite is needed"_s.arg(roomId));
         protocol::Event join;
         join.room = room.id;
         join.from = c.user;
@@ -498,3 +499,5 @@ void Hub::userRegistered(const StoredUser &stored)
     user.displayName = stored.displayName.isEmpty() ? stored.name : stored.displayName;
     user.isAdmin = stored.isAdmin;
 }
+
+} // namespace confab::server

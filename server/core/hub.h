@@ -2,9 +2,9 @@
 
 #include "core/context.h"
 #include "core/roomstate.h"
+#include "protocol/codec.h"
 #include "protocol/messages.h"
 #include "store/storetypes.h"
-#include "protocol/codec.h"
 #include "wire/websocket.h"
 
 #include <QHash>
@@ -77,8 +77,7 @@ private:
     protocol::RoomInfo roomInfo(const RoomState &room, const QString &viewer) const;
     bool canSee(const RoomState &room, const QString &user) const;
     void replyFrame(const SessionRef &ref, const QByteArray &frame);
-    template<class Message>
-    void reply(const SessionRef &ref, const Message &message);
+    template<class Message> void reply(const SessionRef &ref, const Message &message);
     void fail(const Caller &c, protocol::ErrorCode code, const QString &message);
     void broadcastRoom(const RoomState &room, const QByteArray &frame, quint64 exceptSession = 0,
                        int exceptWorker = -1);
@@ -95,12 +94,11 @@ private:
     ServerContext *m_ctx;
     QHash<QString, RoomState> m_rooms;
     QHash<QString, UserState> m_users;
-    QHash<QString, SentRecord> m_sent;   // key: user + '\x1f' + client_msg_id
-    std::deque<QString> m_sentOrder;     // oldest first, for the size cap
+    QHash<QString, SentRecord> m_sent; // key: user + '\x1f' + client_msg_id
+    std::deque<QString> m_sentOrder;   // oldest first, for the size cap
 };
 
-template<class Message>
-void Hub::reply(const SessionRef &ref, const Message &message)
+template<class Message> void Hub::reply(const SessionRef &ref, const Message &message)
 {
     replyFrame(ref, wire::makeFrame(wire::Opcode::Text, protocol::encode(message)));
 }

@@ -51,9 +51,9 @@ QString Hub::validateSend(const RoomState &room, const Caller &c, protocol::Send
         return {};
     }
     if (r.kind == EventKind::Topic)
-        return room.kind == protocol::RoomKind::Dm ? (*code = ErrorCode::Forbidden,
-                                                      u"direct-message rooms have no topic"_s)
-                                                   : QString();
+        return room.kind == protocol::RoomKind::Dm
+                   ? (*code = ErrorCode::Forbidden, u"direct-message rooms have no topic"_s)
+                   : QString();
     const qint64 target = r.target.value_or(0);
     const EventMeta *meta = room.event(target);
     if (!meta || meta->kind != EventKind::Text) {
@@ -90,8 +90,8 @@ void Hub::send(const Caller &c, const protocol::SendRequest &request)
                         u"client_msg_id was already used in '%1'"_s.arg(sent->room));
         if (sent->committed) {
             bump(m_ctx->metrics->acksSent);
-            return reply(c.ref, protocol::Ack{c.id, sent->room, request.clientMsgId, sent->seq,
-                                              sent->ts});
+            return reply(c.ref,
+                         protocol::Ack{c.id, sent->room, request.clientMsgId, sent->seq, sent->ts});
         }
         sent->waiters.append({c.ref.worker, c.ref.id, c.id});
         return;
@@ -163,15 +163,16 @@ qint64 Hub::appendEvent(RoomState &room, protocol::Event e, const Caller *ackTo)
     SeqBook *book = m_ctx->seqBook;
     const QString roomId = room.id;
     const qint64 seq = e.seq;
-    m_ctx->writer->enqueue(AppendEvent{std::move(e)}, [this, book, roomId, seq, key](WriteStatus s) {
-        if (s == WriteStatus::Failed) {
-            qCCritical(lcStore) << "event" << roomId << seq << "could not be stored";
-            return;
-        }
-        book->markCommitted(roomId, seq);
-        if (!key.isEmpty())
-            postTo(this, [this, key] { onCommitted(key); });
-    });
+    m_ctx->writer->enqueue(
+        AppendEvent{std::move(e)}, [this, book, roomId, seq, key](WriteStatus s) {
+            if (s == WriteStatus::Failed) {
+                qCCritical(lcStore) << "event" << roomId << seq << "could not be stored";
+                return;
+            }
+            book->markCommitted(roomId, seq);
+            if (!key.isEmpty())
+                postTo(this, [this, key] { onCommitted(key); });
+        });
     return seq;
 }
 

@@ -31,8 +31,8 @@ struct RoomState
     qint64 lastTs = 0;
     QSet<QString> members;
     QSet<QString> invited;
-    std::vector<EventMeta> events;  // index seq-1; empty entries for non-message kinds
-    QSet<QString> reactions;        // "<seq>\n<user>\n<emoji>" currently set
+    std::vector<EventMeta> events;             // index seq-1; empty entries for non-message kinds
+    QSet<QString> reactions;                   // "<seq>\n<user>\n<emoji>" currently set
     QVarLengthArray<int, 8> sessionsPerWorker; // connected member sessions per I/O worker
 
     const EventMeta *event(qint64 seq) const

@@ -52,7 +52,8 @@ void processFigures(QByteArray &out)
             if (!rss && !l.startsWith("VmHWM:"))
                 continue;
             const qint64 kb = l.mid(6).trimmed().split(' ').value(0).toLongLong();
-            metric(out, rss ? "process_resident_memory_bytes" : "process_peak_resident_memory_bytes",
+            metric(out,
+                   rss ? "process_resident_memory_bytes" : "process_peak_resident_memory_bytes",
                    "gauge", rss ? "Resident memory." : "Peak resident memory.", kb * 1024);
         }
     }
@@ -67,9 +68,11 @@ QByteArray renderMetrics(const ServerContext &ctx)
     auto counter = [&](const char *name, const char *help, const std::atomic<qint64> &v) {
         metric(out, name, "counter", help, v.load(std::memory_order_relaxed));
     };
-    counter("confab_connections_accepted_total", "TCP connections accepted.", m.connectionsAccepted);
+    counter("confab_connections_accepted_total", "TCP connections accepted.",
+            m.connectionsAccepted);
     metric(out, "confab_connections_open", "gauge", "Open connections.", m.connectionsOpen.load());
-    metric(out, "confab_sessions_active", "gauge", "Authenticated sessions.", m.sessionsActive.load());
+    metric(out, "confab_sessions_active", "gauge", "Authenticated sessions.",
+           m.sessionsActive.load());
     counter("confab_frames_out_total", "Frames written to clients.", m.framesOut);
     counter("confab_bytes_out_total", "Bytes written to clients.", m.bytesOut);
     counter("confab_events_total", "Events assigned a seq.", m.eventsAssigned);
@@ -80,7 +83,8 @@ QByteArray renderMetrics(const ServerContext &ctx)
             m.slowConsumerCloses);
     counter("confab_logins_total", "Successful authentications.", m.loginsOk);
     counter("confab_login_failures_total", "Failed authentications.", m.loginsFailed);
-    out += "# HELP confab_errors_total Error replies by code.\n# TYPE confab_errors_total counter\n";
+    out +=
+        "# HELP confab_errors_total Error replies by code.\n# TYPE confab_errors_total counter\n";
     for (size_t i = 0; i < m.errorsByCode.size(); ++i) {
         out += "confab_errors_total{code=\"" +
                protocol::errorCodeName(protocol::ErrorCode(i)).toLatin1() + "\"} " +

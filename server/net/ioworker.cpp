@@ -138,7 +138,8 @@ void IoWorker::sessionGone(Session *session)
         }
         m_ctx->metrics->sessionsActive.fetch_sub(1, std::memory_order_relaxed);
         Hub *hub = m_ctx->hub;
-        postTo(hub, [hub, ref = session->ref(), user = session->user()] { hub->detach(ref, user); });
+        postTo(hub,
+               [hub, ref = session->ref(), user = session->user()] { hub->detach(ref, user); });
     }
     m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
     // The socket's signal that brought us here is still on the stack.

@@ -50,8 +50,7 @@ public:
     // Writes a ready frame, or holds it while the room is being replayed.
     void sendLive(const QString &room, const QByteArray &frame);
     void sendFrame(const QByteArray &frame);
-    template<class Message>
-    void send(const Message &message)
+    template<class Message> void send(const Message &message)
     {
         sendFrame(wire::makeFrame(wire::Opcode::Text, protocol::encode(message)));
     }
@@ -73,7 +72,6 @@ public:
     void authDone(const AuthOutcome &outcome);
 
 private:
-
     void onReadyRead();
     void onBytesWritten();
     void handleHttp();

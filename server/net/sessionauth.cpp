@@ -53,7 +53,8 @@ void authenticate(ServerContext *ctx, const protocol::Hello &hello, const Finish
     AuthOutcome ok;
     ok.ok = true;
     if (auth.method == AuthMethod::Token) {
-        const std::optional<QString> name = ctx->reader->userForToken(hashToken(auth.token), &error);
+        const std::optional<QString> name =
+            ctx->reader->userForToken(hashToken(auth.token), &error);
         std::optional<StoredUser> user;
         if (name)
             user = ctx->reader->findUser(*name, &error);
@@ -92,8 +93,8 @@ void authenticate(ServerContext *ctx, const protocol::Hello &hello, const Finish
     ok.user = user;
     ctx->writer->enqueue(CreateUser{user}, [ctx, ok, finish](WriteStatus status) {
         if (status == WriteStatus::Conflict)
-            return finish(failure(ErrorCode::Conflict,
-                                  u"user name '%1' is taken"_s.arg(ok.user.name)));
+            return finish(
+                failure(ErrorCode::Conflict, u"user name '%1' is taken"_s.arg(ok.user.name)));
         if (status != WriteStatus::Committed)
             return finish(failure(ErrorCode::Unavailable, u"the store is not available"_s));
         postTo(ctx->hub, [ctx, user = ok.user] { ctx->hub->userRegistered(user); });
@@ -105,7 +106,8 @@ void authenticate(ServerContext *ctx, const protocol::Hello &hello, const Finish
 void Session::startAuth(const protocol::Hello &hello)
 {
     if (hello.protocol != protocol::kProtocolVersion) {
-        close(CloseCode::UnsupportedVersion, u"protocol version %1 is not supported"_s.arg(hello.protocol));
+        close(CloseCode::UnsupportedVersion,
+              u"protocol version %1 is not supported"_s.arg(hello.protocol));
         return;
     }
     m_state = State::Authenticating;
@@ -187,7 +189,8 @@ void Session::attached(const QList<protocol::RoomInfo> &rooms, const QStringList
                 complete = error.isEmpty() && !events.isEmpty() && events.last().seq == plan.to;
             }
             postTo(worker, [worker, sid, room = plan.room, frames, complete] {
-                worker->withSession(sid, [&](Session *s) { s->replayDone(room, frames, complete); });
+                worker->withSession(sid,
+                                    [&](Session *s) { s->replayDone(room, frames, complete); });
             });
         });
     }

@@ -31,13 +31,13 @@ void backToSession(IoWorker *worker, quint64 id, std::function<void(Session *)> 
 }
 } // namespace
 
-
 void Session::handleText(const QByteArray &payload)
 {
     protocol::ClientDecodeResult decoded =
         protocol::decodeClientMessage(payload, m_ctx->config.limits);
     if (m_state == State::Hello || m_state == State::Authenticating) {
-        const bool isHello = decoded.ok() && std::holds_alternative<protocol::Hello>(*decoded.message);
+        const bool isHello =
+            decoded.ok() && std::holds_alternative<protocol::Hello>(*decoded.message);
         if (isHello && m_state == State::Hello) {
             startAuth(std::get<protocol::Hello>(*decoded.message));
             return;
@@ -49,7 +49,7 @@ void Session::handleText(const QByteArray &payload)
                                                     : std::optional(decoded.error.field));
         } else {
             sendError(ErrorCode::Unauthenticated, u"the first frame must be hello"_s,
-                      decoded.ok() ? std::nullopt : decoded.error.id);
+                      decoded.ok() ? protocol::requestIdOf(*decoded.message) : decoded.error.id);
         }
         if (++m_helloStrikes >= kHelloStrikes)
             close(CloseCode::AuthFailed, u"no valid hello"_s);
@@ -59,7 +59,8 @@ void Session::handleText(const QByteArray &payload)
         return;
     if (!decoded.ok()) {
         const protocol::DecodeError &e = decoded.error;
-        sendError(e.code, e.message, e.id, e.field.isEmpty() ? std::nullopt : std::optional(e.field));
+        sendError(e.code, e.message, e.id,
+                  e.field.isEmpty() ? std::nullopt : std::optional(e.field));
         countBadRequest();
         return;
     }
@@ -79,10 +80,9 @@ bool Session::takeSendToken(protocol::RequestId id)
         m_sendTokens -= 1.0;
         return true;
     }
-    protocol::Error error = protocol::makeError(ErrorCode::RateLimited,
-                                                u"more than %1 messages per second"_s.arg(
-                                                    limits.ratePerSecond),
-                                                id);
+    protocol::Error error =
+        protocol::makeError(ErrorCode::RateLimited,
+                            u"more than %1 messages per second"_s.arg(limits.ratePerSecond), id);
     error.retryAfterMs = qint64(std::ceil((1.0 - m_sendTokens) * 1000.0 / limits.ratePerSecond));
     bump(m_ctx->metrics->errorsByCode[size_t(ErrorCode::RateLimited)]);
     send(error);
@@ -113,9 +113,10 @@ void Session::dispatch(protocol::ClientMessage &&message)
             } else if constexpr (std::is_same_v<T, protocol::MembersRequest>) {
                 postTo(hub, [hub, c = caller(m.id), room = m.room] { hub->members(c, room); });
             } else if constexpr (std::is_same_v<T, protocol::InviteRequest>) {
-                lookupUserThen(m.user, m.id, [hub, c = caller(m.id), room = m.room](const StoredUser &u) {
-                    postTo(hub, [hub, c, room, u] { hub->invite(c, room, u); });
-                });
+                lookupUserThen(m.user, m.id,
+                               [hub, c = caller(m.id), room = m.room](const StoredUser &u) {
+                                   postTo(hub, [hub, c, room, u] { hub->invite(c, room, u); });
+                               });
             } else if constexpr (std::is_same_v<T, protocol::DmRequest>) {
                 lookupUserThen(m.user, m.id, [hub, c = caller(m.id)](const StoredUser &u) {
                     postTo(hub, [hub, c, u] { hub->dm(c, u); });
@@ -128,7 +129,8 @@ void Session::dispatch(protocol::ClientMessage &&message)
             } else if constexpr (std::is_same_v<T, protocol::ReadMarker>) {
                 postTo(hub, [hub, c = caller(std::nullopt), m] { hub->read(c, m); });
             } else if constexpr (std::is_same_v<T, protocol::TypingRequest>) {
-                postTo(hub, [hub, c = caller(std::nullopt), room = m.room] { hub->typing(c, room); });
+                postTo(hub,
+                       [hub, c = caller(std::nullopt), room = m.room] { hub->typing(c, room); });
             } else if constexpr (std::is_same_v<T, protocol::PresenceRequest>) {
                 postTo(hub, [hub, c = caller(std::nullopt), s = m.state] { hub->presence(c, s); });
             }
@@ -172,7 +174,8 @@ void Session::runHistory(const protocol::HistoryRequest &r, qint64 lastSeq)
             if (r.after)
                 events = ctx->reader->events(r.room, *r.after, 0, r.limit, false, &error);
             else
-                events = ctx->reader->events(r.room, 0, r.before.value_or(0), r.limit, true, &error);
+                events =
+                    ctx->reader->events(r.room, 0, r.before.value_or(0), r.limit, true, &error);
         }
         protocol::HistoryReply reply{r.id, r.room, events, false};
         if (!events.isEmpty())
@@ -188,3 +191,5 @@ void Session::runHistory(const protocol::HistoryRequest &r, qint64 lastSeq)
         });
     });
 }
+
+} // namespace confab::server

@@ -143,7 +143,8 @@ std::optional<Message> FrameParser::next()
             header = 10;
         }
         if (masked != (m_role == Role::Server)) {
-            fail(1002, masked ? "server frames must not be masked" : "client frames must be masked");
+            fail(1002,
+                 masked ? "server frames must not be masked" : "client frames must be masked");
             break;
         }
         const bool known = opcode == Opcode::Continuation || opcode == Opcode::Text ||
@@ -182,9 +183,8 @@ std::optional<Message> FrameParser::next()
                     fail(1002, "bad close payload");
                     break;
                 }
-                m.closeCode = payload.size() >= 2
-                                  ? qFromBigEndian<quint16>(payload.constData())
-                                  : quint16(1005);
+                m.closeCode = payload.size() >= 2 ? qFromBigEndian<quint16>(payload.constData())
+                                                  : quint16(1005);
                 m.payload = payload.mid(2);
             }
             return m;
@@ -290,7 +290,8 @@ qsizetype parseHandshakeResponse(QByteArrayView buffer, QByteArrayView clientKey
     const QList<QByteArray> lines = buffer.first(len - 4).toByteArray().split('\n');
     const QList<QByteArray> start = lines.value(0).trimmed().split(' ');
     if (start.size() < 2 || start[1] != "101") {
-        *error = QStringLiteral("handshake refused: %1").arg(QString::fromLatin1(lines.value(0).trimmed()));
+        *error = QStringLiteral("handshake refused: %1")
+                     .arg(QString::fromLatin1(lines.value(0).trimmed()));
         return -1;
     }
     HttpRequest head;

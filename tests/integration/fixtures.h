@@ -33,8 +33,7 @@ inline std::unique_ptr<TestClient> connectUser(const ServerProcess &server, cons
     return c;
 }
 
-template<class T>
-std::optional<T> replyAs(TestClient &c, qint64 id, int timeoutMs = 10000)
+template<class T> std::optional<T> replyAs(TestClient &c, qint64 id, int timeoutMs = 10000)
 {
     const auto m = c.waitForReply(id, timeoutMs);
     if (!m)

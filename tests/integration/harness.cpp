@@ -95,8 +95,12 @@ bool ServerProcess::start(int timeoutMs)
 {
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::SeparateChannels);
-    QStringList args = {u"--db"_s, m_dbUrl, u"--listen"_s, u"127.0.0.1:%1"_s.arg(m_port),
-                        u"--fast-password-hash"_s, u"--allow-register"_s};
+    QStringList args = {u"--db"_s,
+                        m_dbUrl,
+                        u"--listen"_s,
+                        u"127.0.0.1:%1"_s.arg(m_port),
+                        u"--fast-password-hash"_s,
+                        u"--allow-register"_s};
     args += m_extraArgs;
     QObject::connect(m_process.get(), &QProcess::readyReadStandardError, m_process.get(),
                      [this] { m_output += m_process->readAllStandardError(); });
@@ -159,14 +163,16 @@ int runAdmin(const QString &dbUrl, const QStringList &args, const QByteArray &st
 
 TestClient::TestClient()
 {
-    QObject::connect(&m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
-        const QByteArray bytes = text.toUtf8();
-        protocol::ServerDecodeResult r = protocol::decodeServerMessage(bytes, {1 << 24, 1 << 26, 0, 0});
-        if (r.ok())
-            m_received.append(std::move(*r.message));
-        else
-            m_badFrames.append(bytes);
-    });
+    QObject::connect(&m_socket, &QWebSocket::textMessageReceived, this,
+                     [this](const QString &text) {
+                         const QByteArray bytes = text.toUtf8();
+                         protocol::ServerDecodeResult r =
+                             protocol::decodeServerMessage(bytes, {1 << 24, 1 << 26, 0, 0});
+                         if (r.ok())
+                             m_received.append(std::move(*r.message));
+                         else
+                             m_badFrames.append(bytes);
+                     });
     QObject::connect(&m_socket, &QWebSocket::disconnected, this, [this] {
         m_closed = true;
         m_closeCode = int(m_socket.closeCode());

@@ -100,8 +100,7 @@ public:
     QList<protocol::Event> takeEvents(const QString &room);
     // Lets the event loop run for a moment and returns whether anything arrived that
     // matches pred (used to check that something does NOT happen).
-    bool receivesWithin(const std::function<bool(const protocol::ServerMessage &)> &pred,
-                        int ms);
+    bool receivesWithin(const std::function<bool(const protocol::ServerMessage &)> &pred, int ms);
 
     // hello helpers; return the welcome or nullopt (the error is kept in lastError()).
     std::optional<protocol::Welcome> login(const QString &user, const QString &password,

@@ -124,8 +124,8 @@ private slots:
                  0);
         // The harness passes --allow-register; a plain server must refuse it.
         QProcess plain;
-        plain.start(ServerProcess::binary(), {u"--db"_s, m_store->url(), u"--listen"_s,
-                                              u"127.0.0.1:0"_s});
+        plain.start(ServerProcess::binary(),
+                    {u"--db"_s, m_store->url(), u"--listen"_s, u"127.0.0.1:0"_s});
         QVERIFY(plain.waitForStarted());
         QTRY_VERIFY_WITH_TIMEOUT(plain.canReadLine() || plain.waitForReadyRead(100), 20000);
         const QByteArray line = plain.readLine();
@@ -214,8 +214,11 @@ private slots:
         QVERIFY(reply && std::holds_alternative<protocol::Error>(*reply));
         QCOMPARE(std::get<protocol::Error>(*reply).code, ErrorCode::Forbidden);
         // After leaving, bob gets nothing of the room.
+        QVERIFY(bob->waitForType<protocol::Event>(10000, [](const auto &e) { return e.seq == 3; }));
+        bob->takeEvents(u"general"_s);
         QVERIFY(sendText(*alice, u"general"_s, u"after bob left"_s, u"m1"_s));
-        QVERIFY(!bob->receivesWithin([](const auto &m) { return std::holds_alternative<protocol::Event>(m); }, 300));
+        QVERIFY(!bob->receivesWithin(
+            [](const auto &m) { return std::holds_alternative<protocol::Event>(m); }, 300));
     }
 
     void privateRoomsAndInvites()
@@ -277,7 +280,8 @@ private slots:
         QVERIFY(ack);
         QCOMPARE(ack->seq, 3);
         QCOMPARE(ack->clientMsgId, u"c1"_s);
-        const auto ev = bob->waitForType<protocol::Event>(10000, [](const auto &e) { return e.seq == 3; });
+        const auto ev =
+            bob->waitForType<protocol::Event>(10000, [](const auto &e) { return e.seq == 3; });
         QVERIFY(ev);
         QCOMPARE(ev->body, u"hello **team**"_s);
         QCOMPARE(ev->from, u"alice"_s);
@@ -303,7 +307,8 @@ private slots:
         QCOMPARE(std::get<protocol::Ack>(*request(*bob, react)).seq, 5);
         react.clientMsgId = u"r2"_s;
         QCOMPARE(std::get<protocol::Ack>(*request(*bob, react)).seq, 6);
-        const auto removed = alice->waitForType<protocol::Event>(10000, [](const auto &e) { return e.seq == 6; });
+        const auto removed =
+            alice->waitForType<protocol::Event>(10000, [](const auto &e) { return e.seq == 6; });
         QVERIFY(removed && removed->removed);
 
         protocol::SendRequest del;
@@ -325,20 +330,26 @@ private slots:
         topic.body = u"release week"_s;
         topic.clientMsgId = u"t1"_s;
         QVERIFY(std::holds_alternative<protocol::Ack>(*request(*bob, topic)));
-        const auto rooms = std::get<protocol::RoomsReply>(*request(*alice, protocol::RoomsRequest{}));
+        const auto rooms =
+            std::get<protocol::RoomsReply>(*request(*alice, protocol::RoomsRequest{}));
         QCOMPARE(rooms.rooms.value(0).topic, u"release week"_s);
 
         auto text = textMessage(u"general"_s, u"a reply"_s, u"c2"_s, 0);
         text.replyTo = 3;
         const auto replyAck = std::get<protocol::Ack>(*request(*bob, text));
-        const auto replied = alice->waitForType<protocol::Event>(10000, [&](const auto &e) { return e.seq == replyAck.seq; });
+        const auto replied = alice->waitForType<protocol::Event>(
+            10000, [&](const auto &e) { return e.seq == replyAck.seq; });
         QCOMPARE(replied->replyTo, std::optional<qint64>(3));
 
         auto carol = connectUser(*m_server, u"carol"_s);
-        QCOMPARE(std::get<protocol::Error>(*request(*carol, textMessage(u"general"_s, u"x"_s, u"c"_s, 0))).code,
+        QCOMPARE(std::get<protocol::Error>(
+                     *request(*carol, textMessage(u"general"_s, u"x"_s, u"c"_s, 0)))
+                     .code,
                  ErrorCode::Forbidden);
-        QCOMPARE(std::get<protocol::Error>(*request(*carol, textMessage(u"nope"_s, u"x"_s, u"c"_s, 0))).code,
-                 ErrorCode::NotFound);
+        QCOMPARE(
+            std::get<protocol::Error>(*request(*carol, textMessage(u"nope"_s, u"x"_s, u"c"_s, 0)))
+                .code,
+            ErrorCode::NotFound);
     }
 
     void idempotentSend()
@@ -354,7 +365,8 @@ private slots:
         QCOMPARE(second->seq, first->seq);
         QCOMPARE(second->ts, first->ts);
         QVERIFY(sendText(*alice, u"general"_s, u"next"_s, u"other-id"_s));
-        QVERIFY(bob->waitForType<protocol::Event>(10000, [](const auto &e) { return e.body == u"next"_s; }));
+        QVERIFY(bob->waitForType<protocol::Event>(
+            10000, [](const auto &e) { return e.body == u"next"_s; }));
         // Only one copy of "once" was ever broadcast.
         const auto history = std::get<protocol::HistoryReply>(
             *request(*bob, protocol::HistoryRequest{{}, u"general"_s, {}, {}, 50}));
@@ -370,7 +382,8 @@ private slots:
         auto alice = connectUser(*m_server, u"alice"_s);
         QVERIFY(create(*alice, u"general"_s)); // seq 1 is the join
         for (int i = 0; i < 30; ++i)
-            alice->sendMessage(textMessage(u"general"_s, u"m%1"_s.arg(i), u"h%1"_s.arg(i), 1000 + i));
+            alice->sendMessage(
+                textMessage(u"general"_s, u"m%1"_s.arg(i), u"h%1"_s.arg(i), 1000 + i));
         QVERIFY(replyAs<protocol::Ack>(*alice, 1029));
         auto h = std::get<protocol::HistoryReply>(
             *request(*alice, protocol::HistoryRequest{{}, u"general"_s, {}, {}, 10}));
@@ -405,7 +418,8 @@ private slots:
         const auto forwarded = desk->waitForType<protocol::ReadMarker>();
         QVERIFY(forwarded);
         QCOMPARE(forwarded->seq, 2);
-        QVERIFY(!phone->receivesWithin([](const auto &m) { return std::holds_alternative<protocol::ReadMarker>(m); }, 200));
+        QVERIFY(!phone->receivesWithin(
+            [](const auto &m) { return std::holds_alternative<protocol::ReadMarker>(m); }, 200));
         TestClient later;
         QVERIFY(later.connectTo(m_server->url()));
         const auto w = later.login(u"alice"_s, u"alice-password"_s);
@@ -424,7 +438,8 @@ private slots:
         const auto typing = bob->waitForType<protocol::TypingNotice>();
         QVERIFY(typing);
         QCOMPARE(typing->user, u"alice"_s);
-        QVERIFY(!alice->receivesWithin([](const auto &m) { return std::holds_alternative<protocol::TypingNotice>(m); }, 200));
+        QVERIFY(!alice->receivesWithin(
+            [](const auto &m) { return std::holds_alternative<protocol::TypingNotice>(m); }, 200));
 
         alice->sendMessage(protocol::PresenceRequest{protocol::Presence::Away});
         const auto away = bob->waitForType<protocol::PresenceNotice>(10000, [](const auto &p) {
@@ -467,7 +482,8 @@ private slots:
         auto alice = connectUser(*m_server, u"alice"_s);
         QVERIFY(create(*alice, u"general"_s));
         alice->sendRaw("{not json");
-        QVERIFY(alice->waitForType<protocol::Error>(10000, [](const auto &e) { return e.code == ErrorCode::BadRequest; }));
+        QVERIFY(alice->waitForType<protocol::Error>(
+            10000, [](const auto &e) { return e.code == ErrorCode::BadRequest; }));
         alice->sendRaw(R"({"type":"fly","id":5})");
         QCOMPARE(errorReply(*alice, 5)->code, ErrorCode::BadRequest);
         alice->sendRaw(R"({"type":"join","id":6,"room":"Not A Room"})");
@@ -477,7 +493,8 @@ private slots:
         alice->sendMessage(textMessage(u"general"_s, QString(101, u'x'), u"big"_s, 7));
         QCOMPARE(errorReply(*alice, 7)->code, ErrorCode::TooLarge);
         alice->sendBinary("binary");
-        QVERIFY(alice->waitForType<protocol::Error>(10000, [](const auto &e) { return !e.id && e.code == ErrorCode::BadRequest; }));
+        QVERIFY(alice->waitForType<protocol::Error>(
+            10000, [](const auto &e) { return !e.id && e.code == ErrorCode::BadRequest; }));
         // Nothing of that was stored and the connection still works.
         const auto ack = sendText(*alice, u"general"_s, u"still here"_s, u"ok1"_s);
         QVERIFY(ack);

@@ -107,8 +107,9 @@ private slots:
             c->takeEvents(u"general"_s);
         for (int round = 0; round < 25; ++round) {
             for (int i = 0; i < 4; ++i) {
-                clients[size_t(i)]->sendMessage(textMessage(u"general"_s, u"r%1 from %2"_s.arg(round).arg(i),
-                                                            u"%1-%2"_s.arg(i).arg(round), 10000 + round));
+                clients[size_t(i)]->sendMessage(
+                    textMessage(u"general"_s, u"r%1 from %2"_s.arg(round).arg(i),
+                                u"%1-%2"_s.arg(i).arg(round), 10000 + round));
             }
         }
         QList<QList<protocol::Event>> streams;
@@ -135,7 +136,8 @@ private slots:
         QVERIFY(collect(*bob, u"general"_s, 1).size() == 1); // seq 2, bob's join
         bob->socket().abort();
         for (int i = 0; i < 20; ++i)
-            alice->sendMessage(textMessage(u"general"_s, u"missed %1"_s.arg(i), u"m%1"_s.arg(i), 100 + i));
+            alice->sendMessage(
+                textMessage(u"general"_s, u"missed %1"_s.arg(i), u"m%1"_s.arg(i), 100 + i));
         QVERIFY(replyAs<protocol::Ack>(*alice, 119));
 
         TestClient back;
@@ -159,7 +161,8 @@ private slots:
         auto alice = connectUser(*m_server, u"alice"_s);
         QVERIFY(createRoom(*alice, u"general"_s));
         for (int i = 0; i < 600; ++i)
-            alice->sendMessage(textMessage(u"general"_s, u"n%1"_s.arg(i), u"n%1"_s.arg(i), 1000 + i));
+            alice->sendMessage(
+                textMessage(u"general"_s, u"n%1"_s.arg(i), u"n%1"_s.arg(i), 1000 + i));
         QVERIFY(replyAs<protocol::Ack>(*alice, 1599, 60000));
         TestClient back;
         QVERIFY(back.connectTo(m_server->url()));
@@ -210,7 +213,8 @@ private slots:
             QVERIFY(c->connectTo(m_server->url()));
             QVERIFY(c->login(u"s%1"_s.arg(i), u"s%1-password"_s.arg(i)));
             for (int n = 0; n < perSender; ++n)
-                c->sendMessage(textMessage(u"general"_s, u"%1/%2"_s.arg(i).arg(n), u"k%1-%2"_s.arg(i).arg(n), n));
+                c->sendMessage(textMessage(u"general"_s, u"%1/%2"_s.arg(i).arg(n),
+                                           u"k%1-%2"_s.arg(i).arg(n), n));
             for (int n = 0; n < perSender; ++n) {
                 const auto ack = replyAs<protocol::Ack>(*c, n, 30000);
                 QVERIFY2(ack, qPrintable(u"no ack for %1/%2"_s.arg(i).arg(n)));
@@ -239,7 +243,8 @@ private slots:
         auto alice = connectUser(*m_server, u"alice"_s);
         QVERIFY(createRoom(*alice, u"general"_s));
         for (int i = 0; i < 200; ++i)
-            alice->sendMessage(textMessage(u"general"_s, u"b%1"_s.arg(i), u"b%1"_s.arg(i), 100 + i));
+            alice->sendMessage(
+                textMessage(u"general"_s, u"b%1"_s.arg(i), u"b%1"_s.arg(i), 100 + i));
         QVERIFY(replyAs<protocol::Ack>(*alice, 100));
         QCOMPARE(m_server->terminate(), 0);
         QVERIFY(alice->waitForClose());
