@@ -22,6 +22,14 @@ struct StoreConfig
     QString database;
     QString user;
     QString password;
+    // PostgreSQL: extra libpq connection options from the URL's query, space-separated
+    // ("sslmode=require connect_timeout=3").
+    QString options;
+    // SQLite: how long a statement waits for another connection's lock before it fails
+    // with SQLITE_BUSY (the writer then retries the batch).
+    int busyTimeoutMs = 5000;
+
+    bool isPostgres() const { return driver == QLatin1String("postgres"); }
 
     // Parses "postgres://user[:password]@host[:port]/db", "postgresql://..." or
     // "sqlite:///abs/path" / a plain file path. Returns nullopt and sets *error on

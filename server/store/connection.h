@@ -1,0 +1,53 @@
+#pragma once
+
+#include "store/storetypes.h"
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QString>
+#include <memory>
+#include <unordered_map>
+
+namespace confab::server {
+
+// One named QSqlDatabase connection plus the statements prepared on it. Touched only from
+// the thread that opened it (style.md rule 6); not part of the library's API.
+//
+// Prepared statements are kept for the life of the connection: on PostgreSQL an unprepared
+// read costs PREPARE, EXECUTE and DEALLOCATE round trips, a cached one only EXECUTE.
+class Connection
+{
+public:
+    Connection(const StoreConfig &config, const QString &purpose);
+    ~Connection();
+    Connection(const Connection &) = delete;
+    Connection &operator=(const Connection &) = delete;
+
+    QString name() const { return m_name; }
+    const StoreConfig &config() const { return m_config; }
+    bool isPostgres() const { return m_config.isPostgres(); }
+
+    // Opens the connection unless it is open; after reset() a fresh one.
+    bool open(QString *error);
+    QSqlDatabase database() const;
+
+    // sqlText prepared once per connection (forward-only); null + *error on failure.
+    QSqlQuery *statement(const QString &sqlText, QString *error);
+    // Ends every statement's result set: an unfinished SELECT would keep SQLite's read
+    // snapshot (and thus a WAL checkpoint) pinned.
+    void finishStatements();
+
+    // Drops the connection and its statements, for a connection that failed (PostgreSQL
+    // restarted, SQLite locked): the next open() connects afresh under a new name.
+    void reset();
+
+private:
+    void drop();
+
+    StoreConfig m_config;
+    QString m_purpose;
+    QString m_name;
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
+};
+
+} // namespace confab::server

@@ -1,0 +1,217 @@
+#include "logging.h"
+#include "store/database.h"
+#include "store/sqlutil.h"
+
+#include <QRandomGenerator>
+#include <QSqlQuery>
+#include <array>
+#include <span>
+
+// The schema and its history. Each migration is applied once, in order, in its own
+// transaction together with the new schema_version, so a crash half way leaves the store
+// at the previous version. Only add new steps at the end; never edit a released one.
+// Portable SQL only: the same statements run on SQLite and PostgreSQL.
+namespace confab::server {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Migration
+{
+    int version;
+    const char *what;
+    std::span<const char *const> statements;
+};
+
+// Booleans are INTEGER 0/1 (portable); times are BIGINT ms since the Unix epoch.
+// Users referenced by members/invites/tokens cascade away when a user is removed; events
+// keep the sender's name as plain text, because history outlives accounts.
+constexpr std::array kVersion1 = {
+    "CREATE TABLE users (name TEXT PRIMARY KEY, display_name TEXT NOT NULL,"
+    " password_hash TEXT NOT NULL, is_admin INTEGER NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL)",
+    "CREATE TABLE tokens (hash TEXT PRIMARY KEY,"
+    " user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    " created_at BIGINT NOT NULL)",
+    "CREATE INDEX tokens_user ON tokens (user_name)",
+    "CREATE TABLE rooms (id TEXT PRIMARY KEY, name TEXT NOT NULL,"
+    " kind TEXT NOT NULL CHECK (kind IN ('channel', 'dm')),"
+    " private INTEGER NOT NULL DEFAULT 0, topic TEXT NOT NULL DEFAULT '',"
+    " created_by TEXT, created_at BIGINT NOT NULL)",
+    "CREATE TABLE members (room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    " user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    " PRIMARY KEY (room, user_name))",
+    "CREATE INDEX members_user ON members (user_name)",
+    "CREATE TABLE invites (room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    " user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,"
+    " PRIMARY KEY (room, user_name))",
+    "CREATE TABLE events (room TEXT NOT NULL REFERENCES rooms(id), seq BIGINT NOT NULL,"
+    " ts BIGINT NOT NULL, sender TEXT NOT NULL, kind TEXT NOT NULL,"
+    " body TEXT NOT NULL DEFAULT '', client_msg_id TEXT, reply_to BIGINT, target BIGINT,"
+    " emoji TEXT, removed INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (room, seq))",
+};
+
+// Idempotency keys (client_msg_id is unique per sender) and read markers.
+constexpr std::array kVersion2 = {
+    "CREATE UNIQUE INDEX events_client_msg_id ON events (sender, client_msg_id)"
+    " WHERE client_msg_id IS NOT NULL",
+    "CREATE TABLE read_markers (user_name TEXT NOT NULL REFERENCES users(name)"
+    " ON DELETE CASCADE, room TEXT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,"
+    " seq BIGINT NOT NULL, PRIMARY KEY (user_name, room))",
+};
+
+const std::array<Migration, 2> kMigrations = {{
+    {1, "users, tokens, rooms, members, invites, events", kVersion1},
+    {2, "client_msg_id index, read markers", kVersion2},
+}};
+
+QString newEpoch()
+{
+    quint32 words[4];
+    QRandomGenerator::system()->fillRange(words);
+    QString hex;
+    for (quint32 w : words)
+        hex += u"%1"_s.arg(w, 8, 16, QLatin1Char('0'));
+    return hex;
+}
+
+// The meta table and the epoch exist before any numbered migration; the epoch is
+// created exactly once, whoever gets there first.
+bool bootstrap(const QSqlDatabase &db, QString *error)
+{
+    if (!Database::begin(db, error))
+        return false;
+    // Concurrent CREATE TABLE IF NOT EXISTS can collide in PostgreSQL's catalog; a
+    // transaction-scoped advisory lock makes the first creator finish before the next looks.
+    // (On SQLite, BEGIN IMMEDIATE already serialises.)
+    bool ok =
+        !Database::isPostgres(db) || sql::exec(db, u"SELECT pg_advisory_xact_lock(7680)"_s, error);
+    ok = ok && sql::exec(db,
+                         u"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY,"
+                         " value TEXT NOT NULL)"_s,
+                         error);
+    if (ok) {
+        QSqlQuery q(db);
+        ok = sql::prepare(q,
+                          u"INSERT INTO meta (key, value) VALUES ('epoch', :epoch)"
+                          " ON CONFLICT (key) DO NOTHING"_s,
+                          error);
+        q.bindValue(u":epoch"_s, newEpoch());
+        ok = ok && sql::exec(q, u"create the epoch"_s, error);
+    }
+    if (ok && Database::commit(db, error))
+        return true;
+    Database::rollback(db);
+    return false;
+}
+
+std::optional<QString> metaValue(const QSqlDatabase &db, const QString &key, QString *error)
+{
+    QSqlQuery q(db);
+    if (!sql::prepare(q, u"SELECT value FROM meta WHERE key = :key"_s, error))
+        return std::nullopt;
+    q.bindValue(u":key"_s, key);
+    if (!sql::exec(q, u"read meta."_s + key, error))
+        return std::nullopt;
+    return q.next() ? q.value(0).toString() : QString();
+}
+
+// Runs one migration unless another process already did. Updating the epoch row first
+// serialises concurrent migrators on PostgreSQL (row lock); on SQLite BEGIN IMMEDIATE
+// already holds the write lock.
+bool applyStep(const QSqlDatabase &db, const Migration &m, QString *error)
+{
+    if (!Database::begin(db, error))
+        return false;
+    bool ok = sql::exec(db, u"UPDATE meta SET value = value WHERE key = 'epoch'"_s, error);
+    std::optional<int> current;
+    if (ok)
+        current = Database::schemaVersion(db, error);
+    ok = ok && current;
+    const bool needed = ok && *current < m.version;
+    if (needed && *current != m.version - 1) {
+        sql::setError(error,
+                      u"schema version %1 cannot be migrated to %2"_s.arg(*current).arg(m.version));
+        ok = false;
+    }
+    for (size_t i = 0; ok && needed && i < m.statements.size(); ++i)
+        ok = sql::exec(db, QString::fromLatin1(m.statements[i]), error);
+    if (ok && needed) {
+        QSqlQuery q(db);
+        ok = sql::prepare(q,
+                          u"INSERT INTO meta (key, value) VALUES ('schema_version', :v)"
+                          " ON CONFLICT (key) DO UPDATE SET value = excluded.value"_s,
+                          error);
+        q.bindValue(u":v"_s, QString::number(m.version));
+        ok = ok && sql::exec(q, u"set schema_version"_s, error);
+    }
+    if (ok && Database::commit(db, error)) {
+        if (needed)
+            qCInfo(lcStore).noquote()
+                << u"migrated the store to schema version %1 (%2)"_s.arg(m.version).arg(
+                       QLatin1String(m.what));
+        return true;
+    }
+    Database::rollback(db);
+    return false;
+}
+
+} // namespace
+
+int Database::latestSchemaVersion()
+{
+    return kMigrations.back().version;
+}
+
+std::optional<int> Database::schemaVersion(const QSqlDatabase &db, QString *error)
+{
+    if (!db.tables().contains(u"meta"_s))
+        return 0;
+    const std::optional<QString> value = metaValue(db, u"schema_version"_s, error);
+    if (!value)
+        return std::nullopt;
+    if (value->isEmpty())
+        return 0;
+    bool ok = false;
+    const int version = value->toInt(&ok);
+    if (!ok) {
+        sql::setError(error, u"the store's schema_version '%1' is not a number"_s.arg(*value));
+        return std::nullopt;
+    }
+    return version;
+}
+
+std::optional<QString> Database::epoch(const QSqlDatabase &db, QString *error)
+{
+    const std::optional<QString> value = metaValue(db, u"epoch"_s, error);
+    if (value && value->isEmpty()) {
+        sql::setError(error, u"the store has no epoch"_s);
+        return std::nullopt;
+    }
+    return value;
+}
+
+bool Database::migrate(const QSqlDatabase &db, int targetVersion, QString *error)
+{
+    if (!bootstrap(db, error))
+        return false;
+    const std::optional<int> current = schemaVersion(db, error);
+    if (!current)
+        return false;
+    if (*current > latestSchemaVersion()) {
+        sql::setError(error, u"the store has schema version %1, newer than this server "
+                             "supports (%2); upgrade confab-server"_s.arg(*current)
+                                 .arg(latestSchemaVersion()));
+        return false;
+    }
+    for (const Migration &m : kMigrations) {
+        if (m.version > targetVersion)
+            break;
+        if (m.version > *current && !applyStep(db, m, error))
+            return false;
+    }
+    return true;
+}
+
+} // namespace confab::server

@@ -1,0 +1,55 @@
+#pragma once
+
+#include "store/storetypes.h"
+
+#include <QHash>
+#include <QList>
+#include <memory>
+
+namespace confab::server {
+
+struct ReaderConnections;
+
+// Synchronous store reads for any thread except the writer's.
+//
+// Ownership: each calling thread (QThreadPool threads included) gets its own connection,
+// opened on its first read and used only by that thread; it is closed when the thread
+// exits or the reader is destroyed, whichever comes first. Destroy the reader only after
+// every thread that reads through it has stopped reading.
+//
+// Errors: no function throws. On failure *error is set and the result is empty; on success
+// *error is left untouched, so one error string can collect a sequence of reads. An empty
+// result with no error means "nothing there". A PostgreSQL read that fails is retried once
+// on a fresh connection, because a restarted server kills every existing one.
+class StoreReader
+{
+public:
+    explicit StoreReader(const StoreConfig &config);
+    ~StoreReader();
+    StoreReader(const StoreReader &) = delete;
+    StoreReader &operator=(const StoreReader &) = delete;
+
+    std::optional<StoredUser> findUser(const QString &name, QString *error = nullptr) const;
+    QList<StoredUser> listUsers(QString *error = nullptr) const;
+    // The user a token (hex SHA-256, see hashToken()) belongs to; nullopt if unknown/revoked.
+    std::optional<QString> userForToken(const QString &tokenHash, QString *error = nullptr) const;
+    // Every room with members, invitations and lastSeq = MAX(seq), ordered by id.
+    QList<StoredRoom> loadRooms(QString *error = nullptr) const;
+    // For start-up: every text/edit/delete/react event, plus every event with a
+    // client_msg_id and ts >= sinceTs; ordered by room, seq.
+    QList<EventFact> loadEventFacts(qint64 sinceTs, QString *error = nullptr) const;
+    // Events of room with afterSeq < seq < beforeSeq (beforeSeq 0: no upper bound), at most
+    // limit of them: the oldest ones, or with newestFirst the newest ones. Always returned
+    // in ascending seq order.
+    QList<protocol::Event> events(const QString &room, qint64 afterSeq, qint64 beforeSeq, int limit,
+                                  bool newestFirst, QString *error = nullptr) const;
+    // room -> last read seq of user.
+    QHash<QString, qint64> readMarkers(const QString &user, QString *error = nullptr) const;
+    // False on error too (then *error is set).
+    bool roomExists(const QString &room, QString *error = nullptr) const;
+
+private:
+    std::shared_ptr<ReaderConnections> m_connections;
+};
+
+} // namespace confab::server

@@ -1,0 +1,86 @@
+#pragma once
+
+#include "store/connection.h"
+#include "store/writeops.h"
+#include "store/writer.h"
+
+#include <QDeadlineTimer>
+#include <QMutex>
+#include <QObject>
+#include <atomic>
+#include <deque>
+#include <memory>
+
+class QTimer;
+
+namespace confab::server {
+
+struct PendingWrite
+{
+    WriteOp op;
+    WriteDone done;
+    WriteStatus status = WriteStatus::Committed; // outcome of the current attempt
+    bool dropped = false; // failed for good in an earlier attempt; skipped on retries
+};
+
+// State shared between StoreWriter (any thread) and its worker. The queue and the flags
+// are guarded by mutex; the counters are atomics read lock-free by /metrics.
+struct WriterShared
+{
+    QMutex mutex;
+    std::deque<PendingWrite> queue;
+    QObject *worker = nullptr; // where wake-ups go; null before start and after stop
+    bool wakePosted = false;   // a drain is posted or running: enqueue need not post one
+    bool accepting = true;     // false once stopped
+
+    std::atomic<qsizetype> pending{0};
+    std::atomic<bool> healthy{true};
+    std::atomic<quint64> batchesCommitted{0};
+    std::atomic<quint64> opsCommitted{0};
+    std::atomic<quint64> lastBatchSize{0};
+    std::atomic<quint64> commitMicros{0};
+    std::atomic<quint64> failedAttempts{0};
+    std::atomic<quint64> opsFailed{0};
+};
+
+// The writer's worker object. Touched only from its worker thread (it is moved there by
+// StoreWriter::start() and deleted there when the thread finishes).
+class WriterWorker : public QObject
+{
+    Q_OBJECT
+public:
+    WriterWorker(const StoreConfig &config, const StoreWriter::Options &options,
+                 std::shared_ptr<WriterShared> shared);
+    ~WriterWorker() override;
+
+    bool openConnection(QString *error);
+    void wake();      // posted by enqueue when the worker was idle
+    void beginStop(); // flush everything, then quit the thread
+    void shutdown();  // close the connection and quit the thread now
+
+private:
+    enum class Attempt { Committed, RetryNow, Failed };
+
+    void drain();
+    bool takeBatch();
+    bool commitBatch(QString *error);
+    Attempt tryCommit(QString *error);
+    void batchCommitted(qint64 micros);
+    void batchFailed(const QString &error);
+    void giveUp();
+    void afterBatch();
+
+    StoreConfig m_config;
+    StoreWriter::Options m_options;
+    std::shared_ptr<WriterShared> m_shared;
+    std::unique_ptr<Connection> m_connection; // created, used and destroyed on the thread
+    std::unique_ptr<OpApplier> m_applier;
+    std::deque<PendingWrite> m_batch; // in flight; kept across failed attempts
+    QTimer *m_flushTimer = nullptr;
+    QTimer *m_retryTimer = nullptr;
+    int m_backoffMs = 0;
+    bool m_stopping = false;
+    QDeadlineTimer m_stopDeadline;
+};
+
+} // namespace confab::server
