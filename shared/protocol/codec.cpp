@@ -4,6 +4,7 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <limits>
 
 namespace confab::protocol {
 
@@ -20,8 +21,8 @@ constexpr int kMaxMessageChars = 1024;
 // ---- event kind / presence names -------------------------------------------------------
 
 constexpr std::pair<EventKind, const char *> kEventKinds[] = {
-    {EventKind::Text, "text"},   {EventKind::Edit, "edit"},   {EventKind::Delete, "delete"},
-    {EventKind::React, "react"}, {EventKind::Join, "join"},   {EventKind::Leave, "leave"},
+    {EventKind::Text, "text"},   {EventKind::Edit, "edit"}, {EventKind::Delete, "delete"},
+    {EventKind::React, "react"}, {EventKind::Join, "join"}, {EventKind::Leave, "leave"},
     {EventKind::Topic, "topic"},
 };
 
@@ -71,6 +72,24 @@ QString readUser(JsonReader &r, const char *key = "user")
     return user;
 }
 
+// A byte limit that is a validation rule rather than a size limit: exceeding it is
+// bad_request. too_large is reserved for frames and message bodies (protocol.md).
+std::optional<QString> readLimitedText(JsonReader &r, const char *key, int minBytes, int maxBytes,
+                                       bool required)
+{
+    constexpr int kUnbounded = std::numeric_limits<int>::max();
+    std::optional<QString> text = required
+                                      ? std::optional(r.requiredText(key, minBytes, kUnbounded))
+                                      : r.optionalText(key, minBytes, kUnbounded);
+    if (r.failed())
+        return std::nullopt;
+    if (text && text->toUtf8().size() > maxBytes) {
+        r.failField(key, u"longer than %1 bytes"_s.arg(maxBytes));
+        return std::nullopt;
+    }
+    return text;
+}
+
 std::optional<QString> readFreeText(JsonReader &r, const char *key, int maxBytes)
 {
     auto text = r.optionalText(key, 0, maxBytes);
@@ -99,12 +118,14 @@ Auth readAuth(JsonReader &parent)
         // A login with a short password simply fails authentication; only
         // registration enforces the minimum length.
         const int minBytes = auth.method == AuthMethod::Register ? kMinPasswordBytes : 1;
-        auth.password = r.requiredText("password", minBytes, kMaxPasswordBytes);
-        if (r.failed() && r.error().code == ErrorCode::TooLarge)
-            r.fail(ErrorCode::BadRequest, r.error().field, r.error().message);
+        auth.password =
+            readLimitedText(r, "password", minBytes, kMaxPasswordBytes, true).value_or(QString());
         if (auth.method == AuthMethod::Register) {
-            auth.displayName = readFreeText(r, "display_name", kMaxDisplayNameChars * 4);
-            if (auth.displayName && auth.displayName->size() > kMaxDisplayNameChars)
+            auth.displayName =
+                readLimitedText(r, "display_name", 0, kMaxDisplayNameChars * 4, false);
+            if (auth.displayName && hasForbiddenControlChars(*auth.displayName))
+                r.failField("display_name", u"contains control characters"_s);
+            else if (auth.displayName && auth.displayName->size() > kMaxDisplayNameChars)
                 r.failField("display_name", u"longer than 64 chars"_s);
         }
     } else if (method == "token"_L1) {
@@ -128,11 +149,13 @@ QMap<QString, qint64> readSince(JsonReader &parent)
         return since;
     }
     for (auto it = obj->constBegin(); it != obj->constEnd(); ++it) {
-        const QString field = parent.path("since") + QLatin1Char('.') + it.key();
         if (!isValidRoomId(it.key())) {
-            parent.fail(ErrorCode::BadRequest, field, field + u": not a valid room id"_s);
+            // The key is not echoed: it is arbitrary client text of any length, and the
+            // error must stay small enough for a client to decode.
+            parent.failField("since", u"keys must be room ids"_s);
             break;
         }
+        const QString field = parent.path("since") + QLatin1Char('.') + it.key();
         const auto seq = safeInteger(it.value());
         if (!seq || *seq < 0) {
             parent.fail(ErrorCode::BadRequest, field, field + u": must be an integer >= 0"_s);
@@ -153,14 +176,12 @@ ClientMessage decodeHello(JsonReader &r, const Limits &)
     return m;
 }
 
-template<class T>
-ClientMessage decodeIdOnly(JsonReader &, const Limits &)
+template<class T> ClientMessage decodeIdOnly(JsonReader &, const Limits &)
 {
     return T{};
 }
 
-template<class T>
-ClientMessage decodeRoomOnly(JsonReader &r, const Limits &)
+template<class T> ClientMessage decodeRoomOnly(JsonReader &r, const Limits &)
 {
     T m;
     m.room = readRoom(r);
@@ -221,9 +242,7 @@ ClientMessage decodeSend(JsonReader &r, const Limits &limits)
         break;
     case EventKind::React:
         m.target = r.requiredInt("target", 1, kMaxSeq);
-        m.emoji = r.requiredText("emoji", 1, kMaxEmojiBytes);
-        if (r.failed() && r.error().code == ErrorCode::TooLarge)
-            r.fail(ErrorCode::BadRequest, r.error().field, r.error().message);
+        m.emoji = readLimitedText(r, "emoji", 1, kMaxEmojiBytes, true);
         break;
     case EventKind::Topic:
         m.body = readFreeText(r, "body", kMaxTopicBytes).value_or(QString());
@@ -430,12 +449,17 @@ ServerMessage decodeMembersReply(JsonReader &r, const Limits &)
     m.room = readRoom(r);
     const auto arr = r.array("members", true);
     for (qsizetype i = 0; arr && i < arr->size() && !r.failed(); ++i) {
-        JsonReader mr(arr->at(i).toObject(), r.path("members") + u"[%1]"_s.arg(i));
+        const QString path = r.path("members") + u"[%1]"_s.arg(i);
+        if (!arr->at(i).isObject()) {
+            r.fail(ErrorCode::BadRequest, path, path + u": must be an object"_s);
+            break;
+        }
+        JsonReader mr(arr->at(i).toObject(), path);
         MemberInfo info;
         info.user = readUser(mr);
         info.displayName = mr.optionalString("display_name", 0, 256).value_or(QString());
-        const auto p = presenceFromName(mr.optionalString("presence", 1, 16).value_or(
-            u"offline"_s));
+        const auto p =
+            presenceFromName(mr.optionalString("presence", 1, 16).value_or(u"offline"_s));
         if (!mr.failed() && !p)
             mr.failField("presence", u"unknown presence"_s);
         info.presence = p.value_or(Presence::Offline);
@@ -467,7 +491,12 @@ ServerMessage decodeHistoryReply(JsonReader &r, const Limits &limits)
     m.more = r.optionalBool("more", false);
     const auto arr = r.array("events", true);
     for (qsizetype i = 0; arr && i < arr->size() && !r.failed(); ++i) {
-        JsonReader er(arr->at(i).toObject(), r.path("events") + u"[%1]"_s.arg(i));
+        const QString path = r.path("events") + u"[%1]"_s.arg(i);
+        if (!arr->at(i).isObject()) {
+            r.fail(ErrorCode::BadRequest, path, path + u": must be an object"_s);
+            break;
+        }
+        JsonReader er(arr->at(i).toObject(), path);
         m.events.append(readEvent(er, limits));
         r.merge(er);
     }
@@ -515,18 +544,15 @@ struct ServerType
     ServerDecoder decode;
 };
 constexpr ServerType kServerTypes[] = {
-    {"welcome", decodeWelcome},   {"error", decodeError},
-    {"synced", decodeSynced},     {"rooms", decodeRoomsReply},
-    {"room", decodeRoomReply},    {"ok", decodeOk},
-    {"members", decodeMembersReply}, {"event", decodeEvent},
-    {"ack", decodeAck},           {"history", decodeHistoryReply},
-    {"read", decodeServerRead},   {"typing", decodeTypingNotice},
+    {"welcome", decodeWelcome},         {"error", decodeError},     {"synced", decodeSynced},
+    {"rooms", decodeRoomsReply},        {"room", decodeRoomReply},  {"ok", decodeOk},
+    {"members", decodeMembersReply},    {"event", decodeEvent},     {"ack", decodeAck},
+    {"history", decodeHistoryReply},    {"read", decodeServerRead}, {"typing", decodeTypingNotice},
     {"presence", decodePresenceNotice}, {"pong", decodePong},
 };
 
 // Sets the id member of whichever message alternative carries one.
-template<class Variant>
-void assignId(Variant &message, RequestId id)
+template<class Variant> void assignId(Variant &message, RequestId id)
 {
     std::visit(
         [&](auto &m) {
@@ -726,8 +752,7 @@ QJsonObject toJson(const CreateRequest &m)
 }
 
 namespace {
-template<class T>
-QJsonObject roomRequest(const char *type, const T &m)
+template<class T> QJsonObject roomRequest(const char *type, const T &m)
 {
     QJsonObject o = typed(type, m.id);
     o.insert("room"_L1, m.room);
@@ -831,8 +856,8 @@ QJsonObject toJson(const Welcome &m)
     o.insert("protocol"_L1, m.protocol);
     o.insert("server"_L1, m.server);
     o.insert("epoch"_L1, m.epoch);
-    o.insert("user"_L1, QJsonObject{{"user"_L1, m.user.user},
-                                    {"display_name"_L1, m.user.displayName}});
+    o.insert("user"_L1,
+             QJsonObject{{"user"_L1, m.user.user}, {"display_name"_L1, m.user.displayName}});
     o.insert("token"_L1, m.token);
     o.insert("limits"_L1, QJsonObject{{"max_body_bytes"_L1, m.limits.maxBodyBytes},
                                       {"max_frame_bytes"_L1, m.limits.maxFrameBytes},
@@ -947,6 +972,18 @@ QJsonObject toJson(const ServerMessage &m)
 QByteArray toFrame(const QJsonObject &object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+RequestId requestIdOf(const ClientMessage &m)
+{
+    return std::visit(
+        [](const auto &v) -> RequestId {
+            if constexpr (requires { v.id; })
+                return v.id;
+            else
+                return std::nullopt;
+        },
+        m);
 }
 
 QString messageType(const ClientMessage &m)

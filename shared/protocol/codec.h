@@ -73,6 +73,9 @@ QByteArray encode(const Message &message)
     return toFrame(toJson(message));
 }
 
+// The request id a message carries, if any.
+RequestId requestIdOf(const ClientMessage &m);
+
 // The wire "type" of a message.
 QString messageType(const ClientMessage &m);
 QString messageType(const ServerMessage &m);

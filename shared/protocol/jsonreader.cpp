@@ -79,6 +79,12 @@ std::optional<QString> JsonReader::string(const char *key, int min, int max, boo
         return std::nullopt;
     }
     QString s = v->toString();
+    // A \ud800-style escape yields a lone surrogate: not text, and not representable in
+    // UTF-8 (storing it would silently change it).
+    if (!QStringView(s).isValidUtf16()) {
+        failField(key, QStringLiteral("is not valid Unicode text"));
+        return std::nullopt;
+    }
     const qsizetype size = bytes ? s.toUtf8().size() : s.size();
     if (size > max) {
         failField(key,
@@ -236,10 +242,9 @@ ParsedFrame parseFrame(QByteArrayView frame, int maxFrameBytes)
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(frame.toByteArray(), &parseError);
     if (parseError.error != QJsonParseError::NoError)
-        return error(ErrorCode::BadRequest,
-                     QStringLiteral("malformed JSON at offset %1: %2")
-                         .arg(parseError.offset)
-                         .arg(parseError.errorString()));
+        return error(ErrorCode::BadRequest, QStringLiteral("malformed JSON at offset %1: %2")
+                                                .arg(parseError.offset)
+                                                .arg(parseError.errorString()));
     if (!doc.isObject())
         return error(ErrorCode::BadRequest, QStringLiteral("frame must be a JSON object"));
     out.object = doc.object();

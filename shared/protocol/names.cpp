@@ -14,7 +14,14 @@ bool isLowerAlnum(QChar c)
 
 QString foldUserName(const QString &name)
 {
-    return name.toLower();
+    // ASCII only: QString::toLower() maps look-alikes such as U+212A KELVIN SIGN to 'k',
+    // which would turn a name outside [a-z0-9._-] into a valid (someone else's) name.
+    QString folded = name;
+    for (QChar &c : folded) {
+        if (c >= QLatin1Char('A') && c <= QLatin1Char('Z'))
+            c = QChar(c.unicode() + ('a' - 'A'));
+    }
+    return folded;
 }
 
 bool isValidUserName(const QString &folded)
