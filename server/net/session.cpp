@@ -156,6 +156,7 @@ void Session::handleFrames()
             if (m_state != State::Closing) {
                 const quint16 code = message->closeCode == 1005 ? 1000 : message->closeCode;
                 m_outbox.clear();
+                m_backlog.clear();
                 m_socket->write(wire::makeCloseFrame(code, {}));
                 m_state = State::Closing;
             }
@@ -194,9 +195,30 @@ void Session::sendLive(const QString &room, const QByteArray &frame)
     auto held = m_replaying.find(room);
     if (held != m_replaying.end()) {
         held->append(frame);
+        charge(frame.size());
+        return;
+    }
+    if (m_draining.contains(room)) {
+        // The room's replay is still being written; live frames queue behind it.
+        m_backlog.push_back({frame, true});
+        if (charge(frame.size()))
+            pump();
         return;
     }
     sendFrame(frame);
+}
+
+bool Session::charge(qint64 bytes)
+{
+    m_outboxBytes += bytes;
+    if (m_outboxBytes <= m_ctx->config.outboundQueueBytes)
+        return true;
+    // The client cannot keep up. Dropping its queue loses nothing: it resumes with
+    // `since` and is replayed from the store.
+    bump(m_ctx->metrics->slowConsumerCloses);
+    qCInfo(lcNet) << "closing slow consumer" << m_user << "queued" << m_outboxBytes;
+    close(CloseCode::TooSlow, u"outbound queue over its bound"_s);
+    return false;
 }
 
 void Session::sendFrame(const QByteArray &frame)
@@ -204,20 +226,35 @@ void Session::sendFrame(const QByteArray &frame)
     if (m_state == State::Closing || m_state == State::Closed || m_state == State::Http)
         return;
     m_outbox.push_back(frame);
-    m_outboxBytes += frame.size();
-    if (m_outboxBytes > m_ctx->config.outboundQueueBytes) {
-        // The client cannot keep up. Dropping its queue loses nothing: it resumes with
-        // `since` and is replayed from the store.
-        bump(m_ctx->metrics->slowConsumerCloses);
-        qCInfo(lcNet) << "closing slow consumer" << m_user << "queued" << m_outboxBytes;
-        close(CloseCode::TooSlow, u"outbound queue over its bound"_s);
+    if (charge(frame.size()))
+        pump();
+}
+
+void Session::sendReply(const QByteArray &frame)
+{
+    if (m_state != State::Active)
         return;
-    }
+    m_backlog.push_back({frame, false});
+    pump();
+}
+
+void Session::queueReplay(const QList<QByteArray> &frames, const QList<QByteArray> &held,
+                          const QString &room)
+{
+    // Replay frames are bounded by the replay limit and do not count against the
+    // outbound bound: they are handed to the socket only as fast as it drains.
+    for (const QByteArray &frame : frames)
+        m_backlog.push_back({frame, false});
+    for (const QByteArray &frame : held)
+        m_backlog.push_back({frame, true}); // already charged when they arrived
+    m_draining.insert(room);
     pump();
 }
 
 void Session::pump()
 {
+    if (m_state == State::Closing || m_state == State::Closed)
+        return;
     qint64 written = 0;
     int frames = 0;
     while (!m_outbox.empty() && m_socket->bytesToWrite() < kSocketHighWater) {
@@ -228,6 +265,17 @@ void Session::pump()
         ++frames;
         m_outbox.pop_front();
     }
+    while (m_outbox.empty() && !m_backlog.empty() && m_socket->bytesToWrite() < kSocketHighWater) {
+        const Pending &p = m_backlog.front();
+        m_socket->write(p.frame);
+        written += p.frame.size();
+        if (p.charged)
+            m_outboxBytes -= p.frame.size();
+        ++frames;
+        m_backlog.pop_front();
+    }
+    if (m_backlog.empty())
+        m_draining.clear();
     if (frames) {
         bump(m_ctx->metrics->framesOut, frames);
         bump(m_ctx->metrics->bytesOut, written);
@@ -236,7 +284,7 @@ void Session::pump()
 
 void Session::onBytesWritten()
 {
-    if (m_state != State::Closed && !m_outbox.empty())
+    if (!m_outbox.empty() || !m_backlog.empty())
         pump();
 }
 
@@ -249,6 +297,9 @@ void Session::close(CloseCode code, const QString &reason)
         return;
     }
     m_outbox.clear();
+    m_backlog.clear();
+    m_replaying.clear();
+    m_draining.clear();
     m_outboxBytes = 0;
     m_socket->write(wire::makeCloseFrame(quint16(code), reason.toUtf8()));
     m_state = State::Closing;

@@ -50,6 +50,9 @@ public:
     // Writes a ready frame, or holds it while the room is being replayed.
     void sendLive(const QString &room, const QByteArray &frame);
     void sendFrame(const QByteArray &frame);
+    // A large reply the client asked for (history): written as the socket drains, not
+    // charged against the outbound bound.
+    void sendReply(const QByteArray &frame);
     template<class Message> void send(const Message &message)
     {
         sendFrame(wire::makeFrame(wire::Opcode::Text, protocol::encode(message)));
@@ -88,6 +91,10 @@ private:
     void replayDone(const QString &room, const QList<QByteArray> &frames, bool complete);
     void logout(protocol::RequestId id);
     void pump();
+    // Adds to the bounded outbound bytes; false (and the session closed 4000) when over.
+    bool charge(qint64 bytes);
+    void queueReplay(const QList<QByteArray> &frames, const QList<QByteArray> &held,
+                     const QString &room);
     Caller caller(protocol::RequestId id) const { return Caller{ref(), m_user, id}; }
 
     IoWorker *m_worker;
@@ -107,7 +114,16 @@ private:
     QSet<QString> m_rooms;
     QHash<QString, QList<QByteArray>> m_replaying; // live frames held until replay is sent
 
-    std::deque<QByteArray> m_outbox; // frames not yet handed to the socket
+    // Frames not yet handed to the socket. m_outboxBytes counts what the outbound bound
+    // applies to: the outbox and live frames held or queued behind a replay.
+    struct Pending
+    {
+        QByteArray frame;
+        bool charged;
+    };
+    std::deque<QByteArray> m_outbox;
+    std::deque<Pending> m_backlog; // replays (and live frames behind them)
+    QSet<QString> m_draining;      // rooms whose replay is in m_backlog
     qint64 m_outboxBytes = 0;
 
     qint64 m_openedAt = 0;

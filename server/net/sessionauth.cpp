@@ -203,11 +203,10 @@ void Session::replayDone(const QString &room, const QList<QByteArray> &frames, b
         return;
     const QList<QByteArray> live = *held;
     m_replaying.erase(held);
-    for (const QByteArray &frame : frames)
-        sendFrame(frame);
-    send(protocol::Synced{room, complete});
-    for (const QByteArray &frame : live)
-        sendFrame(frame);
+    QList<QByteArray> replay = frames;
+    replay.append(
+        wire::makeFrame(wire::Opcode::Text, protocol::encode(protocol::Synced{room, complete})));
+    queueReplay(replay, live, room);
 }
 
 void Session::logout(protocol::RequestId id)

@@ -23,6 +23,7 @@ using protocol::ErrorCode;
 namespace {
 constexpr int kHelloStrikes = 3;
 constexpr int kReadWaitMs = 10000;
+constexpr size_t kMaxBacklogForHistory = 1000;
 
 // Runs fn on the session's thread if the session still exists by then.
 void backToSession(IoWorker *worker, quint64 id, std::function<void(Session *)> fn)
@@ -125,6 +126,14 @@ void Session::dispatch(protocol::ClientMessage &&message)
                 if (takeSendToken(m.id))
                     postTo(hub, [hub, c = caller(m.id), m] { hub->send(c, m); });
             } else if constexpr (std::is_same_v<T, protocol::HistoryRequest>) {
+                if (m_backlog.size() > kMaxBacklogForHistory) {
+                    // Pages it asked for but has not read yet: make it read them first.
+                    protocol::Error e = protocol::makeError(
+                        ErrorCode::RateLimited, u"read the pending history first"_s, m.id);
+                    e.retryAfterMs = 500;
+                    send(e);
+                    return;
+                }
                 postTo(hub, [hub, c = caller(m.id), m] { hub->authorizeHistory(c, m); });
             } else if constexpr (std::is_same_v<T, protocol::ReadMarker>) {
                 postTo(hub, [hub, c = caller(std::nullopt), m] { hub->read(c, m); });
@@ -187,7 +196,7 @@ void Session::runHistory(const protocol::HistoryRequest &r, qint64 lastSeq)
             if (!durable || !error.isEmpty())
                 s->sendError(ErrorCode::Unavailable, u"history is not available right now"_s, id);
             else
-                s->sendFrame(frame);
+                s->sendReply(frame);
         });
     });
 }

@@ -1,0 +1,298 @@
+// Flow control and liveness, with raw WebSocket clients that misbehave on purpose: a
+// client that stops reading is closed with 4000 and loses nothing; one that stops
+// answering pings is closed with 4003; one that never says hello with 4001; and a store
+// that cannot commit makes sends `unavailable` while nothing accepted is lost.
+#include "fixtures.h"
+#include "wire/websocket.h"
+
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTcpSocket>
+#include <QTemporaryFile>
+
+using namespace confab;
+using namespace confab::testing;
+using namespace Qt::StringLiterals;
+using protocol::ErrorCode;
+
+namespace {
+
+// A WebSocket client on a bare QTcpSocket, so a test decides when (and whether) it reads.
+class RawClient
+{
+public:
+    bool open(quint16 port)
+    {
+        m_socket.connectToHost(QHostAddress::LocalHost, port);
+        if (!m_socket.waitForConnected(5000))
+            return false;
+        m_key = wire::makeClientKey();
+        m_socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                       "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
+                       m_key + "\r\n\r\n");
+        QByteArray head;
+        while (m_socket.waitForReadyRead(5000)) {
+            head += m_socket.readAll();
+            QString error;
+            const qsizetype len = wire::parseHandshakeResponse(head, m_key, nullptr, &error);
+            if (len < 0)
+                return false;
+            if (len > 0) {
+                m_parser.feed(QByteArrayView(head).sliced(len));
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void send(const protocol::ClientMessage &m)
+    {
+        m_socket.write(wire::makeFrame(wire::Opcode::Text, protocol::encode(m), true));
+        m_socket.flush();
+    }
+
+    // Reads until a message (decoded) arrives or the connection ends. Pings are
+    // answered only when answerPings is set.
+    std::optional<wire::Message> next(int timeoutMs, bool answerPings = true)
+    {
+        QElapsedTimer t;
+        t.start();
+        while (true) {
+            while (auto m = m_parser.next()) {
+                if (m->opcode == wire::Opcode::Ping) {
+                    ++m_pings;
+                    if (answerPings)
+                        m_socket.write(wire::makeFrame(wire::Opcode::Pong, m->payload, true));
+                    continue;
+                }
+                return m;
+            }
+            if (t.elapsed() > timeoutMs || m_socket.state() != QAbstractSocket::ConnectedState)
+                return std::nullopt;
+            if (m_socket.waitForReadyRead(50))
+                m_parser.feed(m_socket.readAll());
+        }
+    }
+
+    // Skips everything up to the close frame; returns its code (-1: none).
+    int closeCode(int timeoutMs, QList<protocol::Event> *events = nullptr, bool answerPings = true)
+    {
+        while (auto m = next(timeoutMs, answerPings)) {
+            if (m->opcode == wire::Opcode::Close)
+                return m->closeCode;
+            if (events && m->opcode == wire::Opcode::Text) {
+                const auto d = protocol::decodeServerMessage(m->payload);
+                if (d.ok() && std::holds_alternative<protocol::Event>(*d.message))
+                    events->append(std::get<protocol::Event>(*d.message));
+            }
+        }
+        return -1;
+    }
+
+    std::optional<protocol::ServerMessage> nextMessage(int timeoutMs)
+    {
+        const auto m = next(timeoutMs);
+        if (!m || m->opcode != wire::Opcode::Text)
+            return std::nullopt;
+        auto d = protocol::decodeServerMessage(m->payload);
+        return d.message;
+    }
+
+    QTcpSocket &socket() { return m_socket; }
+    int pings() const { return m_pings; }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_key;
+    wire::FrameParser m_parser{wire::FrameParser::Role::Client, 1 << 24};
+    int m_pings = 0;
+};
+
+// One counter from GET /metrics; -1 if it could not be read.
+qint64 metricValue(quint16 port, const QByteArray &name)
+{
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, port);
+    if (!s.waitForConnected(5000))
+        return -1;
+    s.write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    QByteArray all;
+    while (s.waitForReadyRead(5000))
+        all += s.readAll();
+    for (const QByteArray &line : all.split('\n')) {
+        if (line.startsWith(name + ' '))
+            return line.mid(name.size() + 1).toLongLong();
+    }
+    return -1;
+}
+
+protocol::Hello passwordHello(const QString &user)
+{
+    protocol::Hello h;
+    h.id = 1;
+    h.auth = {protocol::AuthMethod::Password, user, user + u"-password"_s, {}, {}};
+    return h;
+}
+
+} // namespace
+
+class TestServerFlow : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestStore> m_store;
+    std::unique_ptr<ServerProcess> m_server;
+
+    void startServer(const QStringList &args)
+    {
+        m_store = std::make_unique<TestStore>();
+        QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
+        m_server = std::make_unique<ServerProcess>(m_store->url(), args);
+        QVERIFY(m_server->start());
+    }
+
+private slots:
+    void cleanup()
+    {
+        m_server.reset();
+        m_store.reset();
+    }
+
+    void slowConsumerIsClosedAndResumes()
+    {
+        startServer({u"--rate"_s, u"0"_s, u"--outbound-queue-bytes"_s, u"262144"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        auto bob = connectUser(*m_server, u"bob"_s);
+        QVERIFY(alice && bob);
+        alice->sendMessage(protocol::CreateRequest{1000, u"general"_s, false, {}});
+        QVERIFY(replyAs<protocol::RoomReply>(*alice, 1000));
+        bob->sendMessage(protocol::JoinRequest{1001, u"general"_s});
+        QVERIFY(replyAs<protocol::RoomReply>(*bob, 1001));
+        bob->socket().close();
+        QVERIFY(bob->waitForClose());
+
+        RawClient slow;
+        QVERIFY(slow.open(m_server->port()));
+        slow.send(passwordHello(u"bob"_s));
+        const auto welcome = slow.nextMessage(10000);
+        QVERIFY(welcome && std::holds_alternative<protocol::Welcome>(*welcome));
+        const QString token = std::get<protocol::Welcome>(*welcome).token;
+        // Stop reading: the kernel buffers fill, then the server's bounded queue.
+        slow.socket().setReadBufferSize(1);
+        // Far more than loopback's kernel buffers hold. Alice sends in small batches and
+        // reads as she goes, so only the silent client falls behind.
+        // The slow client reads again as soon as the server gave up on it (a closing
+        // connection that does not drain is aborted after a grace period).
+        const QString body(4000, u'x');
+        int total = 0;
+        while (total < 10000 &&
+               metricValue(m_server->port(), "confab_slow_consumer_closes_total") < 1) {
+            for (int i = 0; i < 20; ++i, ++total)
+                alice->sendMessage(
+                    textMessage(u"general"_s, body, u"s%1"_s.arg(total), 10 + total));
+            QVERIFY(replyAs<protocol::Ack>(*alice, 10 + total - 1, 30000));
+            alice->takeEvents(u"general"_s);
+        }
+        slow.socket().setReadBufferSize(0);
+        QList<protocol::Event> seen;
+        const int code = slow.closeCode(20000, &seen);
+        qInfo() << "slow client saw" << seen.size() << "events before close" << code;
+        QCOMPARE(code, 4000);
+        QVERIFY(seen.size() < total);
+        // Whatever it saw was in order; resuming from there misses nothing.
+        const qint64 last = seen.isEmpty() ? 2 : seen.last().seq;
+        for (qsizetype i = 1; i < seen.size(); ++i)
+            QCOMPARE(seen[i].seq, seen[i - 1].seq + 1);
+        TestClient back;
+        QVERIFY(back.connectTo(m_server->url()));
+        QVERIFY(back.resume(token, {{u"general"_s, last}}));
+        QVERIFY(back.waitForType<protocol::Synced>(20000));
+        QList<protocol::Event> rest = back.takeEvents(u"general"_s);
+        qint64 next = last + 1;
+        for (const auto &e : rest)
+            QCOMPARE(e.seq, next++);
+        while (next <= total + 2) {
+            back.sendMessage(
+                protocol::HistoryRequest{5000 + next, u"general"_s, {}, next - 1, 200});
+            const auto page = replyAs<protocol::HistoryReply>(back, 5000 + next);
+            QVERIFY(page && !page->events.isEmpty());
+            for (const auto &e : page->events)
+                QCOMPARE(e.seq, next++);
+        }
+        QCOMPARE(next, qint64(total + 3));
+    }
+
+    void silentClientIsClosedAsIdle()
+    {
+        startServer({u"--ping-interval-ms"_s, u"200"_s, u"--idle-timeout-ms"_s, u"1000"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        QVERIFY(alice);
+        RawClient quiet;
+        QVERIFY(quiet.open(m_server->port()));
+        quiet.send(passwordHello(u"alice"_s));
+        QVERIFY(quiet.nextMessage(10000));
+        QCOMPARE(quiet.closeCode(10000, nullptr, false), 4003);
+        QVERIFY(quiet.pings() >= 2);
+        // A client that answers pings stays (QWebSocket does so by itself).
+        RawClient polite;
+        QVERIFY(polite.open(m_server->port()));
+        polite.send(passwordHello(u"alice"_s));
+        QVERIFY(polite.nextMessage(10000));
+        QCOMPARE(polite.closeCode(2500), -1);
+        QVERIFY(polite.pings() >= 3);
+    }
+
+    void noHelloInTime()
+    {
+        QTemporaryFile ini;
+        QVERIFY(ini.open());
+        ini.write("[server]\nhello_timeout_ms = 500\n");
+        ini.flush();
+        startServer({u"--config"_s, ini.fileName()});
+        RawClient mute;
+        QVERIFY(mute.open(m_server->port()));
+        QCOMPARE(mute.closeCode(5000), 4001);
+    }
+
+    void storeThatCannotCommit()
+    {
+        if (qEnvironmentVariableIsSet("CONFAB_TEST_DB_URL_FILE"))
+            QSKIP("locks the SQLite file; the PostgreSQL run covers the same path in "
+                  "tst_store_writer");
+        startServer({u"--rate"_s, u"0"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
+        QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
+        {
+            // Another process holding the write lock is what a full disk or a stuck NFS
+            // mount looks like to the writer: commits fail until it goes away.
+            QSqlDatabase lock = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"lock"_s);
+            lock.setDatabaseName(m_store->url());
+            QVERIFY(lock.open());
+            QSqlQuery q(lock);
+            QVERIFY2(q.exec(u"BEGIN EXCLUSIVE"_s), qPrintable(q.lastError().text()));
+            for (int i = 0; i < 20; ++i)
+                alice->sendMessage(
+                    textMessage(u"general"_s, u"held %1"_s.arg(i), u"h%1"_s.arg(i), 100 + i));
+            // Broadcast happens at once; acks must not, while nothing is durable.
+            QVERIFY(alice->waitForType<protocol::Event>(
+                10000, [](const auto &e) { return e.body == u"held 19"_s; }));
+            QVERIFY(!alice->receivesWithin(
+                [](const auto &m) { return std::holds_alternative<protocol::Ack>(m); }, 500));
+            QVERIFY(q.exec(u"ROLLBACK"_s));
+            lock.close();
+        }
+        QSqlDatabase::removeDatabase(u"lock"_s);
+        for (int i = 0; i < 20; ++i)
+            QVERIFY(replyAs<protocol::Ack>(*alice, 100 + i, 30000));
+        alice->sendMessage(protocol::HistoryRequest{500, u"general"_s, {}, {}, 50});
+        const auto h = replyAs<protocol::HistoryReply>(*alice, 500);
+        QVERIFY(h);
+        QCOMPARE(h->events.size(), 21);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerFlow)
+#include "tst_server_flow.moc"
