@@ -1,0 +1,107 @@
+#include "cli.h"
+
+#include "options.h"
+#include "plot.h"
+#include "report.h"
+#include "runner.h"
+
+#include <QFile>
+#include <QJsonDocument>
+#include <QTextStream>
+#include <sys/resource.h>
+
+namespace confab::bench {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+QTextStream &err()
+{
+    static QTextStream stream(stderr);
+    return stream;
+}
+
+int compare(const QStringList &args)
+{
+    if (args.size() != 4) {
+        err() << "usage: confab-bench compare a.json b.json\n";
+        return 2;
+    }
+    QString error;
+    const QString text = compareReports(args[2], args[3], &error);
+    if (!error.isEmpty()) {
+        err() << error << '\n';
+        return 2;
+    }
+    QTextStream(stdout) << text;
+    return 0;
+}
+
+bool writeOutputs(const Report &report, const Options &o)
+{
+    bool ok = true;
+    if (!o.jsonFile.isEmpty()) {
+        QFile f(o.jsonFile);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate) ||
+            f.write(QJsonDocument(report.toJson()).toJson(QJsonDocument::Indented)) < 0) {
+            err() << "cannot write " << o.jsonFile << '\n';
+            ok = false;
+        }
+    }
+    if (!o.plotFile.isEmpty()) {
+        QString error;
+        if (!writePlot(report, o.plotFile, &error)) {
+            err() << error << '\n';
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+} // namespace
+
+qint64 raiseFileLimit()
+{
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &limit);
+        getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return qint64(limit.rlim_cur);
+}
+
+int runCli(const QStringList &arguments)
+{
+    if (arguments.value(1) == u"compare"_s)
+        return compare(arguments);
+    QString error;
+    const std::optional<Options> options = parseOptions(arguments, &error);
+    if (!options) {
+        err() << error << '\n';
+        return 2;
+    }
+    const qint64 files = raiseFileLimit();
+    if (files > 0 && options->clients + 64 > files) {
+        err() << "warning: " << options->clients << " connections but only " << files
+              << " file descriptors (ulimit -Hn)\n";
+    }
+    Runner runner(*options);
+    if (!options->quiet)
+        runner.setProgress([](const QString &line) { err() << line << Qt::endl; });
+    const std::optional<Report> report = runner.run(&error);
+    if (!report) {
+        err() << "confab-bench: " << error << '\n';
+        return 3;
+    }
+    QTextStream(stdout) << report->table();
+    const bool written = writeOutputs(*report, report->options);
+    if (!written)
+        return 3;
+    return report->correct() ? 0 : 1;
+}
+
+} // namespace confab::bench

@@ -1,0 +1,136 @@
+#pragma once
+
+#include "body.h"
+#include "protocol/messages.h"
+#include "tracker.h"
+#include "wire/websocket.h"
+
+#include <QByteArray>
+#include <QHash>
+#include <QMap>
+#include <memory>
+#include <optional>
+
+class QTcpSocket;
+
+// One bench connection: a QTcpSocket, the shared RFC 6455 client framing and just
+// enough of a Confab session to enrol, attach, send timed messages and check what
+// arrives. Not a QObject and no QWebSocket: tens of thousands of these live in a few
+// threads. Touched only from its worker's thread.
+namespace confab::bench {
+
+class Worker;
+
+class BenchClient
+{
+public:
+    // Why a connection is opened. Enrol: register (or log in), create/join the rooms,
+    // close. Attach: log in with the token and stay. Storm: token login, close at once.
+    // Resume: token login with `since` after a drop, replay, continue.
+    enum class Purpose { Enroll, Attach, Storm, Resume };
+    enum class State { Offline, Connecting, Upgrading, Authenticating, Ready, Closing };
+
+    BenchClient(Worker *worker, int index);
+    ~BenchClient();
+    BenchClient(const BenchClient &) = delete;
+    BenchClient &operator=(const BenchClient &) = delete;
+
+    int index() const { return m_index; }
+    State state() const { return m_state; }
+    bool isReady() const { return m_state == State::Ready; }
+    // Attached once: from then on it is expected to be connected and receiving.
+    bool attached() const { return m_attached; }
+    // When the current transition (connecting, closing) began; 0 when settled.
+    qint64 busySinceUs() const;
+    qsizetype outboxSize() const { return m_outbox.size(); }
+
+    void start(Purpose purpose);
+    // After a scheduled delay: retry the unfinished setup step, or resume the session.
+    void reconnect();
+    void closeGracefully();
+    // A hard drop (like a pulled cable); the worker reconnects it later with Resume.
+    void drop();
+    // A handshake (or resume) that hangs: give up on this attempt.
+    void timeOut();
+    // One timed bench message to a room (stream index); kept in the outbox while offline
+    // and sent (again) after the next welcome until acked.
+    void sendBench(int room);
+    void sendPing();
+    // Streams this receiver has not caught up on yet (below the shared highest).
+    int laggingStreams() const;
+    // End of the run: tail losses, per-stream counts and missing acks into stats.
+    void finish();
+
+private:
+    struct Pending
+    {
+        int room = -1;
+        qint64 tUs = 0;
+        QString clientMsgId;
+        QString body;
+        bool onWire = false; // transmitted at least once
+    };
+
+    // transport (client.cpp)
+    void openSocket();
+    void onConnected();
+    void onReadable();
+    void onDisconnected();
+    void onSocketError();
+    bool readHandshake(QByteArray &data);
+    void handleFrame(wire::Message &message);
+    void writeText(const QByteArray &json);
+    void writeFrame(const QByteArray &frame);
+    void connectionEnded(bool wanted);
+    void reportStage(bool ok);
+    // protocol (clientprotocol.cpp)
+    void sendHello();
+    void handleText(const QByteArray &payload);
+    void handleServerMessage(const protocol::ServerMessage &message);
+    void handleEvent(const LeanEvent &event);
+    void handlePeerEcho(const LeanEvent &echo);
+    void onWelcome(const protocol::Welcome &welcome);
+    void onError(const protocol::Error &error);
+    void onRoom(const protocol::RoomReply &reply);
+    void onAck(const protocol::Ack &ack);
+    void onSynced(const protocol::Synced &synced);
+    void onPong(const protocol::Pong &pong);
+    void acknowledge(qint64 n, const QString &clientMsgId);
+    void enrollNextRoom();
+    void becomeReady();
+    void transmit(qint64 n, const Pending &p);
+    void recordDelivery(const BodyStamp &stamp, bool replayed);
+    void sendRoomRequest(bool create, int room);
+    StreamTracker &tracker(int stream);
+    StreamTracker::Verdict observe(int stream, qint64 n);
+
+    Worker *m_worker;
+    int m_index;
+    std::unique_ptr<QTcpSocket> m_socket;
+    std::unique_ptr<wire::FrameParser> m_parser;
+    QByteArray m_handshake;
+    QByteArray m_key;
+    State m_state = State::Offline;
+    Purpose m_purpose = Purpose::Enroll;
+    protocol::AuthMethod m_auth = protocol::AuthMethod::Register;
+    QString m_token;
+    bool m_serverClosed = false; // a close frame from the server came first
+    bool m_authRetry = false;    // register conflict: reconnect with the password
+    bool m_inStage = false;      // a setup step (enrol, attach, storm) not reported yet
+    bool m_attached = false;
+    int m_attempts = 0; // failed attempts of the current purpose
+    qint64 m_connectStartUs = 0;
+    qint64 m_closeStartUs = 0;
+    qint64 m_dropUs = 0;         // when the harness dropped it, 0 otherwise
+    size_t m_enrollStep = 0;     // which of its rooms enrolment is at
+    int m_syncPending = 0;       // rooms still replaying after a resume
+    qint64 m_roomRequestId = -1; // enrolment: the create/join in flight
+    int m_roomRequestRoom = -1;
+    qint64 m_counter = 0; // bench messages created so far
+    qint64 m_nextControlId;
+    QMap<qint64, Pending> m_outbox; // by counter n (also the request id): unacked sends
+    QHash<int, StreamTracker> m_streams;
+    QHash<qint64, qint64> m_pings; // ping id -> sent at (us)
+};
+
+} // namespace confab::bench

@@ -1,0 +1,395 @@
+// BenchClient, protocol half: hello, enrolment (create/join), timed sends and acks, and
+// the per-stream continuity checks on everything that arrives.
+#include "client.h"
+
+#include "protocol/codec.h"
+#include "worker.h"
+
+namespace confab::bench {
+
+using namespace Qt::StringLiterals;
+using protocol::AuthMethod;
+using protocol::ErrorCode;
+
+namespace {
+constexpr qint64 kControlIdBase = qint64(1) << 40;
+
+// The ws peer echoes our own `send` frames; the shared codec reads them as a client
+// message.
+std::optional<LeanEvent> fullDecodePeer(const QByteArray &payload)
+{
+    const auto r = protocol::decodeClientMessage(payload);
+    const auto *send = r.ok() ? std::get_if<protocol::SendRequest>(&*r.message) : nullptr;
+    if (!send)
+        return std::nullopt;
+    return LeanEvent{send->room, -1, {}, u"text"_s, send->body, send->clientMsgId};
+}
+} // namespace
+
+void BenchClient::sendHello()
+{
+    protocol::Hello hello;
+    hello.id = m_nextControlId++;
+    hello.client = u"confab-bench/0.3"_s;
+    if (m_auth == AuthMethod::Token && m_token.isEmpty())
+        m_auth = AuthMethod::Password;
+    hello.auth.method = m_auth;
+    if (m_auth == AuthMethod::Token) {
+        hello.auth.token = m_token;
+    } else {
+        hello.auth.user = m_worker->plan().userName(m_index);
+        hello.auth.password = m_worker->plan().options().password;
+    }
+    if (m_purpose == Purpose::Resume) {
+        for (auto it = m_streams.cbegin(); it != m_streams.cend(); ++it) {
+            if (it->hasBaseline())
+                hello.since.insert(m_worker->plan().roomId(it.key()), it->last());
+        }
+    }
+    writeText(protocol::encode(hello));
+}
+
+void BenchClient::handleText(const QByteArray &payload)
+{
+    const bool peer = m_worker->plan().peer();
+    if (!m_worker->plan().options().fullDecode) {
+        const QByteArrayView type = frameType(payload);
+        if (type == "presence") {
+            // Every connect in a shared room brings one; counted, not decoded.
+            ++m_worker->stats().presenceNotices;
+            return;
+        }
+        if (type == (peer ? QByteArrayView("send") : QByteArrayView("event"))) {
+            if (const auto event = leanDecode(payload))
+                peer ? handlePeerEcho(*event) : handleEvent(*event);
+            else
+                m_worker->stats().countError(u"decode:event"_s);
+            return;
+        }
+    }
+    if (peer) {
+        if (const auto echo = fullDecodePeer(payload))
+            handlePeerEcho(*echo);
+        else
+            ++m_worker->stats().otherMessages;
+        return;
+    }
+    const auto result = protocol::decodeServerMessage(payload, m_worker->limits());
+    if (!result.ok()) {
+        m_worker->stats().countError(u"decode:%1"_s.arg(result.error.field));
+        return;
+    }
+    handleServerMessage(*result.message);
+}
+
+void BenchClient::handleServerMessage(const protocol::ServerMessage &message)
+{
+    if (const auto *e = std::get_if<protocol::Event>(&message)) {
+        handleEvent(LeanEvent{e->room, e->seq, e->from, protocol::eventKindName(e->kind), e->body,
+                              e->clientMsgId.value_or(QString())});
+    } else if (const auto *w = std::get_if<protocol::Welcome>(&message)) {
+        onWelcome(*w);
+    } else if (const auto *a = std::get_if<protocol::Ack>(&message)) {
+        onAck(*a);
+    } else if (const auto *err = std::get_if<protocol::Error>(&message)) {
+        onError(*err);
+    } else if (const auto *room = std::get_if<protocol::RoomReply>(&message)) {
+        onRoom(*room);
+    } else if (const auto *synced = std::get_if<protocol::Synced>(&message)) {
+        onSynced(*synced);
+    } else if (const auto *pong = std::get_if<protocol::Pong>(&message)) {
+        onPong(*pong);
+    } else if (std::holds_alternative<protocol::PresenceNotice>(message)) {
+        ++m_worker->stats().presenceNotices;
+    } else {
+        ++m_worker->stats().otherMessages;
+    }
+}
+
+void BenchClient::onWelcome(const protocol::Welcome &welcome)
+{
+    if (!welcome.token.isEmpty())
+        m_token = welcome.token;
+    m_auth = AuthMethod::Token;
+    const qint64 now = nowUs();
+    switch (m_purpose) {
+    case Purpose::Storm:
+        if (m_worker->window().inWindow(m_connectStartUs)) {
+            ++m_worker->stats().connects;
+            m_worker->stats().connect.record(now - m_connectStartUs);
+            SecondStats &second = m_worker->stats().second(m_worker->window().secondOf(now));
+            ++second.connects;
+            second.latency.record(now - m_connectStartUs);
+        }
+        closeGracefully();
+        return;
+    case Purpose::Enroll:
+        m_state = State::Ready;
+        m_enrollStep = 0;
+        enrollNextRoom();
+        return;
+    case Purpose::Attach:
+    case Purpose::Resume:
+        break;
+    }
+    for (const protocol::RoomInfo &room : welcome.rooms) {
+        const int r = m_worker->plan().roomIndex(room.room);
+        if (r >= 0 && !m_streams.contains(r) && m_purpose == Purpose::Attach)
+            tracker(r).setBaseline(room.lastSeq);
+    }
+    if (m_purpose == Purpose::Attach) {
+        for (const int r : m_worker->plan().roomsOf(m_index)) {
+            if (!tracker(r).hasBaseline())
+                m_worker->stats().countError(u"welcome:room-missing"_s);
+        }
+        becomeReady();
+        return;
+    }
+    // Resume: the server replays every room we named in `since`, then says synced.
+    m_syncPending = 0;
+    for (auto it = m_streams.cbegin(); it != m_streams.cend(); ++it)
+        m_syncPending += it->hasBaseline() ? 1 : 0;
+    m_state = State::Authenticating;
+    if (m_syncPending == 0)
+        becomeReady();
+}
+
+void BenchClient::enrollNextRoom()
+{
+    const std::vector<int> &rooms = m_worker->plan().roomsOf(m_index);
+    const bool creating = m_worker->currentStage() == Stage::EnrollCreators;
+    while (m_enrollStep < rooms.size()) {
+        const int r = rooms[m_enrollStep];
+        const bool mine = m_worker->plan().creatorOf(r) == m_index;
+        if (mine == creating) {
+            sendRoomRequest(creating, r);
+            return;
+        }
+        ++m_enrollStep;
+    }
+    closeGracefully(); // enrolled: the stage is reported once the server closed
+}
+
+void BenchClient::sendRoomRequest(bool create, int room)
+{
+    m_roomRequestId = m_nextControlId++;
+    m_roomRequestRoom = room;
+    const QString id = m_worker->plan().roomId(room);
+    if (create)
+        writeText(protocol::encode(protocol::CreateRequest{m_roomRequestId, id, false, {}}));
+    else
+        writeText(protocol::encode(protocol::JoinRequest{m_roomRequestId, id}));
+}
+
+void BenchClient::onRoom(const protocol::RoomReply &reply)
+{
+    if (m_purpose != Purpose::Enroll || reply.id != m_roomRequestId)
+        return;
+    ++m_enrollStep;
+    enrollNextRoom();
+}
+
+void BenchClient::onError(const protocol::Error &error)
+{
+    const qint64 id = error.id.value_or(0);
+    if (m_state == State::Authenticating && m_syncPending == 0) {
+        // Register on a name taken by an earlier run with this run id, or a token the
+        // server forgot: log in with the password instead (the server closes with 4001
+        // now; the retry follows the close).
+        const bool retry =
+            (error.code == ErrorCode::Conflict && m_auth == AuthMethod::Register) ||
+            (error.code == ErrorCode::Unauthenticated && m_auth == AuthMethod::Token);
+        if (retry) {
+            m_auth = AuthMethod::Password;
+            m_authRetry = true;
+            return;
+        }
+    }
+    if (id == m_roomRequestId && error.code == ErrorCode::Conflict) {
+        sendRoomRequest(false, m_roomRequestRoom); // created by an earlier run: join it
+        return;
+    }
+    m_worker->stats().countError(protocol::errorCodeName(error.code));
+    if (id == m_roomRequestId && m_purpose == Purpose::Enroll) {
+        reportStage(false);
+        closeGracefully();
+        return;
+    }
+    if (id > 0 && id < kControlIdBase && m_outbox.remove(id) > 0) {
+        ++m_worker->stats().refused;
+        m_worker->sendSlotFreed(this);
+    }
+}
+
+void BenchClient::onAck(const protocol::Ack &ack)
+{
+    const int r = m_worker->plan().roomIndex(ack.room);
+    m_worker->shared().noteHighest(r, ack.seq);
+    acknowledge(ack.id.value_or(-1), ack.clientMsgId);
+}
+
+void BenchClient::acknowledge(qint64 n, const QString &clientMsgId)
+{
+    const auto it = m_outbox.constFind(n);
+    if (it == m_outbox.cend() || it->clientMsgId != clientMsgId) {
+        ++m_worker->stats().ackMismatch;
+        return;
+    }
+    const qint64 now = nowUs();
+    Stats &stats = m_worker->stats();
+    ++stats.acksTotal;
+    stats.second(m_worker->window().secondOf(now)).acks++;
+    if (m_worker->window().inWindow(it->tUs)) {
+        ++stats.acks;
+        stats.ack.record(now - it->tUs);
+    }
+    m_outbox.erase(it);
+    m_worker->sendSlotFreed(this);
+}
+
+void BenchClient::onSynced(const protocol::Synced &synced)
+{
+    if (m_syncPending <= 0)
+        return;
+    if (!synced.complete)
+        ++m_worker->stats().incompleteResync;
+    if (--m_syncPending == 0)
+        becomeReady();
+}
+
+void BenchClient::onPong(const protocol::Pong &pong)
+{
+    const auto sentAt = m_pings.take(pong.id.value_or(-1));
+    if (sentAt == 0)
+        return;
+    const qint64 now = nowUs();
+    if (m_worker->window().inWindow(sentAt)) {
+        ++m_worker->stats().pings;
+        m_worker->stats().ping.record(now - sentAt);
+        m_worker->stats().second(m_worker->window().secondOf(now)).latency.record(now - sentAt);
+    }
+}
+
+void BenchClient::becomeReady()
+{
+    m_state = State::Ready;
+    if (m_purpose == Purpose::Attach) {
+        m_attached = true;
+        reportStage(true);
+        return;
+    }
+    if (m_purpose != Purpose::Resume)
+        return;
+    ++m_worker->stats().reconnects;
+    if (m_dropUs > 0) {
+        m_worker->stats().resume.record(nowUs() - m_dropUs);
+        m_dropUs = 0;
+    }
+    // The outbox goes out again in order, with the same client_msg_id: the server
+    // acks what it already stored without broadcasting it twice.
+    for (auto it = m_outbox.begin(); it != m_outbox.end(); ++it) {
+        if (it->onWire)
+            ++m_worker->stats().resent;
+        transmit(it.key(), *it);
+        it->onWire = true;
+    }
+}
+
+void BenchClient::handleEvent(const LeanEvent &event)
+{
+    if (m_purpose == Purpose::Enroll || m_purpose == Purpose::Storm)
+        return; // not a receiver in these steps
+    const int r = m_worker->plan().roomIndex(event.room);
+    if (r < 0 || event.seq < 1) {
+        ++m_worker->stats().otherMessages;
+        return;
+    }
+    m_worker->shared().noteHighest(r, event.seq);
+    const bool replayed = m_syncPending > 0;
+    if (replayed)
+        ++m_worker->stats().replayed;
+    // A copy is counted as a duplicate, not as a second delivery.
+    if (observe(r, event.seq) == StreamTracker::Verdict::Duplicate || event.kind != u"text"_s)
+        return;
+    if (const auto stamp = parseBody(event.body))
+        recordDelivery(*stamp, replayed);
+}
+
+void BenchClient::handlePeerEcho(const LeanEvent &echo)
+{
+    const auto stamp = parseBody(echo.body);
+    if (!stamp || stamp->sender < 0 || stamp->sender >= m_worker->plan().clients()) {
+        ++m_worker->stats().otherMessages;
+        return;
+    }
+    m_worker->shared().noteHighest(stamp->sender, stamp->n);
+    if (observe(stamp->sender, stamp->n) == StreamTracker::Verdict::Duplicate)
+        return;
+    recordDelivery(*stamp, false);
+    if (stamp->sender == m_index)
+        acknowledge(stamp->n, echo.clientMsgId); // the peer's echo is its only "ack"
+}
+
+StreamTracker::Verdict BenchClient::observe(int stream, qint64 n)
+{
+    return tracker(stream).observe(n);
+}
+
+StreamTracker &BenchClient::tracker(int stream)
+{
+    return m_streams[stream];
+}
+
+void BenchClient::recordDelivery(const BodyStamp &stamp, bool replayed)
+{
+    const qint64 now = nowUs();
+    Stats &stats = m_worker->stats();
+    ++stats.deliveriesTotal;
+    SecondStats &second = stats.second(m_worker->window().secondOf(now));
+    ++second.deliveries;
+    if (replayed || !m_worker->window().inWindow(stamp.tUs))
+        return;
+    ++stats.deliveries;
+    stats.delivery.record(now - stamp.tUs);
+    second.latency.record(now - stamp.tUs);
+}
+
+void BenchClient::sendBench(int room)
+{
+    const qint64 n = ++m_counter;
+    const qint64 t = nowUs();
+    const Options &o = m_worker->plan().options();
+    Pending p{room, t, u"%1-%2-%3"_s.arg(o.runId).arg(m_index).arg(n),
+              makeBody(m_index, n, t, o.payload), false};
+    Stats &stats = m_worker->stats();
+    ++stats.sendsTotal;
+    stats.second(m_worker->window().secondOf(t)).sends++;
+    if (m_worker->window().inWindow(t))
+        ++stats.sends;
+    if (isReady()) {
+        transmit(n, p);
+        p.onWire = true;
+    }
+    m_outbox.insert(n, p);
+}
+
+void BenchClient::transmit(qint64 n, const Pending &p)
+{
+    protocol::SendRequest send;
+    send.id = n;
+    send.room = p.room >= 0 ? m_worker->plan().roomId(p.room) : u"peer"_s;
+    send.clientMsgId = p.clientMsgId;
+    send.body = p.body;
+    writeText(protocol::encode(send));
+}
+
+void BenchClient::sendPing()
+{
+    if (!isReady())
+        return;
+    const qint64 id = m_nextControlId++;
+    m_pings.insert(id, nowUs());
+    writeText(protocol::encode(protocol::PingRequest{id}));
+}
+
+} // namespace confab::bench

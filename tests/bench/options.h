@@ -1,0 +1,62 @@
+#pragma once
+
+#include <QString>
+#include <QStringList>
+#include <QUrl>
+#include <optional>
+
+// What one confab-bench run does: the scenario, its load shape and where to send it.
+// Every field has a flag; defaults depend on the scenario (see applyScenarioDefaults).
+namespace confab::bench {
+
+enum class Scenario { Fanout, Team, Idle, Connect, Durable, Resume };
+QString scenarioName(Scenario s);
+std::optional<Scenario> scenarioFromName(const QString &name);
+
+// Who is on the other end: a Confab server, or the plain Node `ws` broadcast peer.
+enum class Target { Confab, WsPeer };
+
+struct Options
+{
+    Scenario scenario = Scenario::Fanout;
+    Target target = Target::Confab;
+    QUrl url; // ws:// or wss://; empty with --peer (the harness starts it)
+    int clients = 100;
+    int rooms = 0;              // 0: derived from clients and members
+    int members = 0;            // members per room; 0: scenario default
+    int senders = 0;            // 0: scenario default (fanout: 10, others: every client)
+    double rate = -1;           // messages (or pings) per second, all senders together
+    int inflight = 0;           // >0: closed loop, each sender keeps this many unacked sends
+    int payload = 64;           // body bytes per message
+    double duration = 10;       // measured seconds
+    double warmup = 2;          // seconds of load before measuring
+    double grace = 10;          // seconds to wait for late acks/deliveries after the load
+    int workers = 0;            // 0: one per core
+    double connectRate = 2000;  // setup connections per second (spread, not a storm)
+    int setupConcurrency = 256; // handshakes in flight per worker during setup
+    double setupTimeout = 600;
+    double dropInterval = 1;      // resume: seconds between drop rounds
+    double dropFraction = 0.05;   // resume: share of connected clients dropped per round
+    double reconnectDelay = 0.25; // resume: seconds before reconnecting (+-50 % jitter)
+    bool fullDecode = false;      // decode events with the shared codec instead of the lean path
+    bool insecure = false;        // wss: accept any certificate
+    QString runId;                // user and room names; random when empty
+    QString password;             // for the bench users; derived from runId when empty
+    QString jsonFile;
+    QString plotFile;
+    qint64 serverPid = 0;    // read CPU/RSS from /proc/<pid> instead of /metrics
+    bool serverStats = true; // sample the server at all (/metrics or /proc)
+    bool quiet = false;
+};
+
+// Fills the 0/-1 fields with the scenario's defaults and checks the combination.
+// Returns an error text, empty when the options are usable.
+QString applyScenarioDefaults(Options &o);
+
+// Parses `confab-bench <scenario> [flags]`; on failure returns nullopt and sets *error
+// (help text included when asked for).
+std::optional<Options> parseOptions(const QStringList &arguments, QString *error);
+
+QString usageText();
+
+} // namespace confab::bench

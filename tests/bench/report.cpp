@@ -1,0 +1,378 @@
+#include "report.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QSysInfo>
+#include <QThread>
+#include <functional>
+
+namespace confab::bench {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+QJsonObject histogramJson(const LatencyHistogram &h)
+{
+    return QJsonObject{
+        {"count"_L1, h.count()},         {"min"_L1, h.min()},
+        {"mean"_L1, qRound64(h.mean())}, {"p50"_L1, h.percentile(50)},
+        {"p90"_L1, h.percentile(90)},    {"p99"_L1, h.percentile(99)},
+        {"p999"_L1, h.percentile(99.9)}, {"max"_L1, h.max()},
+    };
+}
+
+QJsonObject paramsJson(const Options &o)
+{
+    return QJsonObject{
+        {"clients"_L1, o.clients},
+        {"rooms"_L1, o.rooms},
+        {"members"_L1, o.members},
+        {"senders"_L1, o.senders},
+        {"rate"_L1, o.rate},
+        {"inflight"_L1, o.inflight},
+        {"payload"_L1, o.payload},
+        {"duration_s"_L1, o.duration},
+        {"warmup_s"_L1, o.warmup},
+        {"workers"_L1, o.workers},
+        {"connect_rate"_L1, o.connectRate},
+        {"drop_interval_s"_L1, o.dropInterval},
+        {"drop_fraction"_L1, o.dropFraction},
+        {"full_decode"_L1, o.fullDecode},
+    };
+}
+
+QJsonObject correctnessJson(const Report &r)
+{
+    const Stats &s = r.stats;
+    return QJsonObject{
+        {"ok"_L1, r.correct()},
+        {"lost"_L1, s.lost},
+        {"duplicated"_L1, s.duplicated},
+        {"out_of_order"_L1, s.outOfOrder},
+        {"missing_acks"_L1, s.missingAcks},
+        {"ack_mismatch"_L1, s.ackMismatch},
+        {"refused"_L1, s.refused},
+        {"resent"_L1, s.resent},
+        {"replayed"_L1, s.replayed},
+        {"incomplete_resync"_L1, s.incompleteResync},
+        {"sends_total"_L1, s.sendsTotal},
+        {"acks_total"_L1, s.acksTotal},
+        {"deliveries_total"_L1, s.deliveriesTotal},
+        {"drops"_L1, s.drops},
+        {"reconnects"_L1, s.reconnects},
+        {"unexpected_closes"_L1, s.unexpectedCloses},
+        {"connect_failures"_L1, s.connectFailures},
+        {"presence_notices"_L1, s.presenceNotices},
+    };
+}
+
+QJsonObject serverJson(const Report &r)
+{
+    QJsonObject o{{"source"_L1, r.serverSource}};
+    if (!r.serverEnd.ok)
+        return o;
+    o.insert("cpu_seconds"_L1, r.serverEnd.cpuSeconds - r.serverStart.cpuSeconds);
+    o.insert("cpu_share"_L1,
+             r.measuredSeconds > 0
+                 ? (r.serverEnd.cpuSeconds - r.serverStart.cpuSeconds) / r.measuredSeconds
+                 : 0.0);
+    o.insert("rss_bytes"_L1, r.serverEnd.rssBytes);
+    o.insert("peak_rss_bytes"_L1, r.serverEnd.peakRssBytes);
+    o.insert("rss_before_bytes"_L1, r.serverBefore.rssBytes);
+    if (r.clientsReady > 0 && r.serverBefore.ok) {
+        o.insert("rss_per_connection_bytes"_L1,
+                 (r.serverEnd.rssBytes - r.serverBefore.rssBytes) / r.clientsReady);
+    }
+    return o;
+}
+
+QJsonArray seriesJson(const Report &r)
+{
+    QJsonArray out;
+    const double warmup = r.options.warmup;
+    for (size_t i = 0; i < r.stats.series.size(); ++i) {
+        const SecondStats &s = r.stats.series[i];
+        const double t = double(i);
+        const QString phase = t < warmup                        ? u"warmup"_s
+                              : t < warmup + r.options.duration ? u"measure"_s
+                                                                : u"drain"_s;
+        out.append(QJsonObject{
+            {"t"_L1, qint64(i)},
+            {"phase"_L1, phase},
+            {"sends"_L1, s.sends},
+            {"acks"_L1, s.acks},
+            {"deliveries"_L1, s.deliveries},
+            {"connects"_L1, s.connects},
+            {"errors"_L1, s.errors},
+            {"p50_us"_L1, s.latency.percentile(50)},
+            {"p99_us"_L1, s.latency.percentile(99)},
+            {"max_us"_L1, s.latency.max()},
+        });
+    }
+    return out;
+}
+
+double perSecond(qint64 n, double seconds)
+{
+    return seconds > 0 ? double(n) / seconds : 0.0;
+}
+
+} // namespace
+
+bool Report::correct() const
+{
+    const Stats &s = stats;
+    return setupFailures == 0 && s.lost == 0 && s.duplicated == 0 && s.outOfOrder == 0 &&
+           s.missingAcks == 0 && s.ackMismatch == 0 && s.refused == 0;
+}
+
+QJsonObject Report::toJson() const
+{
+    const Stats &s = stats;
+    QJsonObject errors;
+    for (auto it = s.errors.cbegin(); it != s.errors.cend(); ++it)
+        errors.insert(it.key(), it.value());
+    QJsonObject latency{
+        {"delivery"_L1, histogramJson(s.delivery)}, {"ack"_L1, histogramJson(s.ack)},
+        {"connect"_L1, histogramJson(s.connect)},   {"resume"_L1, histogramJson(s.resume)},
+        {"ping"_L1, histogramJson(s.ping)},         {"send_lag"_L1, histogramJson(s.sendLag)},
+    };
+    const double m = measuredSeconds;
+    QJsonObject throughput{
+        {"sends"_L1, s.sends},
+        {"acks"_L1, s.acks},
+        {"deliveries"_L1, s.deliveries},
+        {"connects"_L1, s.connects},
+        {"pings"_L1, s.pings},
+        {"sends_per_s"_L1, perSecond(s.sends, m)},
+        {"acks_per_s"_L1, perSecond(s.acks, m)},
+        {"deliveries_per_s"_L1, perSecond(s.deliveries, m)},
+        {"connects_per_s"_L1, perSecond(s.connects, m)},
+    };
+    QJsonObject harness{
+        {"workers"_L1, options.workers},
+        {"cpu_seconds"_L1, harnessEnd.cpuSeconds - harnessStart.cpuSeconds},
+        {"cpu_share"_L1, m > 0 ? (harnessEnd.cpuSeconds - harnessStart.cpuSeconds) / m : 0.0},
+        {"peak_rss_bytes"_L1, harnessEnd.peakRssBytes},
+        {"send_lag_p99_us"_L1, s.sendLag.percentile(99)},
+    };
+    return QJsonObject{
+        {"schema"_L1, u"confab-bench/1"_s},
+        {"scenario"_L1, scenarioName(options.scenario)},
+        {"target"_L1, target},
+        {"url"_L1, url},
+        {"run_id"_L1, options.runId},
+        {"started_at"_L1, startedAt},
+        {"params"_L1, paramsJson(options)},
+        {"host"_L1, QJsonObject{{"cores"_L1, QThread::idealThreadCount()},
+                                {"kernel"_L1, QSysInfo::kernelVersion()},
+                                {"qt"_L1, QString::fromLatin1(qVersion())}}},
+        {"setup"_L1, QJsonObject{{"seconds"_L1, setupSeconds},
+                                 {"clients_ready"_L1, clientsReady},
+                                 {"failures"_L1, setupFailures}}},
+        {"measured_s"_L1, m},
+        {"throughput"_L1, throughput},
+        {"latency_us"_L1, latency},
+        {"correctness"_L1, correctnessJson(*this)},
+        {"errors"_L1, errors},
+        {"server"_L1, serverJson(*this)},
+        {"harness"_L1, harness},
+        {"series"_L1, seriesJson(*this)},
+    };
+}
+
+QList<std::pair<QString, double>> flattenMetrics(const QJsonObject &report)
+{
+    QList<std::pair<QString, double>> out;
+    std::function<void(const QJsonObject &, const QString &)> walk = [&](const QJsonObject &o,
+                                                                         const QString &prefix) {
+        for (auto it = o.begin(); it != o.end(); ++it) {
+            const QString key = prefix.isEmpty() ? it.key() : prefix + u'.' + it.key();
+            if (key == u"series"_s || key == u"host"_s)
+                continue;
+            if (it->isObject())
+                walk(it->toObject(), key);
+            else if (it->isDouble())
+                out.append({key, it->toDouble()});
+            else if (it->isBool())
+                out.append({key, it->toBool() ? 1.0 : 0.0});
+        }
+    };
+    walk(report, {});
+    return out;
+}
+
+QString compareReports(const QString &fileA, const QString &fileB, QString *error)
+{
+    QJsonObject reports[2];
+    const QString files[2] = {fileA, fileB};
+    for (int i = 0; i < 2; ++i) {
+        QFile f(files[i]);
+        if (!f.open(QIODevice::ReadOnly)) {
+            *error = u"cannot read %1"_s.arg(files[i]);
+            return {};
+        }
+        const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
+        if (!doc.isObject() || doc.object().value("schema"_L1).toString() != u"confab-bench/1"_s) {
+            *error = u"%1 is not a confab-bench/1 report"_s.arg(files[i]);
+            return {};
+        }
+        reports[i] = doc.object();
+    }
+    const auto a = flattenMetrics(reports[0]);
+    const auto b = flattenMetrics(reports[1]);
+    QMap<QString, double> bValues;
+    for (const auto &[k, v] : b)
+        bValues.insert(k, v);
+    QString out =
+        u"%1 %2 %3 %4\n"_s.arg(u"metric"_s, -44).arg(u"a"_s, 14).arg(u"b"_s, 14).arg(u"b/a"_s, 8);
+    for (const auto &[k, v] : a) {
+        if (!bValues.contains(k))
+            continue;
+        const double bv = bValues.value(k);
+        const QString ratio = v != 0 ? QString::number(bv / v, 'f', 3) : u"-"_s;
+        out += u"%1 %2 %3 %4\n"_s.arg(k, -44)
+                   .arg(QString::number(v, 'g', 10), 14)
+                   .arg(QString::number(bv, 'g', 10), 14)
+                   .arg(ratio, 8);
+    }
+    return out;
+}
+
+} // namespace confab::bench
+
+namespace confab::bench {
+
+namespace {
+
+QString ms(qint64 us)
+{
+    return QString::number(double(us) / 1000.0, 'f', us < 10000 ? 2 : 1);
+}
+
+QString mb(qint64 bytes)
+{
+    return QString::number(double(bytes) / (1024.0 * 1024.0), 'f', 1) + u" MB"_s;
+}
+
+void latencyRow(QString &out, const char *name, const LatencyHistogram &h)
+{
+    if (h.isEmpty())
+        return;
+    out += u"  %1 %2 %3 %4 %5 %6 %7\n"_s.arg(QLatin1StringView(name), -10)
+               .arg(h.count(), 10)
+               .arg(ms(h.percentile(50)), 8)
+               .arg(ms(h.percentile(90)), 8)
+               .arg(ms(h.percentile(99)), 8)
+               .arg(ms(h.percentile(99.9)), 8)
+               .arg(ms(h.max()), 8);
+}
+
+void throughputRow(QString &out, const char *name, qint64 n, double seconds)
+{
+    out += u"  %1 %2 %3\n"_s.arg(QLatin1StringView(name), -10)
+               .arg(n, 12)
+               .arg(QString::number(perSecond(n, seconds), 'f', 1), 12);
+}
+
+QString correctnessLine(const Report &r)
+{
+    const Stats &s = r.stats;
+    QString line = r.correct() ? u"OK"_s : u"FAILED"_s;
+    line += u" | lost %1, duplicated %2, out of order %3, missing acks %4, refused %5, "
+            u"ack mismatch %6, setup failures %7"_s.arg(s.lost)
+                .arg(s.duplicated)
+                .arg(s.outOfOrder)
+                .arg(s.missingAcks)
+                .arg(s.refused)
+                .arg(s.ackMismatch)
+                .arg(r.setupFailures);
+    if (s.drops || s.reconnects || s.replayed || s.resent) {
+        line += u"\n  drops %1, reconnects %2, replayed %3, resent %4, incomplete resyncs %5"_s
+                    .arg(s.drops)
+                    .arg(s.reconnects)
+                    .arg(s.replayed)
+                    .arg(s.resent)
+                    .arg(s.incompleteResync);
+    }
+    return line;
+}
+
+QString resourcesLines(const Report &r)
+{
+    QString out;
+    const double m = r.measuredSeconds;
+    if (r.serverEnd.ok) {
+        const double cpu = r.serverEnd.cpuSeconds - r.serverStart.cpuSeconds;
+        out += u"server (%1): CPU %2 s in the window (%3 % of one core), RSS %4, peak %5"_s.arg(
+            r.serverSource, QString::number(cpu, 'f', 2), QString::number(100 * cpu / m, 'f', 0),
+            mb(r.serverEnd.rssBytes), mb(r.serverEnd.peakRssBytes));
+        if (r.serverBefore.ok && r.clientsReady > 0) {
+            out += u", %1 KB per connection"_s.arg(QString::number(
+                double(r.serverEnd.rssBytes - r.serverBefore.rssBytes) / r.clientsReady / 1024.0,
+                'f', 1));
+        }
+        out += u'\n';
+    } else {
+        out += u"server: no CPU/RSS figures (no /metrics and no --server-pid)\n"_s;
+    }
+    const double hcpu = r.harnessEnd.cpuSeconds - r.harnessStart.cpuSeconds;
+    out += u"harness: CPU %1 s (%2 % of one core), peak RSS %3, send lag p99 %4 ms\n"_s.arg(
+        QString::number(hcpu, 'f', 2), QString::number(100 * hcpu / m, 'f', 0),
+        mb(r.harnessEnd.peakRssBytes), ms(r.stats.sendLag.percentile(99)));
+    return out;
+}
+
+} // namespace
+
+QString Report::table() const
+{
+    const Options &o = options;
+    const Stats &s = stats;
+    QString out = u"confab-bench %1 -> %2 %3 (run %4)\n"_s.arg(scenarioName(o.scenario), target,
+                                                               url, o.runId);
+    out += u"clients %1 (ready %2, setup %3 s), rooms %4 x %5 members, senders %6, rate %7/s, "
+           u"payload %8 B, %9 s measured after %10 s warm-up, %11 workers\n\n"_s.arg(o.clients)
+               .arg(clientsReady)
+               .arg(QString::number(setupSeconds, 'f', 1))
+               .arg(o.rooms)
+               .arg(o.members)
+               .arg(o.senders)
+               .arg(o.inflight > 0 ? u"closed loop %1 in flight"_s.arg(o.inflight)
+                                   : QString::number(o.rate, 'g', 6))
+               .arg(o.payload)
+               .arg(measuredSeconds)
+               .arg(o.warmup)
+               .arg(o.workers);
+    out += u"  %1 %2 %3\n"_s.arg(u"throughput"_s, -10).arg(u"count"_s, 12).arg(u"per s"_s, 12);
+    throughputRow(out, "sends", s.sends, measuredSeconds);
+    throughputRow(out, "acks", s.acks, measuredSeconds);
+    throughputRow(out, "deliveries", s.deliveries, measuredSeconds);
+    if (s.connects)
+        throughputRow(out, "connects", s.connects, measuredSeconds);
+    if (s.pings)
+        throughputRow(out, "pings", s.pings, measuredSeconds);
+    out += u"\n  %1 %2 %3 %4 %5 %6 %7\n"_s.arg(u"latency ms"_s, -10)
+               .arg(u"count"_s, 10)
+               .arg(u"p50"_s, 8)
+               .arg(u"p90"_s, 8)
+               .arg(u"p99"_s, 8)
+               .arg(u"p99.9"_s, 8)
+               .arg(u"max"_s, 8);
+    latencyRow(out, "delivery", s.delivery);
+    latencyRow(out, "ack", s.ack);
+    latencyRow(out, "connect", s.connect);
+    latencyRow(out, "resume", s.resume);
+    latencyRow(out, "ping", s.ping);
+    out += u"\ncorrectness: "_s + correctnessLine(*this) + u'\n';
+    QStringList errors;
+    for (auto it = s.errors.cbegin(); it != s.errors.cend(); ++it)
+        errors.append(u"%1 %2"_s.arg(it.key()).arg(it.value()));
+    out += u"errors: "_s + (errors.isEmpty() ? u"none"_s : errors.join(u", "_s)) + u'\n';
+    out += resourcesLines(*this);
+    return out;
+}
+
+} // namespace confab::bench

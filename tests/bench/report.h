@@ -1,0 +1,45 @@
+#pragma once
+
+#include "options.h"
+#include "probe.h"
+#include "stats.h"
+
+#include <QJsonObject>
+#include <QString>
+
+// The result of a run: what was asked, what was measured, whether it was correct; as a
+// readable table and as JSON (schema "confab-bench/1", documented in docs/benchmarks.md).
+namespace confab::bench {
+
+struct Report
+{
+    Options options;
+    QString target; // "confab" or "ws-peer"
+    QString url;
+    QString startedAt; // ISO 8601, UTC
+    double setupSeconds = 0;
+    double measuredSeconds = 0;
+    int clientsReady = 0;
+    int setupFailures = 0;
+    Stats stats;
+
+    // Server under test: CPU seconds spent in the measured window, memory at its end.
+    QString serverSource;       // "metrics", "proc" or "none"
+    ProcessSample serverBefore; // before the first connection
+    ProcessSample serverStart;  // measured window starts
+    ProcessSample serverEnd;    // measured window ends
+    // The harness itself: the same figures, to show it is not the bottleneck.
+    ProcessSample harnessStart;
+    ProcessSample harnessEnd;
+
+    bool correct() const;
+    QJsonObject toJson() const;
+    QString table() const;
+};
+
+// Flattens a report's JSON to "a.b.c" -> number (series and params excluded) for compare.
+QList<std::pair<QString, double>> flattenMetrics(const QJsonObject &report);
+// `confab-bench compare a.json b.json`: metric, a, b, b/a. Returns the text, or an error.
+QString compareReports(const QString &fileA, const QString &fileB, QString *error);
+
+} // namespace confab::bench

@@ -1,0 +1,269 @@
+#include "runner.h"
+
+#include "worker.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QThread>
+#include <QTimer>
+
+namespace confab::bench {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+constexpr int kPollMs = 20;
+constexpr qint64 kStartDelayUs = 100'000; // lets every worker get the start first
+constexpr double kCloseTimeoutS = 10;
+
+const char *stageName(Stage s)
+{
+    switch (s) {
+    case Stage::EnrollCreators:
+        return "enrol (room creators)";
+    case Stage::EnrollOthers:
+        return "enrol (members)";
+    case Stage::Attach:
+        return "attach";
+    }
+    return "";
+}
+} // namespace
+
+Runner::Runner(Options options)
+    : m_options(std::move(options))
+{
+}
+
+Runner::~Runner()
+{
+    stopWorkers();
+}
+
+void Runner::say(const QString &line) const
+{
+    if (m_progress)
+        m_progress(line);
+}
+
+bool Runner::waitUntil(const std::function<bool()> &done, double seconds,
+                       const std::function<void()> &tick)
+{
+    QElapsedTimer timer;
+    timer.start();
+    qint64 nextTick = 1000;
+    while (!done()) {
+        if (timer.elapsed() > qint64(seconds * 1000))
+            return false;
+        // The runner has nothing else to do: poll the workers' shared counters while
+        // this thread's event loop keeps running (the fault server of the tests lives
+        // here).
+        QEventLoop loop;
+        QTimer::singleShot(kPollMs, &loop, &QEventLoop::quit);
+        loop.exec();
+        if (tick && timer.elapsed() >= nextTick) {
+            tick();
+            nextTick += 1000;
+        }
+    }
+    return true;
+}
+
+void Runner::forEachWorker(const std::function<void(Worker &)> &f)
+{
+    for (Worker *w : m_workers)
+        QMetaObject::invokeMethod(
+            w, [&f, w] { f(*w); }, Qt::BlockingQueuedConnection);
+}
+
+bool Runner::startTarget(QString *error)
+{
+    // A peer given with --url (started elsewhere, or a test's fake) is used as it is.
+    if (m_options.target != Target::WsPeer || m_options.url.isValid())
+        return true;
+    m_peer = std::make_unique<PeerProcess>();
+    if (!m_peer->start(error))
+        return false;
+    m_options.url = m_peer->url();
+    m_options.serverPid = m_peer->pid();
+    say(u"ws peer (node, ws) listening at %1, pid %2"_s.arg(m_options.url.toString())
+            .arg(m_options.serverPid));
+    return true;
+}
+
+ProcessSample Runner::sampleServer() const
+{
+    if (!m_options.serverStats)
+        return {};
+    if (m_options.serverPid > 0)
+        return sampleProc(m_options.serverPid);
+    return sampleMetrics(m_options.url, m_options.insecure);
+}
+
+void Runner::startWorkers()
+{
+    for (int i = 0; i < m_options.workers; ++i) {
+        auto *thread = new QThread;
+        thread->setObjectName(u"bench-worker-%1"_s.arg(i));
+        auto *worker = new Worker(m_plan.get(), m_shared.get(), i);
+        worker->moveToThread(thread);
+        // Deleted in its own thread once the loop ends: its sockets and timers belong there.
+        QObject::connect(thread, &QThread::finished, worker, &QObject::deleteLater);
+        thread->start();
+        m_threads.push_back(thread);
+        m_workers.push_back(worker);
+    }
+    forEachWorker([](Worker &w) { w.createClients(); });
+}
+
+void Runner::stopWorkers()
+{
+    for (QThread *t : m_threads) {
+        t->quit();
+        t->wait();
+        delete t;
+    }
+    m_threads.clear();
+    m_workers.clear();
+}
+
+bool Runner::runStages(Report &report, QString *error)
+{
+    QList<Stage> stages{Stage::EnrollCreators, Stage::EnrollOthers};
+    if (m_options.scenario != Scenario::Connect)
+        stages.append(Stage::Attach);
+    QElapsedTimer timer;
+    timer.start();
+    for (const Stage stage : stages) {
+        const int expected = m_plan->stageSize(stage);
+        if (expected == 0)
+            continue;
+        m_shared->stageDone = 0;
+        m_shared->stageFailed = 0;
+        forEachWorker([stage](Worker &w) { w.runStage(stage); });
+        const QString name = QLatin1StringView(stageName(stage));
+        const bool finished = waitUntil(
+            [&] { return m_shared->stageDone.load() >= expected; },
+            m_options.setupTimeout - timer.elapsed() / 1000.0,
+            [&] { say(u"%1: %2/%3"_s.arg(name).arg(m_shared->stageDone.load()).arg(expected)); });
+        const int failed = m_shared->stageFailed.load();
+        report.setupFailures += failed + (expected - m_shared->stageDone.load());
+        if (!finished) {
+            *error = u"%1 did not finish in time: %2 of %3 done"_s.arg(name)
+                         .arg(m_shared->stageDone.load())
+                         .arg(expected);
+            return false;
+        }
+        say(u"%1: %2 done, %3 failed"_s.arg(name).arg(expected).arg(failed));
+        if (failed == expected) {
+            *error = u"%1: every connection failed"_s.arg(name);
+            return false;
+        }
+        report.clientsReady = expected - failed;
+    }
+    report.setupSeconds = timer.elapsed() / 1000.0;
+    return true;
+}
+
+void Runner::runLoad(Report &report)
+{
+    LoadWindow window;
+    window.t0Us = nowUs() + kStartDelayUs;
+    window.measureStartUs = window.t0Us + qint64(m_options.warmup * 1e6);
+    window.measureEndUs = window.measureStartUs + qint64(m_options.duration * 1e6);
+    forEachWorker([window](Worker &w) { w.startLoad(window); });
+    auto progress = [this] {
+        qint64 sends = 0, acks = 0, deliveries = 0, connects = 0;
+        forEachWorker([&](Worker &w) {
+            sends += w.stats().sendsTotal;
+            acks += w.stats().acksTotal;
+            deliveries += w.stats().deliveriesTotal;
+            connects += w.stats().connects;
+        });
+        say(u"load: sends %1, acks %2, deliveries %3, connects %4"_s.arg(sends)
+                .arg(acks)
+                .arg(deliveries)
+                .arg(connects));
+    };
+    waitUntil([&] { return nowUs() >= window.measureStartUs; }, m_options.warmup + 1);
+    report.serverStart = sampleServer();
+    report.harnessStart = sampleSelf();
+    waitUntil([&] { return nowUs() >= window.measureEndUs; }, m_options.duration + 1, progress);
+    report.serverEnd = sampleServer();
+    report.harnessEnd = sampleSelf();
+    report.measuredSeconds = m_options.duration;
+}
+
+// After the load: wait (up to --grace) for the last acks, for every receiver to reach
+// the highest seq anyone saw, for dropped clients to be back, and for storms to end.
+void Runner::drain()
+{
+    DrainStatus total;
+    const bool drained = waitUntil(
+        [&] {
+            total = DrainStatus{};
+            forEachWorker([&](Worker &w) {
+                const DrainStatus s = w.drainStatus();
+                total.pendingAcks += s.pendingAcks;
+                total.notReady += s.notReady;
+                total.lagging += s.lagging;
+            });
+            return total.done() && m_shared->stormsRunning.load() == 0;
+        },
+        m_options.grace);
+    if (!drained) {
+        say(u"drain: gave up after %1 s: %2 acks pending, %3 clients not back, %4 streams "
+            u"behind"_s.arg(m_options.grace)
+                .arg(total.pendingAcks)
+                .arg(total.notReady)
+                .arg(total.lagging));
+    }
+    forEachWorker([](Worker &w) { w.stopLoad(); });
+}
+
+void Runner::collect(Report &report)
+{
+    forEachWorker([&report](Worker &w) { report.stats.merge(w.finish()); });
+    forEachWorker([](Worker &w) { w.closeAll(); });
+    int open = 0;
+    waitUntil(
+        [&] {
+            open = 0;
+            forEachWorker([&open](Worker &w) { open += w.openConnections(); });
+            return open == 0;
+        },
+        kCloseTimeoutS);
+}
+
+std::optional<Report> Runner::run(QString *error)
+{
+    Report report;
+    report.startedAt = QDateTime::currentDateTimeUtc().toString(Qt::ISODate);
+    if (!startTarget(error))
+        return std::nullopt;
+    report.options = m_options;
+    report.target = m_peer ? u"ws-peer"_s : u"confab"_s;
+    report.url = m_options.url.toString();
+    m_plan = std::make_unique<RunPlan>(m_options);
+    m_shared = std::make_unique<SharedState>(m_plan->streamCount());
+    report.serverBefore = sampleServer();
+    report.serverSource =
+        !report.serverBefore.ok ? u"none"_s : (m_options.serverPid > 0 ? u"proc"_s : u"metrics"_s);
+    startWorkers();
+    if (!runStages(report, error)) {
+        collect(report);
+        stopWorkers();
+        return std::nullopt;
+    }
+    say(u"setup done in %1 s; load starts"_s.arg(report.setupSeconds, 0, 'f', 1));
+    runLoad(report);
+    drain();
+    collect(report);
+    stopWorkers();
+    if (m_peer)
+        m_peer->stop();
+    return report;
+}
+
+} // namespace confab::bench
