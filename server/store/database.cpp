@@ -87,7 +87,10 @@ bool Database::open(const StoreConfig &config, const QString &name, QString *err
     if (!db.isValid()) {
         db = QSqlDatabase::addDatabase(config.isPostgres() ? u"QPSQL"_s : u"QSQLITE"_s, name);
         if (!db.isValid()) {
-            sql::setError(error, u"the Qt SQL driver for %1 is not installed"_s.arg(config.driver));
+            db = QSqlDatabase();
+            QSqlDatabase::removeDatabase(name); // so a later attempt can register it again
+            sql::setError(error, u"the Qt SQL driver for %1 is not installed (libqt6sql6-%2)"_s.arg(
+                                     config.driver, config.isPostgres() ? "psql"_L1 : "sqlite"_L1));
             return false;
         }
         configure(db, config);

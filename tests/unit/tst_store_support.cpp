@@ -119,4 +119,82 @@ QVariantList SideConnection::column(const QString &statement)
     return values;
 }
 
+StoreOutage::StoreOutage(const StoreFixture &store)
+    : m_store(store)
+    , m_side(store.isPostgres() ? store.adminConfig() : store.config())
+{
+}
+
+StoreOutage::~StoreOutage()
+{
+    end();
+}
+
+bool StoreOutage::begin()
+{
+    m_active = true;
+    if (!m_store.isPostgres())
+        return m_side.exec(u"BEGIN EXCLUSIVE"_s);
+    const QString db = m_store.config().database;
+    return m_side.exec(u"ALTER DATABASE %1 ALLOW_CONNECTIONS false"_s.arg(db)) &&
+           m_side.exec(u"SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                       " WHERE datname = '%1' AND pid <> pg_backend_pid()"_s.arg(db));
+}
+
+bool StoreOutage::end()
+{
+    if (!m_active)
+        return true;
+    m_active = false;
+    if (!m_store.isPostgres())
+        return m_side.exec(u"COMMIT"_s);
+    return m_side.exec(
+        u"ALTER DATABASE %1 ALLOW_CONNECTIONS true"_s.arg(m_store.config().database));
+}
+
+server::WriteDone DoneLog::callback(int tag)
+{
+    return [this, tag](server::WriteStatus status) {
+        QMutexLocker lock(&m_mutex);
+        m_entries.append({tag, status});
+    };
+}
+
+qsizetype DoneLog::size() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_entries.size();
+}
+
+QList<std::pair<int, server::WriteStatus>> DoneLog::entries() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_entries;
+}
+
+QList<int> DoneLog::tags() const
+{
+    QList<int> out;
+    for (const auto &e : entries())
+        out.append(e.first);
+    return out;
+}
+
+int DoneLog::count(server::WriteStatus status) const
+{
+    int n = 0;
+    for (const auto &e : entries())
+        n += e.second == status ? 1 : 0;
+    return n;
+}
+
+server::WriteStatus DoneLog::statusOf(int tag) const
+{
+    for (const auto &e : entries()) {
+        if (e.first == tag)
+            return e.second;
+    }
+    return server::WriteStatus::Failed;
+}
+
 } // namespace confab::testing

@@ -2,9 +2,12 @@
 
 #include "store/storetypes.h"
 
+#include <QList>
+#include <QMutex>
 #include <QString>
 #include <QTemporaryDir>
 #include <QVariant>
+#include <utility>
 
 // Support for the store tests: a fresh store per test case on the back end the test run
 // selected, and a side connection to inspect or disturb it.
@@ -59,6 +62,42 @@ public:
 private:
     QString m_name;
     QString m_error;
+};
+
+// Makes the store refuse writes until end(): on SQLite another connection holds the write
+// lock; on PostgreSQL the database stops accepting connections and the existing ones are
+// terminated (what a restarting server does to its clients).
+class StoreOutage
+{
+public:
+    explicit StoreOutage(const StoreFixture &store);
+    ~StoreOutage();
+    bool begin();
+    bool end();
+    QString error() const { return m_side.error(); }
+
+private:
+    const StoreFixture &m_store;
+    SideConnection m_side;
+    bool m_active = false;
+};
+
+// Records the writer's done callbacks (which arrive on the writer thread) in the order
+// they came. Must outlive the writer it is given to.
+class DoneLog
+{
+public:
+    server::WriteDone callback(int tag);
+    qsizetype size() const;
+    QList<std::pair<int, server::WriteStatus>> entries() const;
+    QList<int> tags() const;
+    int count(server::WriteStatus status) const;
+    // The status of the first op with tag; Failed if there is none.
+    server::WriteStatus statusOf(int tag) const;
+
+private:
+    mutable QMutex m_mutex;
+    QList<std::pair<int, server::WriteStatus>> m_entries;
 };
 
 } // namespace confab::testing

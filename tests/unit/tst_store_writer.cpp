@@ -3,7 +3,6 @@
 #include "tst_store_support.h"
 
 #include <QCoreApplication>
-#include <QMutex>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTest>
@@ -16,59 +15,12 @@ using namespace Qt::StringLiterals;
 using namespace confab::server;
 using confab::protocol::Event;
 using confab::protocol::EventKind;
+using confab::testing::DoneLog;
 using confab::testing::SideConnection;
 using confab::testing::StoreFixture;
+using confab::testing::StoreOutage;
 
 namespace {
-
-// Records done callbacks (which arrive on the writer thread) in the order they came.
-class DoneLog
-{
-public:
-    WriteDone callback(int tag)
-    {
-        return [this, tag](WriteStatus status) {
-            QMutexLocker lock(&m_mutex);
-            m_entries.append({tag, status});
-        };
-    }
-    qsizetype size() const
-    {
-        QMutexLocker lock(&m_mutex);
-        return m_entries.size();
-    }
-    QList<std::pair<int, WriteStatus>> entries() const
-    {
-        QMutexLocker lock(&m_mutex);
-        return m_entries;
-    }
-    QList<int> tags() const
-    {
-        QList<int> out;
-        for (const auto &e : entries())
-            out.append(e.first);
-        return out;
-    }
-    int count(WriteStatus status) const
-    {
-        int n = 0;
-        for (const auto &e : entries())
-            n += e.second == status ? 1 : 0;
-        return n;
-    }
-    WriteStatus statusOf(int tag) const
-    {
-        for (const auto &e : entries()) {
-            if (e.first == tag)
-                return e.second;
-        }
-        return WriteStatus::Failed;
-    }
-
-private:
-    mutable QMutex m_mutex;
-    QList<std::pair<int, WriteStatus>> m_entries;
-};
 
 Event textEvent(const QString &room, qint64 seq, const QString &from = u"alice"_s,
                 std::optional<QString> clientMsgId = std::nullopt)
@@ -111,46 +63,6 @@ StoredRoom room(const QString &id, bool isPrivate = false, QStringList members =
     r.invited = std::move(invited);
     return r;
 }
-
-// Makes the store refuse writes until end(): on SQLite another connection holds the write
-// lock; on PostgreSQL the database stops accepting connections and the existing ones are
-// terminated (what a restarting server does to its clients).
-class StoreOutage
-{
-public:
-    explicit StoreOutage(const StoreFixture &store)
-        : m_store(store)
-        , m_side(store.isPostgres() ? store.adminConfig() : store.config())
-    {
-    }
-    ~StoreOutage() { end(); }
-    bool begin()
-    {
-        m_active = true;
-        if (!m_store.isPostgres())
-            return m_side.exec(u"BEGIN EXCLUSIVE"_s);
-        const QString db = m_store.config().database;
-        return m_side.exec(u"ALTER DATABASE %1 ALLOW_CONNECTIONS false"_s.arg(db)) &&
-               m_side.exec(u"SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                           " WHERE datname = '%1' AND pid <> pg_backend_pid()"_s.arg(db));
-    }
-    bool end()
-    {
-        if (!m_active)
-            return true;
-        m_active = false;
-        if (!m_store.isPostgres())
-            return m_side.exec(u"COMMIT"_s);
-        return m_side.exec(
-            u"ALTER DATABASE %1 ALLOW_CONNECTIONS true"_s.arg(m_store.config().database));
-    }
-    QString error() const { return m_side.error(); }
-
-private:
-    const StoreFixture &m_store;
-    SideConnection m_side;
-    bool m_active = false;
-};
 
 // Child mode of this executable (see durabilityAcrossKill): writes events to room
 // "general" of the store at CONFAB_WRITER_CHILD_URL without end, printing the seq of every
