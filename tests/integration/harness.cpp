@@ -62,6 +62,60 @@ TestStore::TestStore()
     m_url = url.toString();
 }
 
+StoreLock::StoreLock(const TestStore &store)
+    : m_url(store.url())
+    , m_postgres(store.isPostgres())
+    , m_connection(u"lock-"_s + QUuid::createUuid().toString(QUuid::Id128))
+{
+}
+
+StoreLock::~StoreLock()
+{
+    release();
+}
+
+bool StoreLock::lock(QString *error)
+{
+    QSqlDatabase db =
+        QSqlDatabase::addDatabase(m_postgres ? u"QPSQL"_s : u"QSQLITE"_s, m_connection);
+    if (m_postgres) {
+        const QUrl url(m_url);
+        db.setHostName(url.host());
+        db.setPort(url.port(5432));
+        db.setUserName(url.userName());
+        db.setPassword(url.password());
+        db.setDatabaseName(url.path().mid(1));
+    } else {
+        db.setDatabaseName(m_url);
+    }
+    if (!db.open()) {
+        *error = db.lastError().text();
+        return false;
+    }
+    QSqlQuery q(db);
+    const bool ok = m_postgres
+                        ? q.exec(u"BEGIN"_s) && q.exec(u"LOCK TABLE events IN EXCLUSIVE MODE"_s)
+                        : q.exec(u"BEGIN EXCLUSIVE"_s);
+    if (!ok)
+        *error = q.lastError().text();
+    return ok;
+}
+
+void StoreLock::release()
+{
+    if (!QSqlDatabase::contains(m_connection))
+        return;
+    {
+        QSqlDatabase db = QSqlDatabase::database(m_connection, false);
+        if (db.isOpen()) {
+            QSqlQuery q(db);
+            q.exec(u"ROLLBACK"_s);
+            db.close();
+        }
+    }
+    QSqlDatabase::removeDatabase(m_connection);
+}
+
 ServerProcess::ServerProcess(const QString &dbUrl, QStringList extraArgs)
     : m_dbUrl(dbUrl)
     , m_extraArgs(std::move(extraArgs))

@@ -33,6 +33,22 @@ private:
     QString m_error;
 };
 
+// Holds the store's write lock from the test process, so the server's writer cannot
+// commit until release(): what a stuck disk or a busy database looks like to it.
+class StoreLock
+{
+public:
+    explicit StoreLock(const TestStore &store);
+    ~StoreLock();
+    bool lock(QString *error);
+    void release();
+
+private:
+    QString m_url;
+    bool m_postgres;
+    QString m_connection;
+};
+
 class ServerProcess
 {
 public:

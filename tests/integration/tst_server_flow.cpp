@@ -5,9 +5,6 @@
 #include "fixtures.h"
 #include "wire/websocket.h"
 
-#include <QSqlDatabase>
-#include <QSqlError>
-#include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTemporaryFile>
 
@@ -258,33 +255,22 @@ private slots:
 
     void storeThatCannotCommit()
     {
-        if (qEnvironmentVariableIsSet("CONFAB_TEST_DB_URL_FILE"))
-            QSKIP("locks the SQLite file; the PostgreSQL run covers the same path in "
-                  "tst_store_writer");
         startServer({u"--rate"_s, u"0"_s});
         auto alice = connectUser(*m_server, u"alice"_s);
         alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
         QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
-        {
-            // Another process holding the write lock is what a full disk or a stuck NFS
-            // mount looks like to the writer: commits fail until it goes away.
-            QSqlDatabase lock = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"lock"_s);
-            lock.setDatabaseName(m_store->url());
-            QVERIFY(lock.open());
-            QSqlQuery q(lock);
-            QVERIFY2(q.exec(u"BEGIN EXCLUSIVE"_s), qPrintable(q.lastError().text()));
-            for (int i = 0; i < 20; ++i)
-                alice->sendMessage(
-                    textMessage(u"general"_s, u"held %1"_s.arg(i), u"h%1"_s.arg(i), 100 + i));
-            // Broadcast happens at once; acks must not, while nothing is durable.
-            QVERIFY(alice->waitForType<protocol::Event>(
-                10000, [](const auto &e) { return e.body == u"held 19"_s; }));
-            QVERIFY(!alice->receivesWithin(
-                [](const auto &m) { return std::holds_alternative<protocol::Ack>(m); }, 500));
-            QVERIFY(q.exec(u"ROLLBACK"_s));
-            lock.close();
-        }
-        QSqlDatabase::removeDatabase(u"lock"_s);
+        StoreLock lock(*m_store);
+        QString error;
+        QVERIFY2(lock.lock(&error), qPrintable(error));
+        for (int i = 0; i < 20; ++i)
+            alice->sendMessage(
+                textMessage(u"general"_s, u"held %1"_s.arg(i), u"h%1"_s.arg(i), 100 + i));
+        // Broadcast happens at once; acks must not, while nothing is durable.
+        QVERIFY(alice->waitForType<protocol::Event>(
+            10000, [](const auto &e) { return e.body == u"held 19"_s; }));
+        QVERIFY(!alice->receivesWithin(
+            [](const auto &m) { return std::holds_alternative<protocol::Ack>(m); }, 500));
+        lock.release();
         for (int i = 0; i < 20; ++i)
             QVERIFY(replyAs<protocol::Ack>(*alice, 100 + i, 30000));
         alice->sendMessage(protocol::HistoryRequest{500, u"general"_s, {}, {}, 50});
