@@ -15,7 +15,6 @@ CONFAB_PACKAGES=(
   postgresql redis-server
   xvfb xauth
   clang libclang-rt-dev
-  nodejs npm
 )
 
 log() { printf '\033[1m[confab]\033[0m %s\n' "$*" >&2; }
@@ -29,6 +28,11 @@ install_dependencies() {
       missing+=("$pkg")
     fi
   done
+  # confab-bench's peer mode needs Node.js and npm; any install of them will do (the
+  # distribution's packages only when there is none, so a NodeSource node is kept).
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    missing+=(nodejs npm)
+  fi
   if ((${#missing[@]} == 0)); then
     log "all dependencies present"
     return 0
