@@ -59,7 +59,8 @@ void WriterWorker::beginStop()
 
 void WriterWorker::drain()
 {
-    if (m_retryTimer->isActive())
+    // A drain posted before the stop may still be delivered after shutdown().
+    if (m_finished || m_retryTimer->isActive())
         return;
     if (m_batch.empty() && !takeBatch()) {
         afterBatch();
@@ -222,6 +223,7 @@ void WriterWorker::shutdown()
 {
     m_flushTimer->stop();
     m_retryTimer->stop();
+    m_finished = true;
     m_applier.reset();
     m_connection.reset();
     thread()->quit();

@@ -80,6 +80,7 @@ private:
     QTimer *m_retryTimer = nullptr;
     int m_backoffMs = 0;
     bool m_stopping = false;
+    bool m_finished = false; // shutdown() ran
     QDeadlineTimer m_stopDeadline;
 };
 
