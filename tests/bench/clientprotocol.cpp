@@ -5,6 +5,8 @@
 #include "protocol/codec.h"
 #include "worker.h"
 
+#include <algorithm>
+
 namespace confab::bench {
 
 using namespace Qt::StringLiterals;
@@ -132,15 +134,17 @@ void BenchClient::onWelcome(const protocol::Welcome &welcome)
     case Purpose::Resume:
         break;
     }
-    for (const protocol::RoomInfo &room : welcome.rooms) {
-        const int r = m_worker->plan().roomIndex(room.room);
-        if (r >= 0 && !m_streams.contains(r) && m_purpose == Purpose::Attach)
-            tracker(r).setBaseline(room.lastSeq);
-    }
     if (m_purpose == Purpose::Attach) {
+        // The welcome lists every room the user can see; only its own rooms are streams
+        // it must receive, starting after their last_seq.
         for (const int r : m_worker->plan().roomsOf(m_index)) {
-            if (!tracker(r).hasBaseline())
+            const QString &id = m_worker->plan().roomId(r);
+            const auto room = std::find_if(welcome.rooms.cbegin(), welcome.rooms.cend(),
+                                           [&id](const auto &info) { return info.room == id; });
+            if (room == welcome.rooms.cend())
                 m_worker->stats().countError(u"welcome:room-missing"_s);
+            else
+                tracker(r).setBaseline(room->lastSeq);
         }
         becomeReady();
         return;

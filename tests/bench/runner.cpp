@@ -160,8 +160,8 @@ bool Runner::runStages(Report &report, QString *error)
             *error = u"%1: every connection failed"_s.arg(name);
             return false;
         }
-        report.clientsReady = expected - failed;
     }
+    report.clientsReady = std::max(0, m_options.clients - report.setupFailures);
     report.setupSeconds = timer.elapsed() / 1000.0;
     return true;
 }
@@ -243,7 +243,7 @@ std::optional<Report> Runner::run(QString *error)
     if (!startTarget(error))
         return std::nullopt;
     report.options = m_options;
-    report.target = m_peer ? u"ws-peer"_s : u"confab"_s;
+    report.target = m_options.target == Target::WsPeer ? u"ws-peer"_s : u"confab"_s;
     report.url = m_options.url.toString();
     m_plan = std::make_unique<RunPlan>(m_options);
     m_shared = std::make_unique<SharedState>(m_plan->streamCount());

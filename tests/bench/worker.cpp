@@ -25,6 +25,7 @@ Worker::Worker(const RunPlan *plan, SharedState *shared, int index)
     m_limits.maxBodyBytes = 1024 * 1024;
     m_stageTimer.setInterval(kStageTickMs);
     m_sendTimer.setTimerType(Qt::PreciseTimer);
+    m_sendTimer.setSingleShot(true);
     m_sweepTimer.setInterval(1000);
     QObject::connect(&m_stageTimer, &QTimer::timeout, this, [this] { stageTick(); });
     QObject::connect(&m_sendTimer, &QTimer::timeout, this, [this] { sendTick(); });
@@ -121,7 +122,7 @@ void Worker::startLoad(const LoadWindow &window)
                 sendFrom(c);
         }
     } else if (m_rate > 0) {
-        m_sendTimer.start(std::clamp(int(1000.0 / m_rate), 1, 20));
+        m_sendTimer.start(0);
     }
     if (o.scenario == Scenario::Resume && o.dropFraction > 0)
         m_dropTimer.start(int(o.dropInterval * 1000));
@@ -141,10 +142,14 @@ void Worker::sendTick()
         m_sendTimer.stop();
         return;
     }
-    if (now < m_window.t0Us)
-        return;
-    const qint64 target = qint64(double(now - m_window.t0Us) * m_rate / 1e6);
-    dispatch(target - m_issued, now);
+    if (now >= m_window.t0Us) {
+        const qint64 target = qint64(double(now - m_window.t0Us) * m_rate / 1e6);
+        dispatch(target - m_issued, now);
+    }
+    // Wake up for the next send on time (the timer has millisecond resolution; when
+    // behind, the next pass sends everything that is due at once).
+    const qint64 nextUs = m_window.t0Us + qint64(double(m_issued + 1) * 1e6 / m_rate);
+    m_sendTimer.start(int(std::max<qint64>(0, (nextUs - nowUs() + 999) / 1000)));
 }
 
 // Issues the sends that are due. Their lag behind the schedule is recorded: when the
