@@ -13,6 +13,8 @@
 #include <QDateTime>
 #include <QDeadlineTimer>
 #include <QDir>
+#include <QEventLoop>
+#include <QSemaphore>
 #include <QThreadPool>
 
 namespace confab::server {
@@ -36,6 +38,31 @@ ServerApp::ServerApp(const ServerConfig &config)
 ServerApp::~ServerApp()
 {
     stop();
+}
+
+void ServerApp::startIoWorkers(int count)
+{
+    // The I/O workers run on threads of their own QThreadPool: each runnable creates its
+    // worker on the pool thread (sockets have thread affinity) and runs its event loop
+    // there until stop() quits it.
+    m_ioPool = std::make_unique<QThreadPool>();
+    m_ioPool->setMaxThreadCount(count);
+    m_ioPool->setExpiryTimeout(-1);
+    m_ctx.workers.resize(count);
+    QSemaphore ready;
+    for (int i = 0; i < count; ++i) {
+        m_ioPool->start([this, i, &ready] {
+            QThread::currentThread()->setObjectName(u"io-%1"_s.arg(i));
+            IoWorker worker(i, &m_ctx);
+            QEventLoop loop;
+            worker.setQuit([&loop] { loop.quit(); });
+            m_ctx.workers[i] = &worker;
+            worker.start();
+            ready.release();
+            loop.exec();
+        });
+    }
+    ready.acquire(count);
 }
 
 void ServerApp::startThread(QObject *object, const QString &name)
@@ -93,16 +120,11 @@ bool ServerApp::start(QString *error)
 
     const int workerCount =
         cfg.workers > 0 ? cfg.workers : std::max(1, QThread::idealThreadCount());
-    for (int i = 0; i < workerCount; ++i)
-        m_ctx.workers.append(new IoWorker(i, &m_ctx));
+    startIoWorkers(workerCount);
     m_hub = new Hub(&m_ctx);
     m_ctx.hub = m_hub;
     m_hub->load(rooms, users, facts);
     startThread(m_hub, u"hub"_s);
-    for (IoWorker *w : std::as_const(m_ctx.workers)) {
-        startThread(w, u"io-%1"_s.arg(w->index()));
-        postTo(w, [w] { w->start(); });
-    }
 
     m_acceptor = new Acceptor(&m_ctx);
     startThread(m_acceptor, u"acceptor"_s);
@@ -155,7 +177,8 @@ void ServerApp::stop()
     m_acceptor->deleteLater();
     m_hub->deleteLater();
     for (IoWorker *w : std::as_const(m_ctx.workers))
-        w->deleteLater();
+        postTo(w, [w] { w->quit(); });
+    m_ioPool->waitForDone();
     for (QThread *t : m_threads) {
         t->quit();
         t->wait();

@@ -37,6 +37,7 @@ public:
 
 private:
     void startThread(QObject *object, const QString &name);
+    void startIoWorkers(int count);
 
     ServerContext m_ctx;
     std::unique_ptr<StoreWriter> m_writer;
@@ -44,6 +45,7 @@ private:
     std::unique_ptr<SeqBook> m_seqBook;
     std::unique_ptr<QThreadPool> m_authPool;
     std::unique_ptr<QThreadPool> m_readPool;
+    std::unique_ptr<QThreadPool> m_ioPool;
     Hub *m_hub = nullptr;
     Acceptor *m_acceptor = nullptr;
     std::vector<QThread *> m_threads;

@@ -12,10 +12,11 @@ namespace confab::server {
 
 class Session;
 
-// One I/O worker: owns the sockets of the sessions handed to it and writes broadcast
-// frames to its local members of a room. K of them run in parallel, one per core, so a
-// broadcast fans out on all cores and one slow socket delays nobody else. Touched only
-// from its worker thread; the acceptor and the hub reach it with postTo(worker, ...).
+// One I/O worker: runs on a thread of the server's I/O QThreadPool, owns the sockets of the
+// sessions handed to it and writes broadcast frames to its local members of a room. K of them run
+// in parallel, one per core, so a broadcast fans out on all cores and one slow socket delays nobody
+// else. Touched only from its worker thread; the acceptor and the hub reach it with postTo(worker,
+// ...).
 class IoWorker : public QObject
 {
 public:
@@ -27,6 +28,13 @@ public:
 
     // Worker-thread entry points (always called through postTo).
     void start();
+    // How to end this worker's event loop (set by whoever runs it), and doing so.
+    void setQuit(std::function<void()> quit) { m_quit = std::move(quit); }
+    void quit()
+    {
+        if (m_quit)
+            m_quit();
+    }
     void adoptSocket(qintptr descriptor);
     void deliverRoom(const QString &room, const QByteArray &frame, quint64 exceptSession);
     void deliverUsers(const QStringList &users, const QByteArray &frame, quint64 exceptSession);
@@ -50,6 +58,7 @@ private:
     ServerContext *m_ctx;
     quint64 m_nextId = 1;
     QTimer *m_timer = nullptr;
+    std::function<void()> m_quit;
     QHash<quint64, Session *> m_sessions;
     QHash<QString, QSet<Session *>> m_byRoom;
     QHash<QString, QSet<Session *>> m_byUser;

@@ -61,9 +61,20 @@ constexpr std::array kVersion2 = {
     " seq BIGINT NOT NULL, PRIMARY KEY (user_name, room))",
 };
 
-const std::array<Migration, 2> kMigrations = {{
+// The hub broadcasts an event as soon as it has its seq, so the store must never refuse
+// one: a unique (sender, client_msg_id) index would turn a client_msg_id reused after the
+// hub's idempotency window into a seq that was broadcast but never stored (a gap).
+// Idempotency is the hub's job; the index stays for lookups.
+constexpr std::array kVersion3 = {
+    "DROP INDEX events_client_msg_id",
+    "CREATE INDEX events_client_msg_id ON events (sender, client_msg_id)"
+    " WHERE client_msg_id IS NOT NULL",
+};
+
+const std::array<Migration, 3> kMigrations = {{
     {1, "users, tokens, rooms, members, invites, events", kVersion1},
     {2, "client_msg_id index, read markers", kVersion2},
+    {3, "client_msg_id index no longer unique", kVersion3},
 }};
 
 QString newEpoch()

@@ -93,7 +93,7 @@ OpApplier::Result OpApplier::applyOp(const AppendEvent &op)
             &r);
     if (rows <= 0) {
         if (rows == 0)
-            r.status = WriteStatus::Conflict; // seq or client_msg_id already stored
+            r.status = WriteStatus::Conflict; // the seq is already stored
         return r;
     }
     // Membership and topic change in the same transaction as the event that announces it.
