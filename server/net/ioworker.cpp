@@ -136,7 +136,8 @@ void IoWorker::sessionGone(Session *session)
             if (it->isEmpty())
                 m_byUser.erase(it);
         }
-        m_ctx->metrics->sessionsActive.fetch_sub(1, std::memory_order_relaxed);
+        if (session->welcomed())
+            m_ctx->metrics->sessionsActive.fetch_sub(1, std::memory_order_relaxed);
         Hub *hub = m_ctx->hub;
         postTo(hub,
                [hub, ref = session->ref(), user = session->user()] { hub->detach(ref, user); });

@@ -46,6 +46,7 @@ public:
     const QString &user() const { return m_user; }
     const QSet<QString> &rooms() const { return m_rooms; }
     bool attachedToHub() const { return m_attached; }
+    bool welcomed() const { return m_welcomed; }
 
     // Writes a ready frame, or holds it while the room is being replayed.
     void sendLive(const QString &room, const QByteArray &frame);
@@ -109,7 +110,8 @@ private:
     QString m_token;
     QString m_displayName;
     protocol::RequestId m_welcomeId;
-    bool m_attached = false;
+    bool m_attached = false; // the hub was asked to attach this session
+    bool m_welcomed = false; // the hub did, and the welcome went out
     QMap<QString, qint64> m_since;
     QSet<QString> m_rooms;
     QHash<QString, QList<QByteArray>> m_replaying; // live frames held until replay is sent

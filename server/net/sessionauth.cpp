@@ -144,6 +144,8 @@ void Session::authDone(const AuthOutcome &outcome)
     AuthedUser authed{outcome.user.name, outcome.user.displayName, outcome.user.isAdmin,
                       outcome.token, outcome.readMarkers};
     Hub *hub = m_ctx->hub;
+    // From here on the hub counts this session, whatever becomes of it before the welcome.
+    m_attached = true;
     postTo(hub, [hub, ref = ref(), authed, since = m_since] { hub->attach(ref, authed, since); });
 }
 
@@ -153,7 +155,7 @@ void Session::attached(const QList<protocol::RoomInfo> &rooms, const QStringList
     if (m_state != State::Authenticating)
         return;
     m_state = State::Active;
-    m_attached = true;
+    m_welcomed = true;
     bump(m_ctx->metrics->sessionsActive);
     m_worker->sessionAuthenticated(this, subscribed);
 

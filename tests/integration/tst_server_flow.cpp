@@ -278,6 +278,56 @@ private slots:
         QVERIFY(h);
         QCOMPARE(h->events.size(), 21);
     }
+
+    void fullWriteQueueIsUnavailable()
+    {
+        QTemporaryFile ini;
+        QVERIFY(ini.open());
+        ini.write("[store]\nmax_pending_writes = 100\n[limits]\nrate_per_s = 0\n");
+        ini.flush();
+        startServer({u"--config"_s, ini.fileName()});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
+        QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
+        StoreLock lock(*m_store);
+        QString error;
+        QVERIFY2(lock.lock(&error), qPrintable(error));
+        const int total = 150;
+        for (int i = 0; i < total; ++i)
+            alice->sendMessage(
+                textMessage(u"general"_s, u"q%1"_s.arg(i), u"q%1"_s.arg(i), 100 + i));
+        // The hub answers in order: once the rooms reply is here, every refusal is too.
+        alice->sendMessage(protocol::RoomsRequest{99});
+        QVERIFY(replyAs<protocol::RoomsReply>(*alice, 99));
+        QList<int> refused;
+        for (const auto &m : alice->pending()) {
+            if (const auto *e = std::get_if<protocol::Error>(&m)) {
+                QCOMPARE(e->code, ErrorCode::Unavailable);
+                refused.append(int(e->id.value_or(0)) - 100);
+            }
+        }
+        QVERIFY(!refused.isEmpty());
+        if (!m_store->isPostgres()) {
+            // SQLite gives up on the lock after its busy timeout: the commit fails.
+            QTRY_VERIFY_WITH_TIMEOUT(metricValue(m_server->port(), "confab_store_healthy") == 0,
+                                     20000);
+        }
+        lock.release();
+        int acked = 0;
+        for (int i = 0; i < total; ++i) {
+            if (refused.contains(i))
+                continue;
+            QVERIFY(replyAs<protocol::Ack>(*alice, 100 + i, 30000));
+            ++acked;
+        }
+        QCOMPARE(acked + refused.size(), total);
+        QTRY_VERIFY_WITH_TIMEOUT(metricValue(m_server->port(), "confab_store_healthy") == 1, 20000);
+        // A refused send changed nothing: the room holds exactly the accepted ones.
+        alice->sendMessage(protocol::HistoryRequest{900, u"general"_s, {}, {}, 200});
+        const auto h = replyAs<protocol::HistoryReply>(*alice, 900);
+        QVERIFY(h);
+        QCOMPARE(h->events.size(), acked + 1);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestServerFlow)
