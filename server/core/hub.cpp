@@ -32,32 +32,13 @@ Hub::Hub(ServerContext *context)
 void Hub::load(const QList<StoredRoom> &rooms, const QList<StoredUser> &users,
                const QList<EventFact> &facts)
 {
-    const int workers = int(m_ctx->workers.size());
     for (const StoredUser &u : users) {
         UserState &state = userState(u.name);
         state.displayName = u.displayName;
         state.isAdmin = u.isAdmin;
     }
-    for (const StoredRoom &r : rooms) {
-        RoomState room;
-        room.id = r.id;
-        room.name = r.name;
-        room.kind = r.kind;
-        room.isPrivate = r.isPrivate;
-        room.topic = r.topic;
-        room.lastSeq = r.lastSeq;
-        room.events.resize(size_t(r.lastSeq));
-        room.sessionsPerWorker.resize(workers);
-        std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
-        for (const QString &m : r.members) {
-            room.members.insert(m);
-            userState(m).rooms.insert(r.id);
-        }
-        for (const QString &i : r.invited)
-            room.invited.insert(i);
-        m_ctx->seqBook->markCommitted(r.id, r.lastSeq);
-        m_rooms.insert(r.id, std::move(room));
-    }
+    for (const StoredRoom &r : rooms)
+        addRoom(r);
     const qint64 idempotencyFrom =
         QDateTime::currentMSecsSinceEpoch() - qint64(m_ctx->config.idempotencyDays) * 86400 * 1000;
     for (const EventFact &f : facts) {
@@ -84,6 +65,28 @@ void Hub::load(const QList<StoredRoom> &rooms, const QList<StoredUser> &users,
     }
     qCInfo(lcCore) << "loaded" << m_rooms.size() << "rooms," << m_users.size() << "users,"
                    << m_sent.size() << "recent client message ids";
+}
+
+RoomState &Hub::addRoom(const StoredRoom &r)
+{
+    RoomState room;
+    room.id = r.id;
+    room.name = r.name;
+    room.kind = r.kind;
+    room.isPrivate = r.isPrivate;
+    room.topic = r.topic;
+    room.lastSeq = r.lastSeq;
+    room.events.resize(size_t(r.lastSeq));
+    room.sessionsPerWorker.resize(m_ctx->workers.size());
+    std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
+    for (const QString &m : r.members) {
+        room.members.insert(m);
+        userState(m).rooms.insert(r.id);
+    }
+    for (const QString &i : r.invited)
+        room.invited.insert(i);
+    m_ctx->seqBook->markCommitted(r.id, r.lastSeq);
+    return *m_rooms.insert(r.id, std::move(room));
 }
 
 UserState &Hub::userState(const QString &name)
@@ -287,29 +290,16 @@ void Hub::create(const Caller &c, const protocol::CreateRequest &r)
 {
     if (m_rooms.contains(r.room))
         return fail(c, ErrorCode::Conflict, u"room '%1' already exists"_s.arg(r.room));
-    RoomState room;
-    room.id = r.room;
-    room.name = r.room;
-    room.kind = protocol::RoomKind::Channel;
-    room.isPrivate = r.isPrivate;
-    room.topic = r.topic;
-    room.sessionsPerWorker.resize(m_ctx->workers.size());
-    std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
-    m_ctx->seqBook->markCommitted(room.id, 0);
-
     StoredRoom stored;
-    stored.id = room.id;
-    stored.name = room.name;
-    stored.kind = room.kind;
-    stored.isPrivate = room.isPrivate;
-    stored.topic = room.topic;
+    stored.id = r.room;
+    stored.name = r.room;
+    stored.kind = protocol::RoomKind::Channel;
+    stored.isPrivate = r.isPrivate;
+    stored.topic = r.topic;
     stored.createdBy = c.user;
     stored.createdAt = QDateTime::currentMSecsSinceEpoch();
-    m_ctx->writer->enqueue(CreateRoom{stored}, [](WriteStatus status) {
-        if (status != WriteStatus::Committed)
-            qCWarning(lcCore) << "storing a new room failed";
-    });
-    RoomState &inserted = *m_rooms.insert(room.id, std::move(room));
+    m_ctx->writer->enqueue(CreateRoom{stored}, [](WriteStatus) {});
+    RoomState &inserted = addRoom(stored);
     qCInfo(lcCore) << "room" << inserted.id << "created by" << c.user;
     // The creator's join is the room's first event.
     protocol::Event join;
@@ -388,14 +378,6 @@ void Hub::dm(const Caller &c, const StoredUser &other)
     const QString id = protocol::dmRoomId(c.user, other.name);
     auto it = m_rooms.find(id);
     if (it == m_rooms.end()) {
-        RoomState room;
-        room.id = id;
-        room.name = id;
-        room.kind = protocol::RoomKind::Dm;
-        room.isPrivate = true;
-        room.sessionsPerWorker.resize(m_ctx->workers.size());
-        std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
-        m_ctx->seqBook->markCommitted(id, 0);
         StoredRoom stored;
         stored.id = id;
         stored.name = id;
@@ -403,11 +385,12 @@ void Hub::dm(const Caller &c, const StoredUser &other)
         stored.isPrivate = true;
         stored.createdBy = c.user;
         stored.createdAt = QDateTime::currentMSecsSinceEpoch();
-        stored.members = {c.user, other.name};
+        RoomState &room = addRoom(stored);
+        stored.members = {c.user, other.name}; // stored with the room, no join events
         m_ctx->writer->enqueue(CreateRoom{stored}, [](WriteStatus) {});
-        it = m_rooms.insert(id, std::move(room));
-        addMember(*it, c.user);
-        addMember(*it, other.name);
+        addMember(room, c.user);
+        addMember(room, other.name);
+        it = m_rooms.find(id);
     }
     reply(c.ref, protocol::RoomReply{c.id, roomInfo(*it, c.user)});
 }

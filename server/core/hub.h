@@ -74,6 +74,8 @@ public:
 
 private:
     UserState &userState(const QString &name);
+    // Room state for a stored room (membership as stored, nobody subscribed yet).
+    RoomState &addRoom(const StoredRoom &room);
     protocol::RoomInfo roomInfo(const RoomState &room, const QString &viewer) const;
     bool canSee(const RoomState &room, const QString &user) const;
     void replyFrame(const SessionRef &ref, const QByteArray &frame);

@@ -49,4 +49,26 @@ inline std::optional<protocol::Error> errorReply(TestClient &c, qint64 id)
     return replyAs<protocol::Error>(c, id);
 }
 
+// Base of the suites that start one server per test function on a fresh store.
+class ServerTest : public QObject
+{
+protected:
+    std::unique_ptr<TestStore> m_store;
+    std::unique_ptr<ServerProcess> m_server;
+
+    void startServer(const QStringList &args = {})
+    {
+        m_store = std::make_unique<TestStore>();
+        QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
+        m_server = std::make_unique<ServerProcess>(m_store->url(), args);
+        QVERIFY(m_server->start());
+    }
+
+    void stopServer()
+    {
+        m_server.reset();
+        m_store.reset();
+    }
+};
+
 } // namespace confab::testing

@@ -134,28 +134,13 @@ protocol::Hello passwordHello(const QString &user)
 
 } // namespace
 
-class TestServerFlow : public QObject
+class TestServerFlow : public ServerTest
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<TestStore> m_store;
-    std::unique_ptr<ServerProcess> m_server;
-
-    void startServer(const QStringList &args)
-    {
-        m_store = std::make_unique<TestStore>();
-        QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
-        m_server = std::make_unique<ServerProcess>(m_store->url(), args);
-        QVERIFY(m_server->start());
-    }
-
 private slots:
-    void cleanup()
-    {
-        m_server.reset();
-        m_store.reset();
-    }
+    void cleanup() { stopServer(); }
 
     void slowConsumerIsClosedAndResumes()
     {

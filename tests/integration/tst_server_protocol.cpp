@@ -9,22 +9,11 @@ using namespace confab::testing;
 using namespace Qt::StringLiterals;
 using protocol::ErrorCode;
 
-class TestServerProtocol : public QObject
+class TestServerProtocol : public ServerTest
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<TestStore> m_store;
-    std::unique_ptr<ServerProcess> m_server;
-
-    void startServer(const QStringList &args = {})
-    {
-        m_store = std::make_unique<TestStore>();
-        QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
-        m_server = std::make_unique<ServerProcess>(m_store->url(), args);
-        QVERIFY(m_server->start());
-    }
-
     std::optional<protocol::RoomInfo> create(TestClient &c, const QString &room, bool priv = false)
     {
         protocol::CreateRequest r;
@@ -60,11 +49,7 @@ private:
     }
 
 private slots:
-    void cleanup()
-    {
-        m_server.reset();
-        m_store.reset();
-    }
+    void cleanup() { stopServer(); }
 
     void registerLoginAndTokens()
     {

@@ -21,22 +21,11 @@ bool contiguous(const QList<protocol::Event> &events, qint64 from)
 }
 } // namespace
 
-class TestServerResume : public QObject
+class TestServerResume : public ServerTest
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<TestStore> m_store;
-    std::unique_ptr<ServerProcess> m_server;
-
-    void startServer(const QStringList &args = {})
-    {
-        m_store = std::make_unique<TestStore>();
-        QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
-        m_server = std::make_unique<ServerProcess>(m_store->url(), args);
-        QVERIFY(m_server->start());
-    }
-
     static bool joinRoom(TestClient &c, const QString &room)
     {
         const qint64 id = c.nextId();
@@ -84,11 +73,7 @@ private:
     }
 
 private slots:
-    void cleanup()
-    {
-        m_server.reset();
-        m_store.reset();
-    }
+    void cleanup() { stopServer(); }
 
     void identicalStreamsForEveryMember()
     {
