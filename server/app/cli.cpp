@@ -265,6 +265,11 @@ int adminCommand(const QCommandLineParser &p)
 int runCli(int argc, char **argv)
 {
     qputenv("QT_NO_GLIB", "1"); // the plain UNIX dispatcher; see docs/operations.md
+    // One line per record: time, level, category, message (journald and grep friendly).
+    qSetMessagePattern(
+        u"%{time yyyy-MM-ddThh:mm:ss.zzz} %{if-debug}debug%{endif}%{if-info}info%{endif}"
+        "%{if-warning}warning%{endif}%{if-critical}critical%{endif}%{if-fatal}fatal%{endif}"
+        " %{category}: %{message}"_s);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"confab-server"_s);
     QCoreApplication::setApplicationVersion(u"0.3.0"_s);
