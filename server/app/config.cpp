@@ -2,6 +2,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QRegularExpression>
 #include <QTextStream>
 
 namespace confab::server {
@@ -57,6 +58,10 @@ const QList<IntKey> &intKeys()
         {"server", "idle_timeout_ms", 200, 7200000,
          [](ServerConfig &c, qint64 v) {
              c.idleTimeoutMs = int(v);
+         }},
+        {"server", "presence_fanout_limit", 0, 100000000,
+         [](ServerConfig &c, qint64 v) {
+             c.presenceFanoutLimit = int(v);
          }},
         {"server", "hello_timeout_ms", 100, 600000,
          [](ServerConfig &c, qint64 v) {
@@ -210,6 +215,9 @@ bool ServerConfig::loadFile(const QString &path, QString *error)
             return false;
         }
         QString value = line.mid(eq + 1).trimmed();
+        // An inline comment starts at whitespace followed by # or ;.
+        static const QRegularExpression inlineComment(u"\\s+[#;].*$"_s);
+        value.remove(inlineComment);
         if (value.size() >= 2 && value.startsWith(QLatin1Char('"')) &&
             value.endsWith(QLatin1Char('"')))
             value = value.mid(1, value.size() - 2);

@@ -24,6 +24,7 @@ struct ServerConfig
     int idempotencyDays = 7;
     int maxPendingWrites = 200000;
     bool fastPasswordHash = false; // Argon2id minimum cost: tests and benchmarks only
+    int presenceFanoutLimit = 1000; // rooms larger than this send no presence changes
     int pingIntervalMs = 30000;
     int idleTimeoutMs = 75000;
     int helloTimeoutMs = 10000;

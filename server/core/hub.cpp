@@ -155,11 +155,14 @@ void Hub::broadcastRoom(const RoomState &room, const QByteArray &frame, quint64 
 
 void Hub::broadcastPresence(const UserState &user)
 {
-    // Everyone who shares a room with the user, each once.
+    // Everyone who shares a room with the user, each once. Rooms over the fan-out limit
+    // are left out: in a room of N members every login would cost N notifications, N^2
+    // for a morning's logins; their members see presence through `members`.
     QSet<QString> audience;
+    const int limit = m_ctx->config.presenceFanoutLimit;
     for (const QString &roomId : user.rooms) {
         const auto it = m_rooms.constFind(roomId);
-        if (it == m_rooms.constEnd())
+        if (it == m_rooms.constEnd() || (limit > 0 && it->members.size() > limit))
             continue;
         for (const QString &m : it->members) {
             if (m != user.name)

@@ -78,6 +78,25 @@ private slots:
         QVERIFY2(r.err.contains(file.fileName().toUtf8() + expected), r.err.constData());
     }
 
+    void sampleConfigStarts()
+    {
+        // The commented example shipped in installer/ must be a valid configuration.
+        TestStore store;
+        QProcess p;
+        p.start(ServerProcess::binary(),
+                {u"--config"_s, QStringLiteral(CONFAB_SOURCE_DIR "/installer/confab-server.ini"),
+                 u"--db"_s, store.url(), u"--listen"_s, u"127.0.0.1:0"_s});
+        QVERIFY(p.waitForStarted());
+        QByteArray out;
+        QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("listening on port") ||
+                                     p.state() != QProcess::Running,
+                                 20000);
+        QVERIFY2(p.state() == QProcess::Running, p.readAllStandardError().constData());
+        p.terminate();
+        QVERIFY(p.waitForFinished(20000));
+        QCOMPARE(p.exitCode(), 0);
+    }
+
     void badFlagIsRefused()
     {
         const Run r = runServer({u"--workers"_s, u"-3"_s});
