@@ -3,6 +3,7 @@
 #include "fixtures.h"
 
 #include <QTcpSocket>
+#include <QTemporaryFile>
 
 using namespace confab;
 using namespace confab::testing;
@@ -440,6 +441,34 @@ private slots:
         QVERIFY(bob->waitForType<protocol::PresenceNotice>(10000, [](const auto &p) {
             return p.user == u"alice"_s && p.state == protocol::Presence::Offline;
         }));
+    }
+
+    void presenceSkipsRoomsOverTheFanoutLimit()
+    {
+        QTemporaryFile ini;
+        QVERIFY(ini.open());
+        ini.write("[server]\npresence_fanout_limit = 2\n");
+        ini.flush();
+        startServer({u"--config"_s, ini.fileName()});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        auto bob = connectUser(*m_server, u"bob"_s);
+        auto carol = connectUser(*m_server, u"carol"_s);
+        QVERIFY(create(*alice, u"big"_s));
+        QVERIFY(request(*bob, protocol::JoinRequest{{}, u"big"_s}));
+        QVERIFY(request(*carol, protocol::JoinRequest{{}, u"big"_s}));
+        carol->sendMessage(protocol::PresenceRequest{protocol::Presence::Away});
+        auto isAway = [](const protocol::ServerMessage &m) {
+            const auto *p = std::get_if<protocol::PresenceNotice>(&m);
+            return p && p->user == u"carol"_s && p->state == protocol::Presence::Away;
+        };
+        QVERIFY(!bob->receivesWithin(isAway, 300)); // three members, over the limit
+        const auto members = request(*bob, protocol::MembersRequest{{}, u"big"_s});
+        QCOMPARE(std::get<protocol::MembersReply>(*members).members.value(2).presence,
+                 protocol::Presence::Away);
+        QVERIFY(request(*bob, protocol::DmRequest{{}, u"carol"_s})); // two members: within it
+        carol->sendMessage(protocol::PresenceRequest{protocol::Presence::Online});
+        carol->sendMessage(protocol::PresenceRequest{protocol::Presence::Away});
+        QVERIFY(bob->receivesWithin(isAway, 10000));
     }
 
     void logoutRevokesToken()
