@@ -218,6 +218,8 @@ void Hub::attach(SessionRef ref, const AuthedUser &authed, const QMap<QString, q
         if (s != since.constEnd())
             plans.append(ReplayPlan{room.id, std::min(*s, room.lastSeq), room.lastSeq});
     }
+    std::sort(visible.begin(), visible.end(),
+              [](const auto &a, const auto &b) { return a.room < b.room; });
     const bool cameOnline = user.sessions == 1;
     if (cameOnline)
         user.presence = protocol::Presence::Online;
