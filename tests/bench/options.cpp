@@ -184,6 +184,8 @@ constexpr Flag kFlags[] = {
     {"server-pid", "read server CPU/RSS from /proc/<pid> instead of /metrics", "pid"},
     {"full-decode", "decode every frame with the shared codec (slower)", nullptr},
     {"no-server-stats", "do not sample the server's CPU and memory", nullptr},
+    {"qt-dispatcher", "workers use Qt's ppoll dispatcher instead of epoll (for comparison)",
+     nullptr},
     {"insecure", "wss: accept any certificate", nullptr},
     {"quiet", "no progress lines", nullptr},
 };
@@ -277,6 +279,7 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     o.fullDecode = p.isSet(u"full-decode"_s);
     o.insecure = p.isSet(u"insecure"_s);
     o.serverStats = !p.isSet(u"no-server-stats"_s);
+    o.qtDispatcher = p.isSet(u"qt-dispatcher"_s);
     o.quiet = p.isSet(u"quiet"_s);
     const QString bad = applyScenarioDefaults(o);
     if (!bad.isEmpty()) {

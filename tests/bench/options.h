@@ -39,6 +39,7 @@ struct Options
     double dropFraction = 0.05;   // resume: share of connected clients dropped per round
     double reconnectDelay = 0.25; // resume: seconds before reconnecting (+-50 % jitter)
     bool fullDecode = false;      // decode events with the shared codec instead of the lean path
+    bool qtDispatcher = false;    // workers use Qt's own (ppoll) dispatcher instead of epoll
     bool insecure = false;        // wss: accept any certificate
     QString runId;                // user and room names; random when empty
     QString password;             // for the bench users; derived from runId when empty

@@ -40,6 +40,7 @@ QJsonObject paramsJson(const Options &o)
         {"drop_interval_s"_L1, o.dropInterval},
         {"drop_fraction"_L1, o.dropFraction},
         {"full_decode"_L1, o.fullDecode},
+        {"qt_dispatcher"_L1, o.qtDispatcher},
     };
 }
 

@@ -1,5 +1,6 @@
 #include "runner.h"
 
+#include "epolldispatcher.h"
 #include "worker.h"
 
 #include <QDateTime>
@@ -106,6 +107,8 @@ void Runner::startWorkers()
     for (int i = 0; i < m_options.workers; ++i) {
         auto *thread = new QThread;
         thread->setObjectName(u"bench-worker-%1"_s.arg(i));
+        if (!m_options.qtDispatcher)
+            thread->setEventDispatcher(new EpollEventDispatcher);
         auto *worker = new Worker(m_plan.get(), m_shared.get(), i);
         worker->moveToThread(thread);
         // Deleted in its own thread once the loop ends: its sockets and timers belong there.

@@ -1,0 +1,149 @@
+// EpollEventDispatcher: what a worker thread's event loop relies on: queued calls from
+// other threads, timers (repeating, single shot, zero, stopped from their own handler),
+// and socket notifiers through real QTcpSockets.
+#include "epolldispatcher.h"
+
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTest>
+#include <QThread>
+#include <QTimer>
+#include <atomic>
+
+using confab::bench::EpollEventDispatcher;
+
+class TestBenchDispatcher : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void init();
+    void cleanup();
+    void queuedCallsFromAnotherThread();
+    void timers();
+    void socketsEchoThroughTheThread();
+    void quitWakesTheLoop();
+
+private:
+    // Runs f on the epoll thread and waits for it.
+    template<class F> void onThread(F f)
+    {
+        QMetaObject::invokeMethod(m_context, f, Qt::BlockingQueuedConnection);
+    }
+
+    QThread *m_thread = nullptr;
+    QObject *m_context = nullptr; // lives in m_thread
+};
+
+void TestBenchDispatcher::init()
+{
+    m_thread = new QThread;
+    m_thread->setEventDispatcher(new EpollEventDispatcher);
+    m_context = new QObject;
+    m_context->moveToThread(m_thread);
+    QObject::connect(m_thread, &QThread::finished, m_context, &QObject::deleteLater);
+    m_thread->start();
+}
+
+void TestBenchDispatcher::cleanup()
+{
+    m_thread->quit();
+    QVERIFY(m_thread->wait(5000));
+    delete m_thread;
+}
+
+void TestBenchDispatcher::queuedCallsFromAnotherThread()
+{
+    std::atomic<int> calls{0};
+    for (int i = 0; i < 1000; ++i)
+        QMetaObject::invokeMethod(
+            m_context, [&calls] { ++calls; }, Qt::QueuedConnection);
+    onThread([] {});
+    QCOMPARE(calls.load(), 1000);
+    bool onEpoll = false;
+    onThread([&onEpoll] {
+        onEpoll = dynamic_cast<EpollEventDispatcher *>(QThread::currentThread()->eventDispatcher());
+    });
+    QVERIFY(onEpoll);
+}
+
+void TestBenchDispatcher::timers()
+{
+    std::atomic<int> repeats{0};
+    std::atomic<int> zeroShots{0};
+    std::atomic<bool> singleShot{false};
+    std::atomic<qint64> singleShotMs{0};
+    onThread([&, this] {
+        auto *repeating = new QTimer(m_context);
+        QObject::connect(repeating, &QTimer::timeout, repeating, [&repeats, repeating] {
+            if (++repeats == 5)
+                repeating->stop(); // stopped from its own handler
+        });
+        repeating->start(10);
+        auto *zero = new QTimer(m_context);
+        QObject::connect(zero, &QTimer::timeout, zero, [&zeroShots, zero] {
+            if (++zeroShots == 100)
+                zero->stop();
+        });
+        zero->start(0);
+        auto *clock = new QElapsedTimer;
+        clock->start();
+        QTimer::singleShot(50, m_context, [&, clock] {
+            singleShotMs = clock->elapsed();
+            singleShot = true;
+            delete clock;
+        });
+    });
+    QTRY_COMPARE(repeats.load(), 5);
+    QTRY_COMPARE(zeroShots.load(), 100);
+    QTRY_VERIFY(singleShot.load());
+    QVERIFY2(singleShotMs >= 50, qPrintable(QString::number(singleShotMs)));
+    QTest::qWait(50);
+    QCOMPARE(repeats.load(), 5);
+    QCOMPARE(zeroShots.load(), 100);
+}
+
+void TestBenchDispatcher::socketsEchoThroughTheThread()
+{
+    QTcpServer server; // main thread, Qt's own dispatcher
+    QVERIFY(server.listen(QHostAddress::LocalHost, 0));
+    QObject::connect(&server, &QTcpServer::newConnection, &server, [&server] {
+        QTcpSocket *peer = server.nextPendingConnection();
+        QObject::connect(peer, &QTcpSocket::readyRead, peer,
+                         [peer] { peer->write(peer->readAll()); });
+    });
+    std::atomic<qint64> echoed{0};
+    std::atomic<bool> disconnected{false};
+    const quint16 port = server.serverPort();
+    QTcpSocket *client = nullptr;
+    onThread([&, this] {
+        client = new QTcpSocket(m_context);
+        QObject::connect(client, &QTcpSocket::connected, client, [client] {
+            client->write(QByteArray(100000, 'x')); // needs the write notifier too
+        });
+        QObject::connect(client, &QTcpSocket::readyRead, client,
+                         [&echoed, client] { echoed += client->readAll().size(); });
+        QObject::connect(client, &QTcpSocket::disconnected, client, [&] { disconnected = true; });
+        client->connectToHost(QHostAddress::LocalHost, port);
+    });
+    QTRY_COMPARE(echoed.load(), 100000);
+    const QList<QTcpSocket *> peers = server.findChildren<QTcpSocket *>();
+    QCOMPARE(peers.size(), 1);
+    peers.first()->disconnectFromHost();
+    QTRY_VERIFY(disconnected.load());
+}
+
+void TestBenchDispatcher::quitWakesTheLoop()
+{
+    QElapsedTimer timer;
+    timer.start();
+    m_thread->quit();
+    QVERIFY(m_thread->wait(2000));
+    QVERIFY(timer.elapsed() < 1000);
+    m_thread->start(); // cleanup() quits it again
+}
+
+QTEST_GUILESS_MAIN(TestBenchDispatcher)
+#include "tst_bench_dispatcher.moc"
