@@ -89,6 +89,7 @@ bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
     };
     static const Flag flags[] = {
         {"listen", "server", "listen"},
+        {"event-dispatcher", "server", "event_dispatcher"},
         {"workers", "server", "workers"},
         {"log-rules", "log", "rules"},
         {"max-body-bytes", "limits", "max_body_bytes"},
@@ -281,6 +282,8 @@ int runCli(int argc, char **argv)
     p.addOptions({
         {u"listen"_s, u"Address and port to listen on (default 0.0.0.0:7680)."_s, u"host:port"_s},
         {u"workers"_s, u"I/O worker threads (default: one per core)."_s, u"n"_s},
+        {u"event-dispatcher"_s, u"I/O threads: epoll (default) or qt (QThreadPool, Qt's poll)."_s,
+         u"epoll|qt"_s},
         {u"allow-register"_s, u"Let clients create accounts (auth method register)."_s},
         {u"fast-password-hash"_s, u"Cheapest Argon2id cost: for tests and benchmarks only."_s},
         {u"log-rules"_s, u"Logging rules, e.g. \"confab.*.debug=true\"."_s, u"rules"_s},

@@ -162,6 +162,14 @@ bool ServerConfig::set(const QString &section, const QString &key, const QString
         serverName = value;
         return true;
     }
+    if (name == "server.event_dispatcher"_L1) {
+        if (value != "epoll"_L1 && value != "qt"_L1) {
+            *error = u"%1: '%2' is not epoll or qt"_s.arg(name, value);
+            return false;
+        }
+        eventDispatcher = value;
+        return true;
+    }
     if (name == "log.rules"_L1) {
         logRules = value;
         return true;

@@ -24,6 +24,9 @@ struct ServerConfig
     int idempotencyDays = 7;
     int maxPendingWrites = 200000;
     bool fastPasswordHash = false; // Argon2id minimum cost: tests and benchmarks only
+    // I/O worker threads: "epoll" (QThreads with the epoll dispatcher) or "qt" (threads
+    // of a QThreadPool with Qt's own dispatcher, which scans every socket per wake-up).
+    QString eventDispatcher = QStringLiteral("epoll");
     int presenceFanoutLimit = 1000; // rooms larger than this send no presence changes
     int pingIntervalMs = 30000;
     int idleTimeoutMs = 75000;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+class QAbstractEventDispatcher;
 class QThreadPool;
 
 namespace confab::server {
@@ -36,7 +37,8 @@ public:
     quint16 port() const { return m_port; }
 
 private:
-    void startThread(QObject *object, const QString &name);
+    void startThread(QObject *object, const QString &name,
+                     QAbstractEventDispatcher *dispatcher = nullptr);
     void startIoWorkers(int count);
 
     ServerContext m_ctx;

@@ -12,11 +12,12 @@ namespace confab::server {
 
 class Session;
 
-// One I/O worker: runs on a thread of the server's I/O QThreadPool, owns the sockets of the
-// sessions handed to it and writes broadcast frames to its local members of a room. K of them run
-// in parallel, one per core, so a broadcast fans out on all cores and one slow socket delays nobody
-// else. Touched only from its worker thread; the acceptor and the hub reach it with postTo(worker,
-// ...).
+// One I/O worker: runs on its own thread (a QThread with the epoll dispatcher, or a
+// thread of the I/O QThreadPool), owns the sockets of the sessions handed to it and
+// writes broadcast frames to its local members of a room. K of them run in parallel, one
+// per core, so a broadcast fans out on all cores and one slow socket delays nobody else.
+// Touched only from its worker thread; the acceptor and the hub reach it with
+// postTo(worker, ...).
 class IoWorker : public QObject
 {
 public:

@@ -156,6 +156,10 @@ bool ServerProcess::start(int timeoutMs)
                         u"--fast-password-hash"_s,
                         u"--allow-register"_s};
     args += m_extraArgs;
+    // Lets ctest run a suite against another server configuration.
+    const QString more = qEnvironmentVariable("CONFAB_TEST_SERVER_ARGS");
+    if (!more.isEmpty())
+        args += more.split(u' ', Qt::SkipEmptyParts);
     QObject::connect(m_process.get(), &QProcess::readyReadStandardError, m_process.get(),
                      [this] { m_output += m_process->readAllStandardError(); });
     m_process->start(binary(), args);
