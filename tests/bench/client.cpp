@@ -188,6 +188,7 @@ void BenchClient::handleFrame(wire::Message &message)
         handleText(message.payload);
         break;
     case wire::Opcode::Ping:
+        ++m_worker->stats().serverPings;
         writeFrame(wire::makeFrame(wire::Opcode::Pong, message.payload, true));
         break;
     case wire::Opcode::Close:
@@ -239,7 +240,6 @@ void BenchClient::drop()
     if (!m_socket || m_state == State::Offline || m_state == State::Closing)
         return;
     ++m_worker->stats().drops;
-    m_dropUs = nowUs();
     m_state = State::Offline;
     m_parser.reset();
     m_socket->abort(); // emits disconnected() synchronously when it was connected
@@ -305,7 +305,6 @@ void BenchClient::connectionEnded(bool wanted)
     }
     // An established session was lost: come back the way the real client does, with the
     // token and `since`, after a short backoff.
-    m_dropUs = nowUs();
     m_worker->scheduleReconnect(this, 250 + int(m_worker->random().bounded(250)));
 }
 
@@ -325,8 +324,8 @@ qint64 BenchClient::busySinceUs() const
 int BenchClient::laggingStreams() const
 {
     int lagging = 0;
-    for (auto it = m_streams.cbegin(); it != m_streams.cend(); ++it) {
-        if (it->last() < m_worker->shared().highest(it.key()))
+    for (const auto &[stream, tracker] : m_streams) {
+        if (tracker.last() < m_worker->shared().highest(stream))
             ++lagging;
     }
     return lagging;
@@ -335,11 +334,11 @@ int BenchClient::laggingStreams() const
 void BenchClient::finish()
 {
     Stats &stats = m_worker->stats();
-    for (auto it = m_streams.begin(); it != m_streams.end(); ++it) {
-        it->finish(m_worker->shared().highest(it.key()));
-        stats.lost += it->lost();
-        stats.duplicated += it->duplicates();
-        stats.outOfOrder += it->reordered();
+    for (auto &[stream, tracker] : m_streams) {
+        tracker.finish(m_worker->shared().highest(stream));
+        stats.lost += tracker.lost();
+        stats.duplicated += tracker.duplicates();
+        stats.outOfOrder += tracker.reordered();
     }
     stats.missingAcks += m_outbox.size();
 }

@@ -98,7 +98,7 @@ private:
     void acknowledge(qint64 n, const QString &clientMsgId);
     void enrollNextRoom();
     void becomeReady();
-    void transmit(qint64 n, const Pending &p);
+    void transmit(qint64 n, Pending &p);
     void recordDelivery(const BodyStamp &stamp, bool replayed);
     void sendRoomRequest(bool create, int room);
     StreamTracker &tracker(int stream);
@@ -121,7 +121,6 @@ private:
     int m_attempts = 0; // failed attempts of the current purpose
     qint64 m_connectStartUs = 0;
     qint64 m_closeStartUs = 0;
-    qint64 m_dropUs = 0;         // when the harness dropped it, 0 otherwise
     size_t m_enrollStep = 0;     // which of its rooms enrolment is at
     int m_syncPending = 0;       // rooms still replaying after a resume
     qint64 m_roomRequestId = -1; // enrolment: the create/join in flight
@@ -129,7 +128,7 @@ private:
     qint64 m_counter = 0; // bench messages created so far
     qint64 m_nextControlId;
     QMap<qint64, Pending> m_outbox; // by counter n (also the request id): unacked sends
-    QHash<int, StreamTracker> m_streams;
+    StreamSet m_streams;
     QHash<qint64, qint64> m_pings; // ping id -> sent at (us)
 };
 

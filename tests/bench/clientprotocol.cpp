@@ -43,9 +43,9 @@ void BenchClient::sendHello()
         hello.auth.password = m_worker->plan().options().password;
     }
     if (m_purpose == Purpose::Resume) {
-        for (auto it = m_streams.cbegin(); it != m_streams.cend(); ++it) {
-            if (it->hasBaseline())
-                hello.since.insert(m_worker->plan().roomId(it.key()), it->last());
+        for (const auto &[stream, tracker] : m_streams) {
+            if (tracker.hasBaseline())
+                hello.since.insert(m_worker->plan().roomId(stream), tracker.last());
         }
     }
     writeText(protocol::encode(hello));
@@ -151,8 +151,8 @@ void BenchClient::onWelcome(const protocol::Welcome &welcome)
     }
     // Resume: the server replays every room we named in `since`, then says synced.
     m_syncPending = 0;
-    for (auto it = m_streams.cbegin(); it != m_streams.cend(); ++it)
-        m_syncPending += it->hasBaseline() ? 1 : 0;
+    for (const auto &[stream, tracker] : m_streams)
+        m_syncPending += tracker.hasBaseline() ? 1 : 0;
     m_state = State::Authenticating;
     if (m_syncPending == 0)
         becomeReady();
@@ -285,10 +285,10 @@ void BenchClient::becomeReady()
     if (m_purpose != Purpose::Resume)
         return;
     ++m_worker->stats().reconnects;
-    if (m_dropUs > 0) {
-        m_worker->stats().resume.record(nowUs() - m_dropUs);
-        m_dropUs = 0;
-    }
+    // From reopening the connection to the last `synced`: handshake, token login and
+    // replay; the harness's own reconnect delay is not part of it.
+    if (m_worker->window().inWindow(m_connectStartUs))
+        m_worker->stats().resume.record(nowUs() - m_connectStartUs);
     // The outbox goes out again in order, with the same client_msg_id: the server
     // acks what it already stored without broadcasting it twice.
     for (auto it = m_outbox.begin(); it != m_outbox.end(); ++it) {
@@ -351,11 +351,13 @@ void BenchClient::recordDelivery(const BodyStamp &stamp, bool replayed)
     ++stats.deliveriesTotal;
     SecondStats &second = stats.second(m_worker->window().secondOf(now));
     ++second.deliveries;
-    if (replayed || !m_worker->window().inWindow(stamp.tUs))
+    if (replayed)
+        return;                             // its latency is mostly the time the receiver was away
+    second.latency.record(now - stamp.tUs); // the plot shows the warm-up too
+    if (!m_worker->window().inWindow(stamp.tUs))
         return;
     ++stats.deliveries;
     stats.delivery.record(now - stamp.tUs);
-    second.latency.record(now - stamp.tUs);
 }
 
 void BenchClient::sendBench(int room)
@@ -363,8 +365,7 @@ void BenchClient::sendBench(int room)
     const qint64 n = ++m_counter;
     const qint64 t = nowUs();
     const Options &o = m_worker->plan().options();
-    Pending p{room, t, u"%1-%2-%3"_s.arg(o.runId).arg(m_index).arg(n),
-              makeBody(m_index, n, t, o.payload), false};
+    Pending p{room, t, u"%1-%2-%3"_s.arg(o.runId).arg(m_index).arg(n), {}, false};
     Stats &stats = m_worker->stats();
     ++stats.sendsTotal;
     stats.second(m_worker->window().secondOf(t)).sends++;
@@ -377,8 +378,12 @@ void BenchClient::sendBench(int room)
     m_outbox.insert(n, p);
 }
 
-void BenchClient::transmit(qint64 n, const Pending &p)
+void BenchClient::transmit(qint64 n, Pending &p)
 {
+    // Stamped when it first leaves, so delivery latency is the server's, not the time a
+    // message created while disconnected waited in the outbox (ack latency includes that).
+    if (p.body.isEmpty())
+        p.body = makeBody(m_index, n, nowUs(), m_worker->plan().options().payload);
     protocol::SendRequest send;
     send.id = n;
     send.room = p.room >= 0 ? m_worker->plan().roomId(p.room) : u"peer"_s;

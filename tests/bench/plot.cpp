@@ -44,6 +44,17 @@ struct Panel
     double x(double s) const { return area.left() + s / xMax * area.width(); }
 };
 
+// 1, 2 or 5 times a power of ten, at least `raw`.
+double niceStep(double raw)
+{
+    const double magnitude = std::pow(10, std::floor(std::log10(std::max(raw, 1e-9))));
+    for (const double m : {1.0, 2.0, 5.0, 10.0}) {
+        if (m * magnitude >= raw)
+            return m * magnitude;
+    }
+    return 10 * magnitude;
+}
+
 QString axisLabel(double v)
 {
     if (v >= 1e6)
@@ -66,13 +77,12 @@ void drawFrame(QPainter &p, const Panel &panel, const Report &r, const QString &
                    QColor(245, 240, 230));
     }
     p.setPen(QColor(200, 200, 200));
-    const int xTicks = 10;
-    for (int i = 0; i <= xTicks; ++i) {
-        const double s = panel.xMax * i / xTicks;
+    const double step = niceStep(panel.xMax / 10);
+    for (double s = 0; s <= panel.xMax + 1e-9; s += step) {
         p.drawLine(QPointF(panel.x(s), panel.area.top()), QPointF(panel.x(s), panel.area.bottom()));
         p.setPen(Qt::black);
         p.drawText(QRectF(panel.x(s) - 30, panel.area.bottom() + 4, 60, 16), Qt::AlignCenter,
-                   QString::number(s, 'f', 0));
+                   QString::number(s, 'g', 4));
         p.setPen(QColor(200, 200, 200));
     }
     std::vector<double> ticks;
@@ -136,6 +146,20 @@ double maxOf(const std::vector<SecondStats> &series, const QList<Line> &lines)
     return m;
 }
 
+// The smallest positive value (1 when there is none), for the bottom of a log axis.
+double minOf(const std::vector<SecondStats> &series, const QList<Line> &lines)
+{
+    double m = 0;
+    for (const SecondStats &s : series) {
+        for (const Line &l : lines) {
+            const double v = l.value(s);
+            if (v > 0 && (m == 0 || v < m))
+                m = v;
+        }
+    }
+    return m > 0 ? m : 1;
+}
+
 QList<Line> throughputLines(const Report &r)
 {
     if (r.options.scenario == Scenario::Connect)
@@ -197,14 +221,16 @@ bool writePlot(const Report &report, const QString &file, QString *error)
          }},
     };
     Panel top{QRectF(kLeft, 70, kWidth - kLeft - kRight, 280), xMax, 0.01, 1, true};
-    top.yMax = std::pow(10, std::ceil(std::log10(std::max(1.0, maxOf(series, latency)))));
+    top.yMax = std::pow(10, std::ceil(std::log10(std::max(1.0, maxOf(series, latency) * 1.5))));
+    top.yMin = std::max(0.01, std::pow(10, std::floor(std::log10(minOf(series, latency)))));
     drawFrame(p, top, report, what + u" per second, ms (log)"_s);
     drawLines(p, top, series, latency);
 
     const QList<Line> rates = throughputLines(report);
-    Panel bottom{QRectF(kLeft, 430, kWidth - kLeft - kRight, 280), xMax, 0, 1, false};
-    bottom.yMax = std::max(1.0, maxOf(series, rates) * 1.1);
-    drawFrame(p, bottom, report, u"throughput per second (grey: warm-up, beige: drain)"_s);
+    // Log scale: deliveries are often a thousand times the sends.
+    Panel bottom{QRectF(kLeft, 430, kWidth - kLeft - kRight, 280), xMax, 1, 10, true};
+    bottom.yMax = std::pow(10, std::ceil(std::log10(std::max(10.0, maxOf(series, rates) * 1.5))));
+    drawFrame(p, bottom, report, u"per second, log (grey: warm-up, beige: drain)"_s);
     drawLines(p, bottom, series, rates);
     p.drawText(QRectF(kLeft, kHeight - 26, kWidth - kLeft - kRight, 20), Qt::AlignCenter,
                u"seconds since the load started"_s);

@@ -66,6 +66,7 @@ QJsonObject correctnessJson(const Report &r)
         {"unexpected_closes"_L1, s.unexpectedCloses},
         {"connect_failures"_L1, s.connectFailures},
         {"presence_notices"_L1, s.presenceNotices},
+        {"server_pings"_L1, s.serverPings},
     };
 }
 
@@ -290,6 +291,12 @@ QString correctnessLine(const Report &r)
                 .arg(s.refused)
                 .arg(s.ackMismatch)
                 .arg(r.setupFailures);
+    if (s.unexpectedCloses || s.serverPings || s.presenceNotices) {
+        line += u"\n  unexpected closes %1, server pings answered %2, presence notices %3"_s
+                    .arg(s.unexpectedCloses)
+                    .arg(s.serverPings)
+                    .arg(s.presenceNotices);
+    }
     if (s.drops || s.reconnects || s.replayed || s.resent) {
         line += u"\n  drops %1, reconnects %2, replayed %3, resent %4, incomplete resyncs %5"_s
                     .arg(s.drops)

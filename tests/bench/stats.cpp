@@ -62,6 +62,7 @@ void Stats::merge(const Stats &o)
     unexpectedCloses += o.unexpectedCloses;
     connectFailures += o.connectFailures;
     presenceNotices += o.presenceNotices;
+    serverPings += o.serverPings;
     otherMessages += o.otherMessages;
     for (auto it = o.errors.cbegin(); it != o.errors.cend(); ++it)
         errors[it.key()] += it.value();

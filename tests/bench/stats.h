@@ -57,6 +57,7 @@ struct Stats
     qint64 unexpectedCloses = 0;
     qint64 connectFailures = 0; // handshakes that never reached welcome
     qint64 presenceNotices = 0;
+    qint64 serverPings = 0; // WebSocket pings from the server (liveness), each answered
     qint64 otherMessages = 0;
 
     QMap<QString, qint64> errors; // error code or "close:NNNN" / "socket:..." -> count

@@ -80,4 +80,20 @@ void StreamTracker::finish(qint64 highest)
     }
 }
 
+StreamTracker &StreamSet::operator[](int stream)
+{
+    auto it = std::lower_bound(m_items.begin(), m_items.end(), stream,
+                               [](const auto &item, int s) { return item.first < s; });
+    if (it == m_items.end() || it->first != stream)
+        it = m_items.insert(it, {stream, StreamTracker()});
+    return it->second;
+}
+
+bool StreamSet::contains(int stream) const
+{
+    const auto it = std::lower_bound(m_items.begin(), m_items.end(), stream,
+                                     [](const auto &item, int s) { return item.first < s; });
+    return it != m_items.end() && it->first == stream;
+}
+
 } // namespace confab::bench

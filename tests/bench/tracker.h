@@ -44,4 +44,21 @@ private:
     QList<qint64> m_early;                            // arrived before the baseline was known
 };
 
+// The streams one receiver follows, by stream index: usually one or a few rooms (or, on
+// the ws peer, the senders), kept in a sorted flat vector because a hash per receiver
+// cost more than the rest of the delivery bookkeeping together.
+class StreamSet
+{
+public:
+    StreamTracker &operator[](int stream);
+    bool contains(int stream) const;
+    auto begin() { return m_items.begin(); }
+    auto end() { return m_items.end(); }
+    auto begin() const { return m_items.cbegin(); }
+    auto end() const { return m_items.cend(); }
+
+private:
+    std::vector<std::pair<int, StreamTracker>> m_items;
+};
+
 } // namespace confab::bench
