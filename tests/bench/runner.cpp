@@ -1,6 +1,6 @@
 #include "runner.h"
 
-#include "epolldispatcher.h"
+#include "eventloop/epolldispatcher.h"
 #include "worker.h"
 
 #include <QDateTime>

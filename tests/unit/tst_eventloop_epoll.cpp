@@ -1,7 +1,7 @@
 // EpollEventDispatcher: what a worker thread's event loop relies on: queued calls from
 // other threads, timers (repeating, single shot, zero, stopped from their own handler),
 // and socket notifiers through real QTcpSockets.
-#include "epolldispatcher.h"
+#include "eventloop/epolldispatcher.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
@@ -12,9 +12,9 @@
 #include <QTimer>
 #include <atomic>
 
-using confab::bench::EpollEventDispatcher;
+using confab::EpollEventDispatcher;
 
-class TestBenchDispatcher : public QObject
+class TestEventloopEpoll : public QObject
 {
     Q_OBJECT
 
@@ -37,7 +37,7 @@ private:
     QObject *m_context = nullptr; // lives in m_thread
 };
 
-void TestBenchDispatcher::init()
+void TestEventloopEpoll::init()
 {
     m_thread = new QThread;
     m_thread->setEventDispatcher(new EpollEventDispatcher);
@@ -47,14 +47,14 @@ void TestBenchDispatcher::init()
     m_thread->start();
 }
 
-void TestBenchDispatcher::cleanup()
+void TestEventloopEpoll::cleanup()
 {
     m_thread->quit();
     QVERIFY(m_thread->wait(5000));
     delete m_thread;
 }
 
-void TestBenchDispatcher::queuedCallsFromAnotherThread()
+void TestEventloopEpoll::queuedCallsFromAnotherThread()
 {
     std::atomic<int> calls{0};
     for (int i = 0; i < 1000; ++i)
@@ -69,7 +69,7 @@ void TestBenchDispatcher::queuedCallsFromAnotherThread()
     QVERIFY(onEpoll);
 }
 
-void TestBenchDispatcher::timers()
+void TestEventloopEpoll::timers()
 {
     std::atomic<int> repeats{0};
     std::atomic<int> zeroShots{0};
@@ -105,7 +105,7 @@ void TestBenchDispatcher::timers()
     QCOMPARE(zeroShots.load(), 100);
 }
 
-void TestBenchDispatcher::socketsEchoThroughTheThread()
+void TestEventloopEpoll::socketsEchoThroughTheThread()
 {
     QTcpServer server; // main thread, Qt's own dispatcher
     QVERIFY(server.listen(QHostAddress::LocalHost, 0));
@@ -135,7 +135,7 @@ void TestBenchDispatcher::socketsEchoThroughTheThread()
     QTRY_VERIFY(disconnected.load());
 }
 
-void TestBenchDispatcher::quitWakesTheLoop()
+void TestEventloopEpoll::quitWakesTheLoop()
 {
     QElapsedTimer timer;
     timer.start();
@@ -145,5 +145,5 @@ void TestBenchDispatcher::quitWakesTheLoop()
     m_thread->start(); // cleanup() quits it again
 }
 
-QTEST_GUILESS_MAIN(TestBenchDispatcher)
-#include "tst_bench_dispatcher.moc"
+QTEST_GUILESS_MAIN(TestEventloopEpoll)
+#include "tst_eventloop_epoll.moc"
