@@ -59,6 +59,22 @@ bool writeOutputs(const Report &report, const Options &o)
     return ok;
 }
 
+int summary(const QStringList &args)
+{
+    if (args.size() < 3) {
+        err() << "usage: confab-bench summary run1.json [run2.json ...]\n";
+        return 2;
+    }
+    QString error;
+    const QString text = summarizeReports(args.mid(2), &error);
+    if (!error.isEmpty()) {
+        err() << error << '\n';
+        return 2;
+    }
+    QTextStream(stdout) << text;
+    return 0;
+}
+
 } // namespace
 
 qint64 raiseFileLimit()
@@ -78,6 +94,8 @@ int runCli(const QStringList &arguments)
 {
     if (arguments.value(1) == u"compare"_s)
         return compare(arguments);
+    if (arguments.value(1) == u"summary"_s)
+        return summary(arguments);
     QString error;
     const std::optional<Options> options = parseOptions(arguments, &error);
     if (!options) {

@@ -141,6 +141,7 @@ QString usageText()
     return uR"(usage: confab-bench <scenario> --url ws://HOST:PORT [options]
        confab-bench fanout --peer ws [options]
        confab-bench compare a.json b.json
+       confab-bench summary run1.json run2.json ...   (median, min, max per metric)
 
 scenarios: fanout team idle connect durable resume
 The server under test needs --allow-register, --fast-password-hash (10k Argon2id

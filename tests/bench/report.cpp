@@ -5,7 +5,9 @@
 #include <QJsonDocument>
 #include <QSysInfo>
 #include <QThread>
+#include <algorithm>
 #include <functional>
+#include <optional>
 
 namespace confab::bench {
 
@@ -206,25 +208,31 @@ QList<std::pair<QString, double>> flattenMetrics(const QJsonObject &report)
     return out;
 }
 
+namespace {
+std::optional<QJsonObject> readReport(const QString &file, QString *error)
+{
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = u"cannot read %1"_s.arg(file);
+        return std::nullopt;
+    }
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
+    if (!doc.isObject() || doc.object().value("schema"_L1).toString() != u"confab-bench/1"_s) {
+        *error = u"%1 is not a confab-bench/1 report"_s.arg(file);
+        return std::nullopt;
+    }
+    return doc.object();
+}
+} // namespace
+
 QString compareReports(const QString &fileA, const QString &fileB, QString *error)
 {
-    QJsonObject reports[2];
-    const QString files[2] = {fileA, fileB};
-    for (int i = 0; i < 2; ++i) {
-        QFile f(files[i]);
-        if (!f.open(QIODevice::ReadOnly)) {
-            *error = u"cannot read %1"_s.arg(files[i]);
-            return {};
-        }
-        const QJsonDocument doc = QJsonDocument::fromJson(f.readAll());
-        if (!doc.isObject() || doc.object().value("schema"_L1).toString() != u"confab-bench/1"_s) {
-            *error = u"%1 is not a confab-bench/1 report"_s.arg(files[i]);
-            return {};
-        }
-        reports[i] = doc.object();
-    }
-    const auto a = flattenMetrics(reports[0]);
-    const auto b = flattenMetrics(reports[1]);
+    const auto reportA = readReport(fileA, error);
+    const auto reportB = reportA ? readReport(fileB, error) : std::nullopt;
+    if (!reportB)
+        return {};
+    const auto a = flattenMetrics(*reportA);
+    const auto b = flattenMetrics(*reportB);
     QMap<QString, double> bValues;
     for (const auto &[k, v] : b)
         bValues.insert(k, v);
@@ -380,6 +388,42 @@ QString Report::table() const
         errors.append(u"%1 %2"_s.arg(it.key()).arg(it.value()));
     out += u"errors: "_s + (errors.isEmpty() ? u"none"_s : errors.join(u", "_s)) + u'\n';
     out += resourcesLines(*this);
+    return out;
+}
+
+} // namespace confab::bench
+
+namespace confab::bench {
+
+QString summarizeReports(const QStringList &files, QString *error)
+{
+    QList<QString> order;
+    QMap<QString, QList<double>> values;
+    for (const QString &file : files) {
+        const auto report = readReport(file, error);
+        if (!report)
+            return {};
+        for (const auto &[key, value] : flattenMetrics(*report)) {
+            if (!values.contains(key))
+                order.append(key);
+            values[key].append(value);
+        }
+    }
+    QString out = u"%1 %2 %3 %4  (%5 runs)\n"_s.arg(u"metric"_s, -44)
+                      .arg(u"median"_s, 14)
+                      .arg(u"min"_s, 14)
+                      .arg(u"max"_s, 14)
+                      .arg(files.size());
+    for (const QString &key : std::as_const(order)) {
+        QList<double> v = values.value(key);
+        std::sort(v.begin(), v.end());
+        const qsizetype n = v.size();
+        const double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+        out += u"%1 %2 %3 %4\n"_s.arg(key, -44)
+                   .arg(QString::number(median, 'g', 10), 14)
+                   .arg(QString::number(v.first(), 'g', 10), 14)
+                   .arg(QString::number(v.last(), 'g', 10), 14);
+    }
     return out;
 }
 

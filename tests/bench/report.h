@@ -41,5 +41,7 @@ struct Report
 QList<std::pair<QString, double>> flattenMetrics(const QJsonObject &report);
 // `confab-bench compare a.json b.json`: metric, a, b, b/a. Returns the text, or an error.
 QString compareReports(const QString &fileA, const QString &fileB, QString *error);
+// `confab-bench summary runs*.json`: per metric the median, min and max over the runs.
+QString summarizeReports(const QStringList &files, QString *error);
 
 } // namespace confab::bench

@@ -176,6 +176,17 @@ void TestBenchReport::compareRatios()
     QVERIFY2(row->endsWith(u"2.500"_s), qPrintable(*row));
     QVERIFY(compareReports(a, dir.filePath(u"missing.json"_s), &error).isEmpty());
     QVERIFY(!error.isEmpty());
+
+    error.clear();
+    const QString summary = summarizeReports({a, b, a}, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    const QStringList rows = summary.split(u'\n');
+    const auto median = std::find_if(rows.begin(), rows.end(), [](const QString &l) {
+        return l.startsWith(u"throughput.deliveries_per_s "_s);
+    });
+    QVERIFY(median != rows.end());
+    QCOMPARE(median->split(u' ', Qt::SkipEmptyParts).mid(1),
+             (QStringList{u"100"_s, u"100"_s, u"250"_s}));
 }
 
 void TestBenchReport::plotIsAPng()
