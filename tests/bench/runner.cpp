@@ -257,6 +257,12 @@ std::optional<Report> Runner::run(QString *error)
     if (!runStages(report, error)) {
         collect(report);
         stopWorkers();
+        // Say why: the errors the connections ran into ("socket:tls-handshake 100").
+        QStringList reasons;
+        for (auto it = report.stats.errors.cbegin(); it != report.stats.errors.cend(); ++it)
+            reasons.append(u"%1 %2"_s.arg(it.key()).arg(it.value()));
+        if (!reasons.isEmpty())
+            *error += u" (errors: %1)"_s.arg(reasons.join(u", "_s));
         return std::nullopt;
     }
     say(u"setup done in %1 s; load starts"_s.arg(report.setupSeconds, 0, 'f', 1));
