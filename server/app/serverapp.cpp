@@ -147,6 +147,8 @@ bool ServerApp::start(QString *error)
     bool listening = false;
     QString listenError;
     runOn(m_acceptor, [&] {
+        // Qt's default backlog of 50 drops SYNs when a whole office reconnects at once.
+        m_acceptor->setListenBacklogSize(4096);
         listening = m_acceptor->listen(cfg.listenAddress, cfg.port);
         listenError = m_acceptor->errorString();
         m_port = m_acceptor->serverPort();
