@@ -150,7 +150,7 @@ void BenchClient::onReadable()
             return;
     }
     if (m_parser->error()) {
-        m_worker->stats().countError(u"frame:%1"_s.arg(m_parser->error()));
+        m_worker->countError(u"frame:%1"_s.arg(m_parser->error()));
         m_socket->abort();
     }
 }
@@ -166,7 +166,7 @@ bool BenchClient::readHandshake(QByteArray &data)
     if (head == 0)
         return false;
     if (head < 0) {
-        m_worker->stats().countError(u"handshake"_s);
+        m_worker->countError(u"handshake"_s);
         m_socket->abort();
         return false;
     }
@@ -196,7 +196,7 @@ void BenchClient::handleFrame(wire::Message &message)
         if (m_state != State::Closing) {
             // The server ended it: answer the close and count why.
             if (!m_authRetry) {
-                m_worker->stats().countError(u"close:%1"_s.arg(message.closeCode));
+                m_worker->countError(u"close:%1"_s.arg(message.closeCode));
                 ++m_worker->stats().unexpectedCloses;
             }
             writeFrame(wire::makeCloseFrame(message.closeCode, {}, true));
@@ -252,7 +252,7 @@ void BenchClient::timeOut()
 {
     if (m_state == State::Offline || m_state == State::Ready)
         return;
-    m_worker->stats().countError(u"timeout"_s);
+    m_worker->countError(u"timeout"_s);
     const bool closing = m_state == State::Closing;
     m_state = State::Offline;
     m_parser.reset();
@@ -266,7 +266,7 @@ void BenchClient::onSocketError()
     if (m_state == State::Closing || m_state == State::Offline)
         return;
     if (m_socket->error() != QAbstractSocket::RemoteHostClosedError)
-        m_worker->stats().countError(socketErrorKey(m_socket->error()));
+        m_worker->countError(socketErrorKey(m_socket->error()));
     // A connect that never succeeded emits no disconnected(); every other error does.
     if (m_state == State::Connecting && m_socket->state() == QAbstractSocket::UnconnectedState)
         onDisconnected();

@@ -65,7 +65,7 @@ void BenchClient::handleText(const QByteArray &payload)
             if (const auto event = leanDecode(payload))
                 peer ? handlePeerEcho(*event) : handleEvent(*event);
             else
-                m_worker->stats().countError(u"decode:event"_s);
+                m_worker->countError(u"decode:event"_s);
             return;
         }
     }
@@ -78,7 +78,7 @@ void BenchClient::handleText(const QByteArray &payload)
     }
     const auto result = protocol::decodeServerMessage(payload, m_worker->limits());
     if (!result.ok()) {
-        m_worker->stats().countError(u"decode:%1"_s.arg(result.error.field));
+        m_worker->countError(u"decode:%1"_s.arg(result.error.field));
         return;
     }
     handleServerMessage(*result.message);
@@ -142,7 +142,7 @@ void BenchClient::onWelcome(const protocol::Welcome &welcome)
             const auto room = std::find_if(welcome.rooms.cbegin(), welcome.rooms.cend(),
                                            [&id](const auto &info) { return info.room == id; });
             if (room == welcome.rooms.cend())
-                m_worker->stats().countError(u"welcome:room-missing"_s);
+                m_worker->countError(u"welcome:room-missing"_s);
             else
                 tracker(r).setBaseline(room->lastSeq);
         }
@@ -213,7 +213,7 @@ void BenchClient::onError(const protocol::Error &error)
         sendRoomRequest(false, m_roomRequestRoom); // created by an earlier run: join it
         return;
     }
-    m_worker->stats().countError(protocol::errorCodeName(error.code));
+    m_worker->countError(protocol::errorCodeName(error.code));
     if (id == m_roomRequestId && m_purpose == Purpose::Enroll) {
         reportStage(false);
         closeGracefully();

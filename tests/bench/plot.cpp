@@ -160,7 +160,7 @@ double minOf(const std::vector<SecondStats> &series, const QList<Line> &lines)
     return m > 0 ? m : 1;
 }
 
-QList<Line> throughputLines(const Report &r)
+QList<Line> rateLines(const Report &r)
 {
     if (r.options.scenario == Scenario::Connect)
         return {{u"connects/s"_s, QColor(30, 120, 180), [](const SecondStats &s) {
@@ -180,6 +180,20 @@ QList<Line> throughputLines(const Report &r)
              return double(s.sends);
          }},
     };
+}
+
+QList<Line> throughputLines(const Report &r)
+{
+    QList<Line> lines = rateLines(r);
+    const auto &series = r.stats.series;
+    const bool errors = std::any_of(series.begin(), series.end(),
+                                    [](const SecondStats &s) { return s.errors > 0; });
+    if (errors) {
+        lines.append({u"errors/s"_s, QColor(200, 40, 40), [](const SecondStats &s) {
+                          return double(s.errors);
+                      }});
+    }
+    return lines;
 }
 
 } // namespace

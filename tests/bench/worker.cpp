@@ -81,6 +81,14 @@ void Worker::stageTick()
         m_stageTimer.stop();
 }
 
+void Worker::countError(const QString &key)
+{
+    m_stats.countError(key);
+    const qint64 now = nowUs();
+    if (m_window.t0Us > 0 && now >= m_window.t0Us) // setup has no second in the series
+        ++m_stats.second(m_window.secondOf(now)).errors;
+}
+
 void Worker::clientStageDone(BenchClient *client, bool ok)
 {
     Q_UNUSED(client);

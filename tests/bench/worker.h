@@ -51,6 +51,8 @@ public:
     Stage currentStage() const { return m_stage; }
     const protocol::Limits &limits() const { return m_limits; }
     QRandomGenerator &random() { return m_random; }
+    // Counts an error by key, and in the second it happened once the load runs.
+    void countError(const QString &key);
     void clientStageDone(BenchClient *client, bool ok);
     void scheduleReconnect(BenchClient *client, int delayMs);
     // Closed loop (--inflight): an ack or refusal frees a slot for the next send.
