@@ -75,6 +75,36 @@ int summary(const QStringList &args)
     return 0;
 }
 
+std::optional<Report> runOnce(const Options &options, QString *error)
+{
+    Runner runner(options);
+    if (!options.quiet)
+        runner.setProgress([](const QString &line) { err() << line << Qt::endl; });
+    return runner.run(error);
+}
+
+// "run.json" -> "run.ws.json": where --versus writes the peer's report and plot.
+QString peerFile(const QString &file)
+{
+    if (file.isEmpty())
+        return file;
+    const qsizetype dot = file.lastIndexOf(u'.');
+    const qsizetype slash = file.lastIndexOf(u'/');
+    return dot > slash ? file.left(dot) + u".ws"_s + file.mid(dot) : file + u".ws"_s;
+}
+
+Options peerVersion(const Options &options)
+{
+    Options o = options;
+    o.target = Target::WsPeer;
+    o.versusPeer = false;
+    o.url = QUrl();
+    o.serverPid = 0;
+    o.jsonFile = peerFile(options.jsonFile);
+    o.plotFile = peerFile(options.plotFile);
+    return o;
+}
+
 } // namespace
 
 qint64 raiseFileLimit()
@@ -107,19 +137,29 @@ int runCli(const QStringList &arguments)
         err() << "warning: " << options->clients << " connections but only " << files
               << " file descriptors (ulimit -Hn)\n";
     }
-    Runner runner(*options);
-    if (!options->quiet)
-        runner.setProgress([](const QString &line) { err() << line << Qt::endl; });
-    const std::optional<Report> report = runner.run(&error);
+    const std::optional<Report> report = runOnce(*options, &error);
     if (!report) {
         err() << "confab-bench: " << error << '\n';
         return 3;
     }
     QTextStream(stdout) << report->table();
-    const bool written = writeOutputs(*report, report->options);
-    if (!written)
+    if (!writeOutputs(*report, report->options))
         return 3;
-    return report->correct() ? 0 : 1;
+    if (!options->versusPeer)
+        return report->correct() ? 0 : 1;
+    // The same load on the ws peer, right after, on the same machine; then the ratios.
+    const Options peerOptions = peerVersion(*options);
+    const std::optional<Report> peer = runOnce(peerOptions, &error);
+    if (!peer) {
+        err() << "confab-bench: ws peer: " << error << '\n';
+        return 3;
+    }
+    QTextStream(stdout) << '\n'
+                        << peer->table() << "\nconfab (a) versus ws peer (b):\n"
+                        << compareJson(report->toJson(), peer->toJson());
+    if (!writeOutputs(*peer, peerOptions))
+        return 3;
+    return report->correct() && peer->correct() ? 0 : 1;
 }
 
 } // namespace confab::bench

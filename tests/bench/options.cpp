@@ -140,6 +140,7 @@ QString usageText()
 {
     return uR"(usage: confab-bench <scenario> --url ws://HOST:PORT [options]
        confab-bench fanout --peer ws [options]
+       confab-bench fanout --url ws://HOST:PORT --versus ws [options]
        confab-bench compare a.json b.json
        confab-bench summary run1.json run2.json ...   (median, min, max per metric)
 
@@ -161,6 +162,7 @@ struct Flag
 constexpr Flag kFlags[] = {
     {"url", "server URL, ws://host:port or wss://host:port", "url"},
     {"peer", "run against a started peer instead of --url: ws (Node ws broadcast server)", "kind"},
+    {"versus", "fanout: then run the same load on a peer (ws) and compare", "kind"},
     {"clients", "connections", "n"},
     {"rooms", "rooms (default: clients / members)", "n"},
     {"members", "members per room", "n"},
@@ -271,6 +273,14 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
             return std::nullopt;
         }
         o.target = Target::WsPeer;
+    }
+    if (p.isSet(u"versus"_s)) {
+        if (p.value(u"versus"_s) != u"ws"_s || o.target == Target::WsPeer ||
+            o.scenario != Scenario::Fanout) {
+            *error = u"--versus ws goes with fanout --url (not with --peer)"_s;
+            return std::nullopt;
+        }
+        o.versusPeer = true;
     }
     o.url = QUrl(p.value(u"url"_s));
     o.runId = p.value(u"run-id"_s);

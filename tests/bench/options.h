@@ -48,6 +48,7 @@ struct Options
     qint64 serverPid = 0;    // read CPU/RSS from /proc/<pid> instead of /metrics
     bool serverStats = true; // sample the server at all (/metrics or /proc)
     bool quiet = false;
+    bool versusPeer = false; // fanout: run the same load on the ws peer right after
 };
 
 // Fills the 0/-1 fields with the scenario's defaults and checks the combination.

@@ -231,8 +231,13 @@ QString compareReports(const QString &fileA, const QString &fileB, QString *erro
     const auto reportB = reportA ? readReport(fileB, error) : std::nullopt;
     if (!reportB)
         return {};
-    const auto a = flattenMetrics(*reportA);
-    const auto b = flattenMetrics(*reportB);
+    return compareJson(*reportA, *reportB);
+}
+
+QString compareJson(const QJsonObject &reportA, const QJsonObject &reportB)
+{
+    const auto a = flattenMetrics(reportA);
+    const auto b = flattenMetrics(reportB);
     QMap<QString, double> bValues;
     for (const auto &[k, v] : b)
         bValues.insert(k, v);
@@ -242,6 +247,8 @@ QString compareReports(const QString &fileA, const QString &fileB, QString *erro
         if (!bValues.contains(k))
             continue;
         const double bv = bValues.value(k);
+        if (v == 0 && bv == 0)
+            continue; // a metric neither run has (no resumes in a fanout, ...)
         const QString ratio = v != 0 ? QString::number(bv / v, 'f', 3) : u"-"_s;
         out += u"%1 %2 %3 %4\n"_s.arg(k, -44)
                    .arg(QString::number(v, 'g', 10), 14)

@@ -37,10 +37,11 @@ struct Report
     QString table() const;
 };
 
-// Flattens a report's JSON to "a.b.c" -> number (series and params excluded) for compare.
+// Flattens a report's JSON to "a.b.c" -> number (series and host excluded) for compare.
 QList<std::pair<QString, double>> flattenMetrics(const QJsonObject &report);
 // `confab-bench compare a.json b.json`: metric, a, b, b/a. Returns the text, or an error.
 QString compareReports(const QString &fileA, const QString &fileB, QString *error);
+QString compareJson(const QJsonObject &a, const QJsonObject &b);
 // `confab-bench summary runs*.json`: per metric the median, min and max over the runs.
 QString summarizeReports(const QStringList &files, QString *error);
 
