@@ -76,6 +76,10 @@ void TestBenchReport::rejectsBadOptions_data()
     QTest::addRow("peer with team") << QStringList{u"team"_s, u"--peer"_s, u"ws"_s};
     QTest::addRow("bad run id") << QStringList{u"team"_s, u"--url"_s, u"ws://h:1"_s, u"--run-id"_s,
                                                u"A-B"_s};
+    QTest::addRow("versus outside fanout")
+        << QStringList{u"team"_s, u"--url"_s, u"ws://h:1"_s, u"--versus"_s, u"ws"_s};
+    QTest::addRow("versus with peer")
+        << QStringList{u"fanout"_s, u"--peer"_s, u"ws"_s, u"--versus"_s, u"ws"_s};
     QTest::addRow("not a number") << QStringList{u"team"_s, u"--url"_s, u"ws://h:1"_s,
                                                  u"--clients"_s, u"many"_s};
 }
