@@ -11,6 +11,7 @@ namespace confab::server {
 struct Metrics
 {
     std::atomic<qint64> connectionsAccepted{0};
+    std::atomic<qint64> acceptErrors{0}; // accept() failed (out of descriptors)
     std::atomic<qint64> connectionsOpen{0};
     std::atomic<qint64> sessionsActive{0};
     std::atomic<qint64> framesIn{0};

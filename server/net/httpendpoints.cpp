@@ -1,10 +1,12 @@
 #include "net/httpendpoints.h"
 
 #include "core/metrics.h"
+#include "eventloop/filelimit.h"
 #include "protocol/errors.h"
 #include "store/writer.h"
 
 #include <QFile>
+#include <dirent.h>
 #include <unistd.h>
 
 namespace confab::server {
@@ -57,6 +59,19 @@ void processFigures(QByteArray &out)
                    "gauge", rss ? "Resident memory." : "Peak resident memory.", kb * 1024);
         }
     }
+    // Every connection is a descriptor: how close the process is to its limit.
+    if (DIR *dir = ::opendir("/proc/self/fd")) {
+        qint64 open = -1; // the directory's own descriptor
+        while (const dirent *entry = ::readdir(dir)) {
+            if (entry->d_name[0] != '.')
+                ++open;
+        }
+        ::closedir(dir);
+        metric(out, "process_open_fds", "gauge", "Open file descriptors.", open);
+    }
+    const FileLimit limit = currentFileLimit();
+    if (limit.soft > 0)
+        metric(out, "process_max_fds", "gauge", "File descriptor limit (soft).", limit.soft);
 }
 
 } // namespace
@@ -70,6 +85,9 @@ QByteArray renderMetrics(const ServerContext &ctx)
     };
     counter("confab_connections_accepted_total", "TCP connections accepted.",
             m.connectionsAccepted);
+    counter("confab_accept_errors_total",
+            "accept() failures, mostly out of file descriptors (the backlog waits meanwhile).",
+            m.acceptErrors);
     metric(out, "confab_connections_open", "gauge", "Open connections.", m.connectionsOpen.load());
     metric(out, "confab_sessions_active", "gauge", "Authenticated sessions.",
            m.sessionsActive.load());

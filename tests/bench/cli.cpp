@@ -1,5 +1,6 @@
 #include "cli.h"
 
+#include "eventloop/filelimit.h"
 #include "options.h"
 #include "plot.h"
 #include "report.h"
@@ -8,7 +9,6 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QTextStream>
-#include <sys/resource.h>
 
 namespace confab::bench {
 
@@ -107,19 +107,6 @@ Options peerVersion(const Options &options)
 
 } // namespace
 
-qint64 raiseFileLimit()
-{
-    rlimit limit{};
-    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
-        return -1;
-    if (limit.rlim_cur < limit.rlim_max) {
-        limit.rlim_cur = limit.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &limit);
-        getrlimit(RLIMIT_NOFILE, &limit);
-    }
-    return qint64(limit.rlim_cur);
-}
-
 int runCli(const QStringList &arguments)
 {
     if (arguments.value(1) == u"compare"_s)
@@ -132,10 +119,12 @@ int runCli(const QStringList &arguments)
         err() << error << '\n';
         return 2;
     }
-    const qint64 files = raiseFileLimit();
-    if (files > 0 && options->clients + 64 > files) {
-        err() << "warning: " << options->clients << " connections but only " << files
-              << " file descriptors (ulimit -Hn)\n";
+    // One descriptor per connection, plus the threads' own and some to spare.
+    const qint64 wantedFiles = qint64(options->clients) + 256;
+    const FileLimit files = raiseFileLimit(wantedFiles);
+    if (files.soft > 0 && wantedFiles > files.soft) {
+        err() << "warning: " << options->clients << " connections but only " << files.soft
+              << " file descriptors (ulimit -Hn; as root the harness raises it itself)\n";
     }
     const std::optional<Report> report = runOnce(*options, &error);
     if (!report) {

@@ -9,8 +9,4 @@ namespace confab::bench {
 // acks), 2 usage, 3 the run could not be carried out (setup failed, server unreachable).
 int runCli(const QStringList &arguments);
 
-// Raises RLIMIT_NOFILE to the hard limit (every connection is a descriptor); returns
-// the new soft limit.
-qint64 raiseFileLimit();
-
 } // namespace confab::bench

@@ -10,6 +10,7 @@
 #include <QTest>
 #include <QUuid>
 #include <csignal>
+#include <sys/resource.h>
 
 namespace confab::testing {
 
@@ -162,6 +163,12 @@ bool ServerProcess::start(int timeoutMs)
         args += more.split(u' ', Qt::SkipEmptyParts);
     QObject::connect(m_process.get(), &QProcess::readyReadStandardError, m_process.get(),
                      [this] { m_output += m_process->readAllStandardError(); });
+    if (m_fileLimit > 0) {
+        m_process->setChildProcessModifier([limit = rlim_t(m_fileLimit)] {
+            const rlimit files{limit, limit};
+            ::setrlimit(RLIMIT_NOFILE, &files);
+        });
+    }
     m_process->start(binary(), args);
     if (!m_process->waitForStarted(timeoutMs))
         return false;

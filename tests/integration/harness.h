@@ -63,13 +63,18 @@ public:
     int terminate(int timeoutMs = 20000);
     bool isRunning() const;
     quint16 port() const { return m_port; }
+    qint64 pid() const { return m_process ? m_process->processId() : 0; }
     QUrl url() const;
     QByteArray output() const { return m_output; }
     static QString binary();
+    // Soft and hard RLIMIT_NOFILE of the server process from the next start() on
+    // (0: inherited), so a test can run it out of descriptors with few connections.
+    void setFileLimit(qint64 limit) { m_fileLimit = limit; }
 
 private:
     QString m_dbUrl;
     QStringList m_extraArgs;
+    qint64 m_fileLimit = 0;
     std::unique_ptr<QProcess> m_process;
     quint16 m_port = 0;
     QByteArray m_output;

@@ -5,8 +5,10 @@
 #include "fixtures.h"
 #include "wire/websocket.h"
 
+#include <QFile>
 #include <QTcpSocket>
 #include <QTemporaryFile>
+#include <unistd.h>
 
 using namespace confab;
 using namespace confab::testing;
@@ -19,17 +21,17 @@ namespace {
 class RawClient
 {
 public:
-    bool open(quint16 port)
+    bool open(quint16 port, int timeoutMs = 5000)
     {
         m_socket.connectToHost(QHostAddress::LocalHost, port);
-        if (!m_socket.waitForConnected(5000))
+        if (!m_socket.waitForConnected(timeoutMs))
             return false;
         m_key = wire::makeClientKey();
         m_socket.write("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                        "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: " +
                        m_key + "\r\n\r\n");
         QByteArray head;
-        while (m_socket.waitForReadyRead(5000)) {
+        while (m_socket.waitForReadyRead(timeoutMs)) {
             head += m_socket.readAll();
             QString error;
             const qsizetype len = wire::parseHandshakeResponse(head, m_key, nullptr, &error);
@@ -122,6 +124,19 @@ qint64 metricValue(quint16 port, const QByteArray &name)
             return line.mid(name.size() + 1).toLongLong();
     }
     return -1;
+}
+
+// User + system CPU seconds of a process so far, from /proc; -1 if unknown.
+double processCpuSeconds(qint64 pid)
+{
+    QFile stat(u"/proc/%1/stat"_s.arg(pid));
+    if (!stat.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray line = stat.readAll();
+    const QList<QByteArray> fields = line.mid(line.lastIndexOf(')') + 2).split(' ');
+    if (fields.size() < 13)
+        return -1;
+    return (fields[11].toDouble() + fields[12].toDouble()) / double(sysconf(_SC_CLK_TCK));
 }
 
 protocol::Hello passwordHello(const QString &user)
@@ -224,6 +239,63 @@ private slots:
         QVERIFY(polite.nextMessage(10000));
         QCOMPARE(polite.closeCode(2500), -1);
         QVERIFY(polite.pings() >= 3);
+    }
+
+    // Out of file descriptors, accept() fails; QTcpServer then stops accepting for good
+    // unless told to resume. Connections that wait in the backlog must get in once
+    // others close, and the server must say what happened.
+    void acceptsAgainAfterRunningOutOfDescriptors()
+    {
+        m_store = std::make_unique<TestStore>();
+        QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
+        m_server = std::make_unique<ServerProcess>(m_store->url());
+        constexpr int kLimit = 128;
+        m_server->setFileLimit(kLimit);
+        QVERIFY(m_server->start());
+        QCOMPARE(metricValue(m_server->port(), "process_max_fds"), qint64(kLimit));
+        const qint64 used = metricValue(m_server->port(), "process_open_fds");
+        QVERIFY2(used > 0 && used < kLimit - 20, qPrintable(QString::number(used)));
+        auto alice = connectUser(*m_server, u"alice"_s);
+        QVERIFY(alice);
+
+        // Fill every descriptor left; the first connection the server cannot take stays
+        // in the kernel's backlog without a handshake answer.
+        std::vector<std::unique_ptr<RawClient>> crowd;
+        bool refused = false;
+        for (int i = 0; i < 2 * kLimit && !refused; ++i) {
+            auto c = std::make_unique<RawClient>();
+            refused = !c->open(m_server->port(), 1500);
+            crowd.push_back(std::move(c));
+        }
+        QVERIFY2(refused, "the server took more connections than it has descriptors");
+        QVERIFY(crowd.size() > 20);
+        // Full, it waits; it does not retry accept() in a busy loop.
+        const double cpuBefore = processCpuSeconds(m_server->pid());
+        QTest::qWait(1000);
+        const double cpuFull = processCpuSeconds(m_server->pid()) - cpuBefore;
+        QVERIFY2(cpuBefore >= 0 && cpuFull < 0.5, qPrintable(QString::number(cpuFull)));
+        // The one waiting in the backlog gets in once others leave.
+        RawClient &waiting = *crowd.back();
+        QVERIFY(waiting.socket().state() == QAbstractSocket::ConnectedState);
+        crowd.front()->socket().abort();
+        crowd.erase(crowd.begin());
+        crowd.front()->socket().abort();
+        crowd.erase(crowd.begin());
+        QElapsedTimer t;
+        t.start();
+        while (waiting.socket().bytesAvailable() == 0 && t.elapsed() < 10000)
+            waiting.socket().waitForReadyRead(100);
+        QVERIFY2(waiting.socket().bytesAvailable() > 0, "the backlog was never accepted");
+        crowd.clear();
+
+        // New connections are taken again, and work end to end.
+        auto again = std::make_unique<TestClient>();
+        QVERIFY(again->connectTo(m_server->url(), 10000));
+        QVERIFY(again->login(u"alice"_s, u"alice-password"_s));
+        const qint64 acceptErrors = metricValue(m_server->port(), "confab_accept_errors_total");
+        QVERIFY2(acceptErrors >= 1, m_server->output().right(3000).constData());
+        QVERIFY(m_server->output().contains("cannot accept connections"));
+        QVERIFY(m_server->output().contains("file descriptor limit 128"));
     }
 
     void noHelloInTime()
