@@ -31,6 +31,10 @@ QString socketErrorKey(QAbstractSocket::SocketError e)
         return u"socket:resource"_s;
     case QAbstractSocket::SslHandshakeFailedError:
         return u"socket:tls-handshake"_s;
+    case QAbstractSocket::SocketAddressNotAvailableError:
+        return u"socket:address-not-available"_s;
+    case QAbstractSocket::AddressInUseError:
+        return u"socket:address-in-use"_s;
     default:
         return u"socket:error-%1"_s.arg(int(e));
     }
@@ -110,6 +114,14 @@ void BenchClient::openSocket()
     m_parser =
         std::make_unique<wire::FrameParser>(wire::FrameParser::Role::Client, kMaxMessageBytes);
     m_connectStartUs = nowUs();
+    const QHostAddress source = m_worker->plan().sourceAddress(m_index);
+    if (!source.isNull() && !m_socket->bind(source)) {
+        // Not a local address, or out of ports on it: a failed attempt like a refused
+        // connect. Qt reports it through errorOccurred (counted there) as bind() fails.
+        if (m_state == State::Connecting)
+            onDisconnected();
+        return;
+    }
     const quint16 port = quint16(url.port(tls ? 443 : 80));
     if (tls)
         static_cast<QSslSocket *>(m_socket.get())->connectToHostEncrypted(url.host(), port);

@@ -180,6 +180,10 @@ constexpr Flag kFlags[] = {
     {"drop-interval", "resume: seconds between drop rounds", "s"},
     {"drop-fraction", "resume: share of connections dropped per round", "0..1"},
     {"reconnect-delay", "resume: seconds before reconnecting", "s"},
+    {"source-addresses",
+     "local addresses to connect from, comma-separated, round-robin (default: the kernel's "
+     "choice; on loopback past 25,000 clients 127.0.0.1, 127.0.0.2, ...)",
+     "a,b"},
     {"run-id", "name prefix of users and rooms (reuse to log in again)", "id"},
     {"password", "password of the bench users", "pw"},
     {"json", "write the JSON report here", "file"},
@@ -283,6 +287,16 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         o.versusPeer = true;
     }
     o.url = QUrl(p.value(u"url"_s));
+    if (p.isSet(u"source-addresses"_s)) {
+        for (const QString &text : p.value(u"source-addresses"_s).split(u',')) {
+            const QHostAddress address(text.trimmed());
+            if (address.isNull()) {
+                *error = u"--source-addresses: '%1' is not an IP address"_s.arg(text);
+                return std::nullopt;
+            }
+            o.sourceAddresses.append(address);
+        }
+    }
     o.runId = p.value(u"run-id"_s);
     o.password = p.value(u"password"_s);
     o.jsonFile = p.value(u"json"_s);

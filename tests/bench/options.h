@@ -1,5 +1,7 @@
 #pragma once
 
+#include <QHostAddress>
+#include <QList>
 #include <QString>
 #include <QStringList>
 #include <QUrl>
@@ -41,8 +43,11 @@ struct Options
     bool fullDecode = false;      // decode events with the shared codec instead of the lean path
     bool qtDispatcher = false;    // workers use Qt's own (ppoll) dispatcher instead of epoll
     bool insecure = false;        // wss: accept any certificate
-    QString runId;                // user and room names; random when empty
-    QString password;             // for the bench users; derived from runId when empty
+    // Local addresses the connections are spread over, round-robin; empty: the kernel
+    // picks (see RunPlan::sourceAddress for loopback runs past one address's ports).
+    QList<QHostAddress> sourceAddresses;
+    QString runId;    // user and room names; random when empty
+    QString password; // for the bench users; derived from runId when empty
     QString jsonFile;
     QString plotFile;
     qint64 serverPid = 0;    // read CPU/RSS from /proc/<pid> instead of /metrics

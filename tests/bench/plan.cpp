@@ -4,6 +4,12 @@ namespace confab::bench {
 
 using namespace Qt::StringLiterals;
 
+namespace {
+// Below the ~28,000 ephemeral ports of one source address, leaving room for the
+// TIME_WAIT sockets of reconnects.
+constexpr int kConnectionsPerSource = 25000;
+} // namespace
+
 RunPlan::RunPlan(const Options &options)
     : m_options(options)
     , m_roomsOfClient(size_t(options.clients))
@@ -30,6 +36,21 @@ RunPlan::RunPlan(const Options &options)
     const int senders = std::max(1, options.senders);
     for (int s = 0; s < senders; ++s)
         m_sender[size_t((qint64(s) * n) / senders)] = 1;
+    m_sources = options.sourceAddresses;
+    const QHostAddress server(options.url.host());
+    if (m_sources.isEmpty() && server.isLoopback() &&
+        server.protocol() == QAbstractSocket::IPv4Protocol && n > kConnectionsPerSource) {
+        const int count = (n + kConnectionsPerSource - 1) / kConnectionsPerSource;
+        for (int i = 0; i < count; ++i)
+            m_sources.append(QHostAddress(quint32(0x7f000001 + i))); // 127.0.0.1 + i
+    }
+}
+
+QHostAddress RunPlan::sourceAddress(int client) const
+{
+    if (m_sources.isEmpty())
+        return {};
+    return m_sources[client % m_sources.size()];
 }
 
 QString RunPlan::userName(int client) const

@@ -38,6 +38,11 @@ public:
     int stageSize(Stage stage) const;
     bool isSender(int client) const { return m_sender[size_t(client)]; }
     int workerOf(int client) const { return client % m_options.workers; }
+    // The local address client connects from; null: let the kernel choose. One source
+    // address gives about 28,000 ephemeral ports towards one server address and port
+    // (net.ipv4.ip_local_port_range), so a loopback run with more clients spreads them
+    // over 127.0.0.1, 127.0.0.2, ... unless --source-addresses says otherwise.
+    QHostAddress sourceAddress(int client) const;
     // Ordered streams checked for continuity: rooms, or against the peer (no seqs)
     // every sender's own counter.
     int streamCount() const { return peer() ? clients() : rooms(); }
@@ -49,6 +54,7 @@ private:
     std::vector<std::vector<int>> m_roomsOfClient;
     std::vector<int> m_creator;
     std::vector<char> m_sender;
+    QList<QHostAddress> m_sources;
 };
 
 // Counters every worker updates and the runner polls.

@@ -27,7 +27,11 @@ QJsonObject histogramJson(const LatencyHistogram &h)
 
 QJsonObject paramsJson(const Options &o)
 {
+    QJsonArray sources;
+    for (const QHostAddress &a : o.sourceAddresses)
+        sources.append(a.toString());
     return QJsonObject{
+        {"source_addresses"_L1, sources},
         {"clients"_L1, o.clients},
         {"rooms"_L1, o.rooms},
         {"members"_L1, o.members},

@@ -1,6 +1,7 @@
 // Options defaults, the body stamp, the JSON report and `compare`, the plot, /metrics.
 #include "body.h"
 #include "options.h"
+#include "plan.h"
 #include "plot.h"
 #include "probe.h"
 #include "report.h"
@@ -24,6 +25,7 @@ private slots:
     void scenarioDefaults();
     void rejectsBadOptions_data();
     void rejectsBadOptions();
+    void sourceAddresses();
     void bodyRoundTrip();
     void frameTypeSkipsBodies();
     void jsonReport();
@@ -82,6 +84,8 @@ void TestBenchReport::rejectsBadOptions_data()
         << QStringList{u"fanout"_s, u"--peer"_s, u"ws"_s, u"--versus"_s, u"ws"_s};
     QTest::addRow("not a number") << QStringList{u"team"_s, u"--url"_s, u"ws://h:1"_s,
                                                  u"--clients"_s, u"many"_s};
+    QTest::addRow("bad source address") << QStringList{
+        u"team"_s, u"--url"_s, u"ws://h:1"_s, u"--source-addresses"_s, u"127.0.0.2,localhost"_s};
 }
 
 void TestBenchReport::rejectsBadOptions()
@@ -91,6 +95,35 @@ void TestBenchReport::rejectsBadOptions()
     QString error;
     QVERIFY(!parseOptions(args, &error));
     QVERIFY(!error.isEmpty());
+}
+
+// Past one address's ephemeral ports, loopback runs spread over 127.0.0.x by themselves;
+// --source-addresses overrides; other servers get the kernel's choice.
+void TestBenchReport::sourceAddresses()
+{
+    auto plan = [](QStringList args) {
+        args.prepend(u"confab-bench"_s);
+        QString error;
+        const auto o = parseOptions(args, &error);
+        if (!o)
+            qFatal("%s", qPrintable(error));
+        return RunPlan(*o);
+    };
+    const RunPlan small = plan({u"idle"_s, u"--url"_s, u"ws://127.0.0.1:1"_s});
+    QVERIFY(small.sourceAddress(0).isNull());
+    const RunPlan big =
+        plan({u"idle"_s, u"--url"_s, u"ws://127.0.0.1:1"_s, u"--clients"_s, u"60000"_s});
+    QCOMPARE(big.sourceAddress(0), QHostAddress(u"127.0.0.1"_s));
+    QCOMPARE(big.sourceAddress(1), QHostAddress(u"127.0.0.2"_s));
+    QCOMPARE(big.sourceAddress(2), QHostAddress(u"127.0.0.3"_s));
+    QCOMPARE(big.sourceAddress(3), QHostAddress(u"127.0.0.1"_s));
+    const RunPlan remote =
+        plan({u"idle"_s, u"--url"_s, u"ws://192.0.2.7:1"_s, u"--clients"_s, u"60000"_s});
+    QVERIFY(remote.sourceAddress(1).isNull());
+    const RunPlan given = plan({u"idle"_s, u"--url"_s, u"ws://127.0.0.1:1"_s,
+                                u"--source-addresses"_s, u"127.0.0.9, 127.0.0.8"_s});
+    QCOMPARE(given.sourceAddress(0), QHostAddress(u"127.0.0.9"_s));
+    QCOMPARE(given.sourceAddress(1), QHostAddress(u"127.0.0.8"_s));
 }
 
 void TestBenchReport::bodyRoundTrip()
