@@ -279,7 +279,23 @@ void Session::pump()
     if (frames) {
         bump(m_ctx->metrics->framesOut, frames);
         bump(m_ctx->metrics->bytesOut, written);
+        if (!m_flushQueued) {
+            m_flushQueued = true;
+            m_worker->flushLater(m_id);
+        }
     }
+}
+
+void Session::flushSocket()
+{
+    m_flushQueued = false;
+    if (m_state == State::Closed)
+        return;
+    m_socket->flush(); // may end in disconnected(): sessionGone() only posts the delete
+    // Qt does not emit bytesWritten for writes made inside its own handler, so a flush
+    // that drained everything may leave queued frames that nothing else would pump.
+    if ((!m_outbox.empty() || !m_backlog.empty()) && m_socket->bytesToWrite() < kSocketHighWater)
+        pump();
 }
 
 void Session::onBytesWritten()

@@ -41,27 +41,53 @@ EpollEventDispatcher::~EpollEventDispatcher()
     close(m_epoll);
 }
 
-void EpollEventDispatcher::updateEpoll(int fd, const Notifiers &n, bool wasRegistered)
+namespace {
+quint32 interestOf(const QSocketNotifier *read, const QSocketNotifier *write,
+                   const QSocketNotifier *exception)
 {
-    epoll_event ev{};
-    ev.data.fd = fd;
-    ev.events = (n.read ? EPOLLIN : 0u) | (n.write ? EPOLLOUT : 0u) | (n.exception ? EPOLLPRI : 0u);
-    if (ev.events == 0) {
-        epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
-        m_notifiers.remove(fd);
+    return (read ? EPOLLIN : 0u) | (write ? EPOLLOUT : 0u) | (exception ? EPOLLPRI : 0u);
+}
+} // namespace
+
+void EpollEventDispatcher::notifiersChanged(int fd, Notifiers &n)
+{
+    if (!interestOf(n.read, n.write, n.exception)) {
+        if (n.applied)
+            epoll_ctl(m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+        m_notifiers.remove(fd); // a stale entry in m_dirty finds nothing and is skipped
         return;
     }
-    // The kernel forgets a closed descriptor by itself, and a new socket may reuse the
-    // number: fall back between ADD and MOD instead of trusting our bookkeeping.
-    const int op = wasRegistered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(m_epoll, op, fd, &ev) != 0)
-        epoll_ctl(m_epoll, wasRegistered ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+    if (!n.dirty) {
+        n.dirty = true;
+        m_dirty.push_back(fd);
+    }
+}
+
+void EpollEventDispatcher::applyInterest()
+{
+    for (const int fd : m_dirty) {
+        const auto it = m_notifiers.find(fd);
+        if (it == m_notifiers.end() || !it->dirty)
+            continue;
+        it->dirty = false;
+        epoll_event ev{};
+        ev.data.fd = fd;
+        ev.events = interestOf(it->read, it->write, it->exception);
+        if (ev.events == it->applied)
+            continue;
+        // The kernel forgets a closed descriptor by itself, and a new socket may reuse the
+        // number: fall back between ADD and MOD instead of trusting our bookkeeping.
+        const bool known = it->applied != 0;
+        if (epoll_ctl(m_epoll, known ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev) != 0)
+            epoll_ctl(m_epoll, known ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev);
+        it->applied = ev.events;
+    }
+    m_dirty.clear();
 }
 
 void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
 {
     const int fd = int(notifier->socket());
-    const bool known = m_notifiers.contains(fd);
     Notifiers &n = m_notifiers[fd];
     switch (notifier->type()) {
     case QSocketNotifier::Read:
@@ -74,7 +100,7 @@ void EpollEventDispatcher::registerSocketNotifier(QSocketNotifier *notifier)
         n.exception = notifier;
         break;
     }
-    updateEpoll(fd, n, known);
+    notifiersChanged(fd, n);
 }
 
 void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
@@ -83,15 +109,14 @@ void EpollEventDispatcher::unregisterSocketNotifier(QSocketNotifier *notifier)
     const auto it = m_notifiers.find(fd);
     if (it == m_notifiers.end())
         return;
-    Notifiers n = *it;
+    Notifiers &n = *it;
     if (n.read == notifier)
         n.read = nullptr;
     if (n.write == notifier)
         n.write = nullptr;
     if (n.exception == notifier)
         n.exception = nullptr;
-    *it = n;
-    updateEpoll(fd, n, true);
+    notifiersChanged(fd, n);
 }
 
 void EpollEventDispatcher::registerTimer(int timerId, qint64 interval, Qt::TimerType timerType,
@@ -222,6 +247,7 @@ bool EpollEventDispatcher::processEvents(QEventLoop::ProcessEventsFlags flags)
     const bool wait = (flags & QEventLoop::WaitForMoreEvents) && !m_interrupted;
     if (wait)
         emit aboutToBlock();
+    applyInterest();
     epoll_event events[kMaxEvents];
     const int n = epoll_wait(m_epoll, events, kMaxEvents, wait ? waitTimeoutMs() : 0);
     if (wait)

@@ -5,15 +5,19 @@
 #include <atomic>
 #include <set>
 #include <utility>
+#include <vector>
 
 // An epoll-based event dispatcher for threads that own many sockets (the server's I/O
 // workers, the harness's client threads). Qt's UNIX dispatcher hands every registered
 // socket to ppoll() on every pass and then scans them all for activity: O(connections)
 // per wake-up, which at 5,000 sockets per thread was half of the harness's CPU in the
-// `team` scenario. epoll makes a pass cost O(ready sockets). Timers are kept ordered by
-// due time. Installed with QThread::setEventDispatcher() before the thread starts;
-// touched only from that thread, except wakeUp() and interrupt(), which any thread may
-// call (an eventfd).
+// `team` scenario. epoll makes a pass cost O(ready sockets). Interest changes are
+// applied just before the next epoll_wait(), so a write notifier that is enabled and
+// disabled again within one pass (a write flushed at once) costs no system call; only
+// removing a descriptor's last notifier is applied at once, because the descriptor may be
+// closed and its number reused right after. Timers are kept ordered by due time. Installed with
+// QThread::setEventDispatcher() before the thread starts; touched only from that thread, except
+// wakeUp() and interrupt(), which any thread may call (an eventfd).
 namespace confab {
 
 class EpollEventDispatcher : public QAbstractEventDispatcher
@@ -40,6 +44,8 @@ private:
         QSocketNotifier *read = nullptr;
         QSocketNotifier *write = nullptr;
         QSocketNotifier *exception = nullptr;
+        quint32 applied = 0; // the interest mask the kernel has (0: not registered)
+        bool dirty = false;  // listed in m_dirty
     };
     struct Timer
     {
@@ -49,7 +55,8 @@ private:
         qint64 dueUs = 0;
     };
 
-    void updateEpoll(int fd, const Notifiers &n, bool wasRegistered);
+    void notifiersChanged(int fd, Notifiers &n);
+    void applyInterest();
     int waitTimeoutMs() const;
     bool activateSocket(int fd, quint32 events);
     bool fireTimers();
@@ -59,6 +66,7 @@ private:
     int m_wakeFd = -1;
     std::atomic<bool> m_interrupted{false};
     QHash<int, Notifiers> m_notifiers;      // by file descriptor
+    std::vector<int> m_dirty;               // descriptors whose interest changed
     QHash<int, Timer> m_timers;             // by timer id
     std::set<std::pair<qint64, int>> m_due; // (due us, timer id), soonest first
 };

@@ -1,16 +1,21 @@
 // EpollEventDispatcher: what a worker thread's event loop relies on: queued calls from
 // other threads, timers (repeating, single shot, zero, stopped from their own handler),
-// and socket notifiers through real QTcpSockets.
+// socket notifiers through real QTcpSockets, and the interest changes it applies lazily
+// (just before it waits): within one pass, a descriptor number closed and reused, and a
+// notifier enabled and disabled again.
 #include "eventloop/epolldispatcher.h"
 
 #include <QElapsedTimer>
 #include <QSignalSpy>
+#include <QSocketNotifier>
 #include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 #include <QThread>
 #include <QTimer>
 #include <atomic>
+#include <sys/socket.h>
+#include <unistd.h>
 
 using confab::EpollEventDispatcher;
 
@@ -24,6 +29,9 @@ private slots:
     void queuedCallsFromAnotherThread();
     void timers();
     void socketsEchoThroughTheThread();
+    void descriptorReusedWithinOnePass_data();
+    void descriptorReusedWithinOnePass();
+    void notifierToggledWithinOnePass();
     void quitWakesTheLoop();
 
 private:
@@ -133,6 +141,86 @@ void TestEventloopEpoll::socketsEchoThroughTheThread()
     QCOMPARE(peers.size(), 1);
     peers.first()->disconnectFromHost();
     QTRY_VERIFY(disconnected.load());
+}
+
+void TestEventloopEpoll::descriptorReusedWithinOnePass_data()
+{
+    QTest::addColumn<bool>("firstWatchedByKernel");
+    QTest::addRow("old registration applied") << true;
+    QTest::addRow("old registration never applied") << false;
+}
+
+// A socket's notifiers go away and its descriptor is closed; a new socket gets the same
+// number and a read notifier, all before the loop waits again. The new one must fire.
+void TestEventloopEpoll::descriptorReusedWithinOnePass()
+{
+    QFETCH(bool, firstWatchedByKernel);
+    int first[2];
+    int second[2] = {-1, -1};
+    QCOMPARE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, first), 0);
+    QSocketNotifier *old = nullptr;
+    onThread([&, this] { old = new QSocketNotifier(first[0], QSocketNotifier::Read, m_context); });
+    if (firstWatchedByKernel)
+        onThread([] {}); // a pass in between: the loop waited with the old notifier
+    std::atomic<int> fired{0};
+    onThread([&, this] {
+        delete old;
+        ::close(first[0]);
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, second) != 0)
+            return;
+        auto *fresh = new QSocketNotifier(second[0], QSocketNotifier::Read, m_context);
+        QObject::connect(fresh, &QSocketNotifier::activated, fresh, [&fired, fresh] {
+            char c;
+            while (::read(int(fresh->socket()), &c, 1) == 1)
+                ++fired;
+        });
+    });
+    QVERIFY(second[0] >= 0);
+    QCOMPARE(second[0], first[0]); // the lowest free number: the case under test
+    QCOMPARE(::write(second[1], "x", 1), 1);
+    QTRY_COMPARE(fired.load(), 1);
+    onThread([this] { qDeleteAll(m_context->findChildren<QSocketNotifier *>()); });
+    for (const int fd : {first[1], second[0], second[1]})
+        ::close(fd);
+}
+
+// A write notifier on a writable socket, enabled and disabled again in one pass, never
+// fires; a read notifier disabled and enabled again in one pass still fires.
+void TestEventloopEpoll::notifierToggledWithinOnePass()
+{
+    int pair[2];
+    QCOMPARE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
+    std::atomic<int> writable{0};
+    std::atomic<int> readable{0};
+    QSocketNotifier *writeNotifier = nullptr;
+    QSocketNotifier *readNotifier = nullptr;
+    onThread([&, this] {
+        readNotifier = new QSocketNotifier(pair[0], QSocketNotifier::Read, m_context);
+        QObject::connect(readNotifier, &QSocketNotifier::activated, readNotifier, [&] {
+            char c;
+            while (::read(pair[0], &c, 1) == 1)
+                ++readable;
+        });
+        writeNotifier = new QSocketNotifier(pair[0], QSocketNotifier::Write, m_context);
+        QObject::connect(writeNotifier, &QSocketNotifier::activated, writeNotifier,
+                         [&writable] { ++writable; });
+        writeNotifier->setEnabled(false);
+    });
+    onThread([&] {
+        readNotifier->setEnabled(false);
+        readNotifier->setEnabled(true);
+    });
+    QCOMPARE(::write(pair[1], "y", 1), 1);
+    QTRY_COMPARE(readable.load(), 1);
+    onThread([] {}); // two more passes: a wrongly applied write interest would have fired
+    onThread([] {});
+    QCOMPARE(writable.load(), 0);
+    onThread([&] {
+        delete writeNotifier;
+        delete readNotifier;
+    });
+    ::close(pair[0]);
+    ::close(pair[1]);
 }
 
 void TestEventloopEpoll::quitWakesTheLoop()
