@@ -107,6 +107,25 @@ Options peerVersion(const Options &options)
 
 } // namespace
 
+qint64 filesNeeded(int clients)
+{
+    return qint64(clients) + 256;
+}
+
+QString descriptorShortage(int clients, const FileLimit &limit)
+{
+    const qint64 needed = filesNeeded(clients);
+    if (limit.soft < 0 || needed <= limit.soft)
+        return {};
+    return u"%1 connections need about %2 file descriptors, but this process may open %3 "
+           "(hard limit %4, which only a process with CAP_SYS_RESOURCE may raise: "
+           "`ulimit -Hn`, LimitNOFILE=). Use fewer --clients, or run several harness "
+           "processes, each with its own --run-id."_s.arg(clients)
+               .arg(needed)
+               .arg(limit.soft)
+               .arg(limit.hard);
+}
+
 int runCli(const QStringList &arguments)
 {
     if (arguments.value(1) == u"compare"_s)
@@ -119,12 +138,12 @@ int runCli(const QStringList &arguments)
         err() << error << '\n';
         return 2;
     }
-    // One descriptor per connection, plus the threads' own and some to spare.
-    const qint64 wantedFiles = qint64(options->clients) + 256;
-    const FileLimit files = raiseFileLimit(wantedFiles);
-    if (files.soft > 0 && wantedFiles > files.soft) {
-        err() << "warning: " << options->clients << " connections but only " << files.soft
-              << " file descriptors (ulimit -Hn; as root the harness raises it itself)\n";
+    // A run that cannot open its connections would only time out in its setup.
+    const QString shortage =
+        descriptorShortage(options->clients, raiseFileLimit(filesNeeded(options->clients)));
+    if (!shortage.isEmpty()) {
+        err() << "confab-bench: " << shortage << '\n';
+        return 3;
     }
     const std::optional<Report> report = runOnce(*options, &error);
     if (!report) {

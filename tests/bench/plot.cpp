@@ -212,10 +212,11 @@ bool writePlot(const Report &report, const QString &file, QString *error)
                                                          : u"delivery latency"_s;
     p.setFont(QFont(u"DejaVu Sans"_s, 11, QFont::Bold));
     p.drawText(QRectF(kLeft, 8, kWidth - kLeft - kRight, 24), Qt::AlignLeft,
-               u"confab-bench %1 -> %2: %3 clients, %4 rooms, rate %5/s, payload %6 B"_s
+               u"confab-bench %1 -> %2: %3 clients, %4 %5, rate %6/s, payload %7 B"_s
                    .arg(scenarioName(report.options.scenario), report.target)
                    .arg(report.options.clients)
                    .arg(report.options.rooms)
+                   .arg(report.options.rooms == 1 ? u"room"_s : u"rooms"_s)
                    .arg(report.options.rate)
                    .arg(report.options.payload));
     p.setFont(QFont(u"DejaVu Sans"_s, 9));

@@ -1,5 +1,6 @@
 // Options defaults, the body stamp, the JSON report and `compare`, the plot, /metrics.
 #include "body.h"
+#include "cli.h"
 #include "options.h"
 #include "plan.h"
 #include "plot.h"
@@ -26,6 +27,8 @@ private slots:
     void rejectsBadOptions_data();
     void rejectsBadOptions();
     void sourceAddresses();
+    void descriptorShortage_data();
+    void descriptorShortage();
     void bodyRoundTrip();
     void frameTypeSkipsBodies();
     void jsonReport();
@@ -124,6 +127,33 @@ void TestBenchReport::sourceAddresses()
                                 u"--source-addresses"_s, u"127.0.0.9, 127.0.0.8"_s});
     QCOMPARE(given.sourceAddress(0), QHostAddress(u"127.0.0.9"_s));
     QCOMPARE(given.sourceAddress(1), QHostAddress(u"127.0.0.8"_s));
+}
+
+void TestBenchReport::descriptorShortage_data()
+{
+    QTest::addColumn<int>("clients");
+    QTest::addColumn<qint64>("soft");
+    QTest::addColumn<qint64>("hard");
+    QTest::addColumn<bool>("refused");
+    QTest::addRow("fits") << 19000 << qint64(20000) << qint64(20000) << false;
+    QTest::addRow("exactly") << 19744 << qint64(20000) << qint64(20000) << false;
+    QTest::addRow("one over") << 19745 << qint64(20000) << qint64(20000) << true;
+    QTest::addRow("hard limit not raised") << 40000 << qint64(20000) << qint64(20000) << true;
+    QTest::addRow("unknown limit") << 40000 << qint64(-1) << qint64(-1) << false;
+}
+
+void TestBenchReport::descriptorShortage()
+{
+    QFETCH(int, clients);
+    QFETCH(qint64, soft);
+    QFETCH(qint64, hard);
+    QFETCH(bool, refused);
+    const QString why = confab::bench::descriptorShortage(clients, confab::FileLimit{soft, hard});
+    QCOMPARE(!why.isEmpty(), refused);
+    if (refused) {
+        QVERIFY2(why.contains(QString::number(clients)), qPrintable(why));
+        QVERIFY2(why.contains(u"may open %1"_s.arg(soft)), qPrintable(why));
+    }
 }
 
 void TestBenchReport::bodyRoundTrip()
