@@ -30,7 +30,21 @@ void metric(QByteArray &out, const char *name, const char *type, const char *hel
     out += '\n';
 }
 
-// CPU seconds and resident memory of this process, from /proc.
+// When the machine booted (seconds since the Unix epoch), or 0: /proc/stat's btime.
+double bootTimeSeconds()
+{
+    QFile stat(QStringLiteral("/proc/stat"));
+    if (!stat.open(QIODevice::ReadOnly))
+        return 0;
+    const QList<QByteArray> lines = stat.readAll().split('\n');
+    for (const QByteArray &l : lines) {
+        if (l.startsWith("btime "))
+            return l.mid(6).trimmed().toDouble();
+    }
+    return 0;
+}
+
+// CPU seconds, start time and resident memory of this process, from /proc.
 void processFigures(QByteArray &out)
 {
     QFile stat(QStringLiteral("/proc/self/stat"));
@@ -44,6 +58,14 @@ void processFigures(QByteArray &out)
             out += "# HELP process_cpu_seconds_total User and system CPU time.\n"
                    "# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total " +
                    QByteArray::number(cpu, 'f', 2) + '\n';
+            // So that a scraper (the load harness among them) can tell a restart from a
+            // counter that went backwards.
+            if (const double boot = bootTimeSeconds(); boot > 0 && fields.size() > 19) {
+                out += "# HELP process_start_time_seconds Start time of the process since "
+                       "the Unix epoch.\n# TYPE process_start_time_seconds gauge\n"
+                       "process_start_time_seconds " +
+                       QByteArray::number(boot + fields[19].toDouble() / ticks, 'f', 2) + '\n';
+            }
         }
     }
     QFile status(QStringLiteral("/proc/self/status"));

@@ -316,7 +316,12 @@ void BenchClient::connectionEnded(bool wanted)
         return;
     }
     // An established session was lost: come back the way the real client does, with the
-    // token and `since`, after a short backoff.
+    // token and `since`, after a short backoff. Without a close frame (a server killed, a
+    // reset) it is counted here; a close frame was counted when it came.
+    if (!m_serverClosed) {
+        m_worker->countError(u"connection_lost"_s);
+        ++m_worker->stats().unexpectedCloses;
+    }
     m_worker->scheduleReconnect(this, 250 + int(m_worker->random().bounded(250)));
 }
 

@@ -4,6 +4,7 @@
 
 #include <QDateTime>
 #include <QTcpSocket>
+#include <QTimer>
 #include <QUuid>
 #include <optional>
 
@@ -155,6 +156,12 @@ void FaultServer::deliver(Connection *to, const QByteArray &frame, int ordinal)
     }
     if (ordinal == m_faults.dropText)
         return;
+    if (ordinal == m_faults.resetText) {
+        // Later: the caller is walking m_connections, which the disconnect changes.
+        QTcpSocket *socket = to->socket.get();
+        QTimer::singleShot(0, socket, [socket] { socket->abort(); });
+        return;
+    }
     if (ordinal == m_faults.swapText) {
         to->held = frame;
         return;

@@ -29,6 +29,8 @@ struct Faults
     int duplicateText = 0; // the victim gets it twice
     int swapText = 0;      // the victim gets it after the next one
     int withholdAck = 0;   // the Nth send is stored and broadcast but never acked
+    int resetText = 0;     // instead of this one the victim's connection is reset (no
+                           // close frame); it comes back with `since` and is replayed
     QString victim;        // user name of the victim; raw mode: the oldest connection that
                            // did not send the first frame
     bool raw = false;

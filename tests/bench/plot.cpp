@@ -217,7 +217,7 @@ bool writePlot(const Report &report, const QString &file, QString *error)
                    .arg(report.options.clients)
                    .arg(report.options.rooms)
                    .arg(report.options.rooms == 1 ? u"room"_s : u"rooms"_s)
-                   .arg(report.options.rate)
+                   .arg(QString::number(report.options.rate, 'g', 4))
                    .arg(report.options.payload));
     p.setFont(QFont(u"DejaVu Sans"_s, 9));
 

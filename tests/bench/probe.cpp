@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QSslSocket>
 #include <QTcpSocket>
+#include <cmath>
 #include <memory>
 #include <unistd.h>
 
@@ -30,9 +31,22 @@ ProcessSample parseMetrics(const QByteArray &text)
             s.rssBytes = qint64(value);
         } else if (name == "process_peak_resident_memory_bytes") {
             s.peakRssBytes = qint64(value);
+        } else if (name == "process_start_time_seconds") {
+            s.startTime = value;
         }
     }
     return s;
+}
+
+bool differentProcesses(const ProcessSample &a, const ProcessSample &b)
+{
+    if (!a.ok || !b.ok)
+        return false;
+    // A start time moves by rounding only; a restart moves it by at least the time the
+    // new process needed to come up, and resets the CPU counter.
+    if (a.startTime > 0 && b.startTime > 0 && std::abs(a.startTime - b.startTime) > 0.5)
+        return true;
+    return b.cpuSeconds < a.cpuSeconds;
 }
 
 ProcessSample sampleMetrics(const QUrl &serverUrl, bool insecure, int timeoutMs)

@@ -13,7 +13,12 @@ struct ProcessSample
     double cpuSeconds = 0;
     qint64 rssBytes = 0;
     qint64 peakRssBytes = 0;
+    double startTime = 0; // process start, seconds since the Unix epoch; 0 unknown
 };
+
+// True when the samples come from different processes (the server restarted in
+// between), so their CPU and memory cannot be compared.
+bool differentProcesses(const ProcessSample &a, const ProcessSample &b);
 
 // GET /metrics on the server's own port (blocking, called only from the runner's
 // thread between phases).

@@ -81,6 +81,12 @@ QJsonObject serverJson(const Report &r)
     QJsonObject o{{"source"_L1, r.serverSource}};
     if (!r.serverEnd.ok)
         return o;
+    if (differentProcesses(r.serverStart, r.serverEnd)) {
+        // The window's CPU and memory belong to two processes: no figure beats a wrong one.
+        o.insert("restarted"_L1, true);
+        o.insert("rss_bytes"_L1, r.serverEnd.rssBytes);
+        return o;
+    }
     o.insert("cpu_seconds"_L1, r.serverEnd.cpuSeconds - r.serverStart.cpuSeconds);
     o.insert("cpu_share"_L1,
              r.measuredSeconds > 0
@@ -89,7 +95,8 @@ QJsonObject serverJson(const Report &r)
     o.insert("rss_bytes"_L1, r.serverEnd.rssBytes);
     o.insert("peak_rss_bytes"_L1, r.serverEnd.peakRssBytes);
     o.insert("rss_before_bytes"_L1, r.serverBefore.rssBytes);
-    if (r.clientsReady > 0 && r.serverBefore.ok) {
+    if (r.clientsReady > 0 && r.serverBefore.ok &&
+        !differentProcesses(r.serverBefore, r.serverEnd)) {
         o.insert("rss_per_connection_bytes"_L1,
                  (r.serverEnd.rssBytes - r.serverBefore.rssBytes) / r.clientsReady);
     }
@@ -331,12 +338,16 @@ QString resourcesLines(const Report &r)
 {
     QString out;
     const double m = r.measuredSeconds;
-    if (r.serverEnd.ok) {
+    if (r.serverEnd.ok && differentProcesses(r.serverStart, r.serverEnd)) {
+        out += u"server (%1): restarted during the measured window, so no CPU or memory "
+               "figures for it (RSS now %2)\n"_s.arg(r.serverSource, mb(r.serverEnd.rssBytes));
+    } else if (r.serverEnd.ok) {
         const double cpu = r.serverEnd.cpuSeconds - r.serverStart.cpuSeconds;
         out += u"server (%1): CPU %2 s in the window (%3 % of one core), RSS %4, peak %5"_s.arg(
             r.serverSource, QString::number(cpu, 'f', 2), QString::number(100 * cpu / m, 'f', 0),
             mb(r.serverEnd.rssBytes), mb(r.serverEnd.peakRssBytes));
-        if (r.serverBefore.ok && r.clientsReady > 0) {
+        if (r.serverBefore.ok && r.clientsReady > 0 &&
+            !differentProcesses(r.serverBefore, r.serverEnd)) {
             out += u", %1 KB per connection"_s.arg(QString::number(
                 double(r.serverEnd.rssBytes - r.serverBefore.rssBytes) / r.clientsReady / 1024.0,
                 'f', 1));
@@ -368,7 +379,7 @@ QString Report::table() const
                .arg(o.members)
                .arg(o.senders)
                .arg(o.inflight > 0 ? u"closed loop %1 in flight"_s.arg(o.inflight)
-                                   : QString::number(o.rate, 'g', 6))
+                                   : QString::number(o.rate, 'g', 4))
                .arg(o.payload)
                .arg(measuredSeconds)
                .arg(o.warmup)

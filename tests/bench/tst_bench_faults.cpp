@@ -18,6 +18,7 @@ private slots:
     void injected_data();
     void injected();
     void resumeOverDropsIsClean();
+    void lostConnectionIsCountedAndResumed();
 
 private:
     static Options options(Scenario scenario, const QUrl &url, bool peer);
@@ -133,6 +134,32 @@ void TestBenchFaults::resumeOverDropsIsClean()
     QCOMPARE(s.duplicated, 0);
     QCOMPARE(s.outOfOrder, 0);
     QCOMPARE(s.missingAcks, 0);
+    QCOMPARE(s.unexpectedCloses, 0); // its own drops are not the server's doing
+    QVERIFY(report->correct());
+}
+
+// The server resets one connection without a close frame (as a killed server does): the
+// harness counts exactly that one, comes back with `since`, and the replay fills the gap.
+void TestBenchFaults::lostConnectionIsCountedAndResumed()
+{
+    Faults faults;
+    faults.resetText = 10;
+    faults.victim = u"bflt-3"_s;
+    FaultServer server(faults);
+    QString error;
+    QVERIFY2(server.listen(&error), qPrintable(error));
+    const auto report = run(options(Scenario::Fanout, server.url(), false), &error);
+    QVERIFY2(report, qPrintable(error));
+    QVERIFY2(server.textEvents() > 40, "too few messages to reach the fault");
+    const Stats &s = report->stats;
+    QCOMPARE(s.unexpectedCloses, 1);
+    QCOMPARE(s.errors.value(u"connection_lost"_s), 1);
+    QCOMPARE(s.reconnects, 1);
+    QCOMPARE(s.lost, 0);
+    QCOMPARE(s.duplicated, 0);
+    QCOMPARE(s.outOfOrder, 0);
+    QCOMPARE(s.missingAcks, 0);
+    QVERIFY(s.replayed >= 1);
     QVERIFY(report->correct());
 }
 

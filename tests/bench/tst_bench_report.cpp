@@ -35,6 +35,8 @@ private slots:
     void compareRatios();
     void plotIsAPng();
     void metricsText();
+    void serverRestartedInTheWindow_data();
+    void serverRestartedInTheWindow();
 
 private:
     static Report sampleReport(double deliveriesPerSecond);
@@ -267,17 +269,52 @@ void TestBenchReport::plotIsAPng()
     QVERIFY(image.width() > 600);
 }
 
+void TestBenchReport::serverRestartedInTheWindow_data()
+{
+    QTest::addColumn<double>("startTimeAtEnd");
+    QTest::addColumn<double>("cpuAtEnd");
+    QTest::addColumn<bool>("restarted");
+    QTest::addRow("same process") << 1000.0 << 52.0 << false;
+    QTest::addRow("new start time") << 1030.0 << 52.0 << true;
+    QTest::addRow("counter went back, no start time") << 0.0 << 2.0 << true;
+}
+
+// A server killed and started again inside the window: the harness must not difference
+// two processes' counters (it used to print a negative CPU time).
+void TestBenchReport::serverRestartedInTheWindow()
+{
+    QFETCH(double, startTimeAtEnd);
+    QFETCH(double, cpuAtEnd);
+    QFETCH(bool, restarted);
+    Report r = sampleReport(100);
+    r.serverSource = u"metrics"_s;
+    r.clientsReady = 3;
+    r.serverBefore = {true, 40, 1 << 20, 1 << 20, startTimeAtEnd > 0 ? 1000.0 : 0.0};
+    r.serverStart = {true, 50, 2 << 20, 2 << 20, startTimeAtEnd > 0 ? 1000.0 : 0.0};
+    r.serverEnd = {true, cpuAtEnd, 4 << 20, 4 << 20, startTimeAtEnd};
+    const QJsonObject server = r.toJson().value("server"_L1).toObject();
+    QCOMPARE(server.value("restarted"_L1).toBool(), restarted);
+    QCOMPARE(server.contains("cpu_seconds"_L1), !restarted);
+    QCOMPARE(server.contains("rss_per_connection_bytes"_L1), !restarted);
+    QCOMPARE(r.table().contains(u"restarted during the measured window"_s), restarted);
+    if (!restarted)
+        QCOMPARE(server.value("cpu_seconds"_L1).toDouble(), 2.0);
+    QVERIFY(!r.table().contains(u"CPU -"_s));
+}
+
 void TestBenchReport::metricsText()
 {
     const QByteArray text = "# HELP process_cpu_seconds_total x\n"
                             "process_cpu_seconds_total 12.5\n"
                             "process_resident_memory_bytes 1048576\n"
-                            "process_peak_resident_memory_bytes 2097152\n";
+                            "process_peak_resident_memory_bytes 2097152\n"
+                            "process_start_time_seconds 1764000000.25\n";
     const ProcessSample s = parseMetrics(text);
     QVERIFY(s.ok);
     QCOMPARE(s.cpuSeconds, 12.5);
     QCOMPARE(s.rssBytes, 1048576);
     QCOMPARE(s.peakRssBytes, 2097152);
+    QCOMPARE(s.startTime, 1764000000.25);
     QVERIFY(sampleSelf().ok);
 }
 

@@ -579,6 +579,14 @@ private slots:
         QVERIFY(metrics.startsWith("HTTP/1.1 200"));
         QVERIFY(metrics.contains("confab_events_total"));
         QVERIFY(metrics.contains("process_cpu_seconds_total"));
+        // A scraper tells a restarted server by its start time: a plausible epoch value.
+        const qsizetype at = metrics.indexOf("\nprocess_start_time_seconds ");
+        QVERIFY(at > 0);
+        const double started =
+            metrics.mid(at + 28, metrics.indexOf('\n', at + 1) - at - 28).toDouble();
+        const double now = QDateTime::currentMSecsSinceEpoch() / 1000.0;
+        QVERIFY2(started > now - 3600 && started <= now + 1,
+                 qPrintable(QString::number(started, 'f', 2)));
         QVERIFY(get("/nope").startsWith("HTTP/1.1 404"));
     }
 };
