@@ -5,10 +5,8 @@
 #include "logging.h"
 #include "net/session.h"
 
-#include <QAbstractEventDispatcher>
 #include <QDateTime>
 #include <QTcpSocket>
-#include <QThread>
 
 namespace confab::server {
 
@@ -30,20 +28,6 @@ void IoWorker::start()
     m_timer->setInterval(std::clamp(std::min(cfg.pingIntervalMs, cfg.idleTimeoutMs) / 4, 50, 1000));
     connect(m_timer, &QTimer::timeout, this, [this] { housekeeping(); });
     m_timer->start();
-    connect(QThread::currentThread()->eventDispatcher(), &QAbstractEventDispatcher::aboutToBlock,
-            this, [this] { flushPending(); });
-}
-
-void IoWorker::flushPending()
-{
-    // By id: a flush that fails ends the session (sessionGone) and a later one may be gone.
-    // Sessions written to again during this loop go into the next pass's list.
-    std::vector<quint64> ids;
-    ids.swap(m_toFlush);
-    for (const quint64 id : ids) {
-        if (Session *s = m_sessions.value(id))
-            s->flushSocket();
-    }
 }
 
 void IoWorker::adoptSocket(qintptr descriptor)

@@ -7,7 +7,6 @@
 #include <QSet>
 #include <QTimer>
 #include <functional>
-#include <vector>
 
 namespace confab::server {
 
@@ -52,15 +51,9 @@ public:
     void sessionAuthenticated(Session *session, const QStringList &rooms);
     void sessionJoined(Session *session, const QString &room);
     void sessionGone(Session *session);
-    // Frames written to a session's socket in this loop pass leave in one write() per
-    // socket just before the thread waits again (QAbstractEventDispatcher::aboutToBlock):
-    // a pass that delivers many events writes each socket once, and the write notifier
-    // is never armed for a socket that keeps up.
-    void flushLater(quint64 sessionId) { m_toFlush.push_back(sessionId); }
 
 private:
     void housekeeping();
-    void flushPending();
 
     int m_index;
     ServerContext *m_ctx;
@@ -70,7 +63,6 @@ private:
     QHash<quint64, Session *> m_sessions;
     QHash<QString, QSet<Session *>> m_byRoom;
     QHash<QString, QSet<Session *>> m_byUser;
-    std::vector<quint64> m_toFlush; // session ids, see flushLater()
 };
 
 } // namespace confab::server

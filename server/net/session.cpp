@@ -9,6 +9,7 @@
 
 #include <QDateTime>
 #include <QTcpSocket>
+#include <sys/socket.h>
 
 namespace confab::server {
 
@@ -259,7 +260,7 @@ void Session::pump()
     int frames = 0;
     while (!m_outbox.empty() && m_socket->bytesToWrite() < kSocketHighWater) {
         const QByteArray &frame = m_outbox.front();
-        m_socket->write(frame);
+        writeOut(frame);
         written += frame.size();
         m_outboxBytes -= frame.size();
         ++frames;
@@ -267,7 +268,7 @@ void Session::pump()
     }
     while (m_outbox.empty() && !m_backlog.empty() && m_socket->bytesToWrite() < kSocketHighWater) {
         const Pending &p = m_backlog.front();
-        m_socket->write(p.frame);
+        writeOut(p.frame);
         written += p.frame.size();
         if (p.charged)
             m_outboxBytes -= p.frame.size();
@@ -279,23 +280,28 @@ void Session::pump()
     if (frames) {
         bump(m_ctx->metrics->framesOut, frames);
         bump(m_ctx->metrics->bytesOut, written);
-        if (!m_flushQueued) {
-            m_flushQueued = true;
-            m_worker->flushLater(m_id);
-        }
     }
 }
 
-void Session::flushSocket()
+void Session::writeOut(const QByteArray &frame)
 {
-    m_flushQueued = false;
-    if (m_state == State::Closed)
-        return;
-    m_socket->flush(); // may end in disconnected(): sessionGone() only posts the delete
-    // Qt does not emit bytesWritten for writes made inside its own handler, so a flush
-    // that drained everything may leave queued frames that nothing else would pump.
-    if ((!m_outbox.empty() || !m_backlog.empty()) && m_socket->bytesToWrite() < kSocketHighWater)
-        pump();
+    // While QTcpSocket holds nothing, the frame goes to the kernel straight from the
+    // shared buffer: no copy into QTcpSocket's ring buffer, no write notifier armed and
+    // disarmed, no bytesWritten signal per delivery. Whatever the kernel does not take
+    // goes to QTcpSocket, which keeps the order (everything after it queues behind it),
+    // arms its notifier and emits bytesWritten as it drains, which pumps again. An error
+    // is left to QTcpSocket too: its own write of the rest fails and closes the socket
+    // from the event loop, never inside this call (a delivery loop may be walking the
+    // room's sessions).
+    qsizetype sent = 0;
+    if (m_socket->bytesToWrite() == 0) {
+        const ssize_t n = ::send(int(m_socket->socketDescriptor()), frame.constData(),
+                                 size_t(frame.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n == frame.size())
+            return;
+        sent = n > 0 ? qsizetype(n) : 0;
+    }
+    m_socket->write(frame.constData() + sent, frame.size() - sent);
 }
 
 void Session::onBytesWritten()

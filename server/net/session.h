@@ -62,9 +62,6 @@ public:
                    std::optional<QString> field = std::nullopt);
     void close(protocol::CloseCode code, const QString &reason);
     void abort();
-    // Hands what the socket buffered to the kernel; the worker calls it once per loop
-    // pass for every session that was written to (IoWorker::flushLater).
-    void flushSocket();
 
     // Hub and pool callbacks (on this thread).
     void attached(const QList<protocol::RoomInfo> &rooms, const QStringList &subscribed,
@@ -95,6 +92,7 @@ private:
     void replayDone(const QString &room, const QList<QByteArray> &frames, bool complete);
     void logout(protocol::RequestId id);
     void pump();
+    void writeOut(const QByteArray &frame);
     // Adds to the bounded outbound bytes; false (and the session closed 4000) when over.
     bool charge(qint64 bytes);
     void queueReplay(const QList<QByteArray> &frames, const QList<QByteArray> &held,
@@ -130,7 +128,6 @@ private:
     std::deque<Pending> m_backlog; // replays (and live frames behind them)
     QSet<QString> m_draining;      // rooms whose replay is in m_backlog
     qint64 m_outboxBytes = 0;
-    bool m_flushQueued = false; // listed in the worker's flushLater() set
 
     qint64 m_openedAt = 0;
     qint64 m_lastSeen = 0;
