@@ -12,9 +12,9 @@
 // socket to ppoll() on every pass and then scans them all for activity: O(connections)
 // per wake-up, which at 5,000 sockets per thread was half of the harness's CPU in the
 // `team` scenario. epoll makes a pass cost O(ready sockets). Interest changes are
-// applied just before the next epoll_wait() (after aboutToBlock), so a write notifier
-// that is armed and disarmed again within one pass (a socket written to and flushed
-// before the thread waits) costs no system call; only removing a descriptor's last
+// applied just before the next epoll_wait() (after aboutToBlock), so a notifier that
+// is armed and disarmed again within one pass (QTcpSocket's write notifier around a
+// write it could hand on at once) costs no system call; only removing a descriptor's last
 // notifier is applied at once, because the descriptor may be closed and its number
 // reused right after. Timers are kept ordered by due time. Installed with
 // QThread::setEventDispatcher() before the thread starts; touched only from that
