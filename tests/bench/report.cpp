@@ -81,8 +81,7 @@ QJsonObject serverJson(const Report &r)
     QJsonObject o{{"source"_L1, r.serverSource}};
     if (!r.serverEnd.ok)
         return o;
-    if (differentProcesses(r.serverStart, r.serverEnd)) {
-        // The window's CPU and memory belong to two processes: no figure beats a wrong one.
+    if (r.serverRestarted()) {
         o.insert("restarted"_L1, true);
         o.insert("rss_bytes"_L1, r.serverEnd.rssBytes);
         return o;
@@ -95,11 +94,8 @@ QJsonObject serverJson(const Report &r)
     o.insert("rss_bytes"_L1, r.serverEnd.rssBytes);
     o.insert("peak_rss_bytes"_L1, r.serverEnd.peakRssBytes);
     o.insert("rss_before_bytes"_L1, r.serverBefore.rssBytes);
-    if (r.clientsReady > 0 && r.serverBefore.ok &&
-        !differentProcesses(r.serverBefore, r.serverEnd)) {
-        o.insert("rss_per_connection_bytes"_L1,
-                 (r.serverEnd.rssBytes - r.serverBefore.rssBytes) / r.clientsReady);
-    }
+    if (const qint64 perConnection = r.serverRssPerConnection(); perConnection >= 0)
+        o.insert("rss_per_connection_bytes"_L1, perConnection);
     return o;
 }
 
@@ -135,6 +131,14 @@ double perSecond(qint64 n, double seconds)
 }
 
 } // namespace
+
+qint64 Report::serverRssPerConnection() const
+{
+    if (clientsReady <= 0 || !serverBefore.ok || !serverEnd.ok ||
+        differentProcesses(serverBefore, serverEnd))
+        return -1;
+    return (serverEnd.rssBytes - serverBefore.rssBytes) / clientsReady;
+}
 
 bool Report::correct() const
 {
@@ -338,7 +342,7 @@ QString resourcesLines(const Report &r)
 {
     QString out;
     const double m = r.measuredSeconds;
-    if (r.serverEnd.ok && differentProcesses(r.serverStart, r.serverEnd)) {
+    if (r.serverEnd.ok && r.serverRestarted()) {
         out += u"server (%1): restarted during the measured window, so no CPU or memory "
                "figures for it (RSS now %2)\n"_s.arg(r.serverSource, mb(r.serverEnd.rssBytes));
     } else if (r.serverEnd.ok) {
@@ -346,12 +350,8 @@ QString resourcesLines(const Report &r)
         out += u"server (%1): CPU %2 s in the window (%3 % of one core), RSS %4, peak %5"_s.arg(
             r.serverSource, QString::number(cpu, 'f', 2), QString::number(100 * cpu / m, 'f', 0),
             mb(r.serverEnd.rssBytes), mb(r.serverEnd.peakRssBytes));
-        if (r.serverBefore.ok && r.clientsReady > 0 &&
-            !differentProcesses(r.serverBefore, r.serverEnd)) {
-            out += u", %1 KB per connection"_s.arg(QString::number(
-                double(r.serverEnd.rssBytes - r.serverBefore.rssBytes) / r.clientsReady / 1024.0,
-                'f', 1));
-        }
+        if (const qint64 perConnection = r.serverRssPerConnection(); perConnection >= 0)
+            out += u", %1 KB per connection"_s.arg(QString::number(perConnection / 1024.0, 'f', 1));
         out += u'\n';
     } else {
         out += u"server: no CPU/RSS figures (no /metrics and no --server-pid)\n"_s;

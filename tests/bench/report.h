@@ -32,6 +32,12 @@ struct Report
     ProcessSample harnessStart;
     ProcessSample harnessEnd;
 
+    // The server's process changed inside the measured window (a restart): its CPU and
+    // memory figures would mix two processes and are left out.
+    bool serverRestarted() const { return differentProcesses(serverStart, serverEnd); }
+    // Server memory the connections added, per connection; -1 when unknown.
+    qint64 serverRssPerConnection() const;
+
     bool correct() const;
     QJsonObject toJson() const;
     QString table() const;
