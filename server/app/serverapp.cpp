@@ -172,6 +172,14 @@ bool ServerApp::start(QString *error)
     return true;
 }
 
+void ServerApp::waitForPool(QThreadPool *pool, const char *name)
+{
+    if (pool->waitForDone(5000))
+        return;
+    qCWarning(lcApp) << "still waiting for the" << name << "pool's tasks to finish";
+    pool->waitForDone();
+}
+
 void ServerApp::stop()
 {
     if (!m_running)
@@ -180,11 +188,14 @@ void ServerApp::stop()
     qCInfo(lcApp) << "stopping: no new connections, flushing the writer";
     runOn(m_acceptor, [this] { m_acceptor->close(); });
     m_ctx.draining = true;
-    // Everything accepted so far is committed and its ack queued behind it.
+    // Everything accepted so far is committed, and its fan-out and ack are posted to the
+    // hub behind it.
     m_writer->stop();
-    m_authPool->waitForDone(5000);
-    m_readPool->waitForDone(5000);
-    runOn(m_hub, [] {});
+    // Pool tasks post to sessions and the hub: they must all be done before either goes.
+    // Their own waits are bounded (replay and history give up after a few seconds).
+    waitForPool(m_authPool.get(), "auth");
+    waitForPool(m_readPool.get(), "read");
+    runOn(m_hub, [] {}); // the hub has posted every broadcast and ack to the workers
     for (IoWorker *w : std::as_const(m_ctx.workers))
         runOn(w, [w] { w->closeAll(); });
     // Give clients a moment to read their 1001 close frame.
@@ -197,21 +208,31 @@ void ServerApp::stop()
             break;
         QThread::msleep(20);
     }
-    m_acceptor->deleteLater();
-    m_hub->deleteLater();
+    // The hub and the acceptor post to the workers, so they stop first; what the workers
+    // still post to them while they wind down stays queued until they are deleted.
+    QThread *hubThread = m_hub->thread();
+    QThread *acceptorThread = m_acceptor->thread();
+    m_acceptor->deleteLater(); // on its thread: its timers and notifier live there
+    m_acceptor = nullptr;
+    for (QThread *t : {acceptorThread, hubThread}) {
+        t->quit();
+        t->wait();
+    }
     for (IoWorker *w : std::as_const(m_ctx.workers)) {
         if (m_ioPool)
             postTo(w, [w] { w->quit(); }); // it lives on the runnable's stack
         else
-            w->deleteLater();
+            w->deleteLater(); // on its thread, when that finishes below
     }
     if (m_ioPool)
         m_ioPool->waitForDone();
     for (QThread *t : m_threads) {
         t->quit();
         t->wait();
-        delete t;
     }
+    delete m_hub; // no timers; its thread is gone and nobody posts to it any more
+    m_hub = nullptr;
+    qDeleteAll(m_threads);
     m_threads.clear();
     m_ctx.workers.clear();
     m_ctx.hub = nullptr;

@@ -37,6 +37,7 @@ public:
     quint16 port() const { return m_port; }
 
 private:
+    static void waitForPool(QThreadPool *pool, const char *name);
     void startThread(QObject *object, const QString &name,
                      QAbstractEventDispatcher *dispatcher = nullptr);
     void startIoWorkers(int count);

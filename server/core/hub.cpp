@@ -52,7 +52,7 @@ void Hub::load(const QList<StoredRoom> &rooms, const QList<StoredUser> &users,
             if (auto *target = const_cast<EventMeta *>(room.event(*f.target)))
                 target->deleted = true;
         } else if (f.kind == protocol::EventKind::React && f.target && f.emoji) {
-            const QString key = u"%1\n%2\n%3"_s.arg(*f.target).arg(f.sender, *f.emoji);
+            const QString key = RoomState::reactionKey(*f.target, f.sender, *f.emoji);
             if (f.removed)
                 room.reactions.remove(key);
             else
@@ -76,12 +76,15 @@ RoomState &Hub::addRoom(const StoredRoom &r)
     room.isPrivate = r.isPrivate;
     room.topic = r.topic;
     room.lastSeq = r.lastSeq;
+    room.fannedOut = r.lastSeq;
     room.events.resize(size_t(r.lastSeq));
     room.sessionsPerWorker.resize(m_ctx->workers.size());
     std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
     for (const QString &m : r.members) {
         room.members.insert(m);
-        userState(m).rooms.insert(r.id);
+        UserState &user = userState(m);
+        user.rooms.insert(r.id);
+        user.subscribed.insert(r.id); // nobody is connected yet: no counts to move
     }
     for (const QString &i : r.invited)
         room.invited.insert(i);
@@ -117,7 +120,7 @@ protocol::RoomInfo Hub::roomInfo(const RoomState &room, const QString &viewer) c
     info.kind = room.kind;
     info.isPrivate = room.isPrivate;
     info.topic = room.topic;
-    info.lastSeq = room.lastSeq;
+    info.lastSeq = room.fannedOut; // seqs still waiting for the writer are nobody's yet
     const auto user = m_users.constFind(viewer);
     info.readSeq = user == m_users.constEnd() ? 0 : user->readSeq.value(room.id, 0);
     info.members = int(room.members.size());
@@ -212,11 +215,15 @@ void Hub::attach(SessionRef ref, const AuthedUser &authed, const QMap<QString, q
         visible.append(roomInfo(room, authed.name));
         if (!room.members.contains(authed.name))
             continue;
-        ++room.sessionsPerWorker[ref.worker];
-        subscribed.append(room.id);
+        if (user.subscribed.contains(room.id)) {
+            ++room.sessionsPerWorker[ref.worker];
+            subscribed.append(room.id);
+        }
+        // Replay what was fanned out before this session subscribed; everything after it
+        // reaches the session live, so the two meet with no gap and no duplicate.
         const auto s = since.constFind(room.id);
         if (s != since.constEnd())
-            plans.append(ReplayPlan{room.id, std::min(*s, room.lastSeq), room.lastSeq});
+            plans.append(ReplayPlan{room.id, std::min(*s, room.fannedOut), room.fannedOut});
     }
     std::sort(visible.begin(), visible.end(),
               [](const auto &a, const auto &b) { return a.room < b.room; });
@@ -239,7 +246,7 @@ void Hub::detach(SessionRef ref, const QString &name)
     UserState &user = *it;
     --user.sessions;
     --user.sessionsPerWorker[ref.worker];
-    for (const QString &roomId : std::as_const(user.rooms)) {
+    for (const QString &roomId : std::as_const(user.subscribed)) {
         auto room = m_rooms.find(roomId);
         if (room != m_rooms.end() && room->sessionsPerWorker[ref.worker] > 0)
             --room->sessionsPerWorker[ref.worker];
@@ -264,37 +271,114 @@ void Hub::rooms(const Caller &c)
 
 void Hub::addMember(RoomState &room, const QString &name)
 {
-    UserState &user = userState(name);
     room.members.insert(name);
     room.invited.remove(name);
-    user.rooms.insert(room.id);
+    userState(name).rooms.insert(room.id);
+    queueSubscription(room, name, FanoutStep::Kind::Subscribe);
+}
+
+void Hub::removeMember(RoomState &room, const QString &name)
+{
+    room.members.remove(name);
+    userState(name).rooms.remove(room.id);
+    queueSubscription(room, name, FanoutStep::Kind::Unsubscribe);
+}
+
+void Hub::queueSubscription(RoomState &room, const QString &name, FanoutStep::Kind kind)
+{
+    FanoutStep step;
+    step.kind = kind;
+    step.user = name;
+    room.fanout.push_back(std::move(step));
+    runSubscriptionSteps(room);
+}
+
+void Hub::runSubscriptionSteps(RoomState &room)
+{
+    // A step whose membership was undone meanwhile (leave, then join again before the
+    // leave was stored) is skipped: the last change wins.
+    while (!room.fanout.empty() && room.fanout.front().kind != FanoutStep::Kind::Event) {
+        const FanoutStep step = std::move(room.fanout.front());
+        room.fanout.pop_front();
+        UserState &user = userState(step.user);
+        const bool member = room.members.contains(step.user);
+        if (step.kind == FanoutStep::Kind::Subscribe && member)
+            subscribe(room, user);
+        else if (step.kind == FanoutStep::Kind::Unsubscribe && !member)
+            unsubscribe(room, user);
+    }
+}
+
+void Hub::subscribe(RoomState &room, UserState &user)
+{
+    if (user.subscribed.contains(room.id))
+        return;
+    user.subscribed.insert(room.id);
     for (int w = 0; w < user.sessionsPerWorker.size(); ++w) {
         if (user.sessionsPerWorker[w] == 0)
             continue;
         room.sessionsPerWorker[w] += user.sessionsPerWorker[w];
         IoWorker *worker = m_ctx->workers[w];
-        postTo(worker, [worker, name, roomId = room.id] { worker->subscribe(name, roomId); });
+        postTo(worker,
+               [worker, name = user.name, roomId = room.id] { worker->subscribe(name, roomId); });
     }
 }
 
-void Hub::removeMember(RoomState &room, const QString &name)
+void Hub::unsubscribe(RoomState &room, UserState &user)
 {
-    UserState &user = userState(name);
-    room.members.remove(name);
-    user.rooms.remove(room.id);
+    if (!user.subscribed.remove(room.id))
+        return;
     for (int w = 0; w < user.sessionsPerWorker.size(); ++w) {
         if (user.sessionsPerWorker[w] == 0)
             continue;
         room.sessionsPerWorker[w] -= user.sessionsPerWorker[w];
         IoWorker *worker = m_ctx->workers[w];
-        postTo(worker, [worker, name, roomId = room.id] { worker->unsubscribe(name, roomId); });
+        postTo(worker,
+               [worker, name = user.name, roomId = room.id] { worker->unsubscribe(name, roomId); });
     }
+}
+
+bool Hub::refuseWrite(const Caller &c)
+{
+    if (m_ctx->draining.load()) {
+        fail(c, ErrorCode::Unavailable, u"the server is shutting down, retry after it restarts"_s);
+        return true;
+    }
+    if (m_ctx->writer->pending() >= m_ctx->config.maxPendingWrites) {
+        fail(c, ErrorCode::Unavailable, u"the store is busy, retry later"_s);
+        return true;
+    }
+    return false;
+}
+
+void Hub::logWriteFailure(const char *what, const QString &detail)
+{
+    qCCritical(lcStore) << what << detail << "could not be stored";
+}
+
+WriteDone Hub::whenStored(std::function<void(bool)> then)
+{
+    // The writer calls this on its own thread; the answer is the hub's to give.
+    return [this, then = std::move(then)](WriteStatus s) {
+        const bool stored = s == WriteStatus::Committed;
+        postTo(this, [then, stored] { then(stored); });
+    };
+}
+
+WriteDone Hub::failureLogger(const char *what, const QString &detail)
+{
+    return [this, what, detail](WriteStatus s) {
+        if (s == WriteStatus::Failed)
+            postTo(this, [this, what, detail] { logWriteFailure(what, detail); });
+    };
 }
 
 void Hub::create(const Caller &c, const protocol::CreateRequest &r)
 {
     if (m_rooms.contains(r.room))
         return fail(c, ErrorCode::Conflict, u"room '%1' already exists"_s.arg(r.room));
+    if (refuseWrite(c))
+        return;
     StoredRoom stored;
     stored.id = r.room;
     stored.name = r.room;
@@ -303,7 +387,7 @@ void Hub::create(const Caller &c, const protocol::CreateRequest &r)
     stored.topic = r.topic;
     stored.createdBy = c.user;
     stored.createdAt = QDateTime::currentMSecsSinceEpoch();
-    m_ctx->writer->enqueue(CreateRoom{stored}, [](WriteStatus) {});
+    m_ctx->writer->enqueue(CreateRoom{stored}, failureLogger("room", stored.id));
     RoomState &inserted = addRoom(stored);
     qCInfo(lcCore) << "room" << inserted.id << "created by" << c.user;
     // The creator's join is the room's first event.
@@ -312,8 +396,7 @@ void Hub::create(const Caller &c, const protocol::CreateRequest &r)
     join.from = c.user;
     join.kind = protocol::EventKind::Join;
     addMember(inserted, c.user);
-    appendEvent(inserted, join, nullptr);
-    reply(c.ref, protocol::RoomReply{c.id, roomInfo(inserted, c.user)});
+    appendEvent(inserted, join, nullptr, roomReplyWhenStored(c, inserted.id));
 }
 
 void Hub::join(const Caller &c, const QString &roomId)
@@ -327,12 +410,15 @@ void Hub::join(const Caller &c, const QString &roomId)
         if (!open && !room.invited.contains(c.user))
             return fail(c, ErrorCode::Forbidden,
                         u"'%1' is private: an invite is needed"_s.arg(roomId));
+        if (refuseWrite(c))
+            return;
         protocol::Event join;
         join.room = room.id;
         join.from = c.user;
         join.kind = protocol::EventKind::Join;
         addMember(room, c.user);
-        appendEvent(room, join, nullptr);
+        appendEvent(room, join, nullptr, roomReplyWhenStored(c, room.id));
+        return;
     }
     reply(c.ref, protocol::RoomReply{c.id, roomInfo(room, c.user)});
 }
@@ -347,14 +433,32 @@ void Hub::leave(const Caller &c, const QString &roomId)
         return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(roomId));
     if (room.kind == protocol::RoomKind::Dm)
         return fail(c, ErrorCode::Forbidden, u"direct-message rooms cannot be left"_s);
+    if (refuseWrite(c))
+        return;
     protocol::Event leave;
     leave.room = room.id;
     leave.from = c.user;
     leave.kind = protocol::EventKind::Leave;
-    // Members, the leaver included, see the leave event before the leaver is unsubscribed.
-    appendEvent(room, leave, nullptr);
+    // Queued after the leave event: members, the leaver included, see it first.
+    appendEvent(room, leave, nullptr, [this, c](bool stored) {
+        if (stored)
+            reply(c.ref, protocol::Ok{c.id});
+        else
+            fail(c, ErrorCode::Unavailable, u"the leave could not be stored, retry"_s);
+    });
     removeMember(room, c.user);
-    reply(c.ref, protocol::Ok{c.id});
+}
+
+std::function<void(bool)> Hub::roomReplyWhenStored(const Caller &c, const QString &roomId)
+{
+    // The joiner learns of its membership only once the join is durable, with the room as
+    // its members see it then.
+    return [this, c, roomId](bool stored) {
+        const auto it = m_rooms.constFind(roomId);
+        if (!stored || it == m_rooms.constEnd())
+            return fail(c, ErrorCode::Unavailable, u"the room change could not be stored, retry"_s);
+        reply(c.ref, protocol::RoomReply{c.id, roomInfo(*it, c.user)});
+    };
 }
 
 void Hub::invite(const Caller &c, const QString &roomId, const StoredUser &invitee)
@@ -368,11 +472,18 @@ void Hub::invite(const Caller &c, const QString &roomId, const StoredUser &invit
     if (room.kind == protocol::RoomKind::Dm)
         return fail(c, ErrorCode::Forbidden, u"nobody can be invited to a direct-message room"_s);
     userRegistered(invitee);
-    if (!room.members.contains(invitee.name) && !room.invited.contains(invitee.name)) {
-        room.invited.insert(invitee.name);
-        m_ctx->writer->enqueue(AddInvite{room.id, invitee.name}, [](WriteStatus) {});
-    }
-    reply(c.ref, protocol::Ok{c.id});
+    if (room.members.contains(invitee.name) || room.invited.contains(invitee.name))
+        return reply(c.ref, protocol::Ok{c.id});
+    if (refuseWrite(c))
+        return;
+    room.invited.insert(invitee.name);
+    m_ctx->writer->enqueue(AddInvite{room.id, invitee.name}, whenStored([this, c](bool stored) {
+                               if (stored)
+                                   reply(c.ref, protocol::Ok{c.id});
+                               else
+                                   fail(c, ErrorCode::Unavailable,
+                                        u"the invite could not be stored, retry"_s);
+                           }));
 }
 
 void Hub::dm(const Caller &c, const StoredUser &other)
@@ -383,6 +494,8 @@ void Hub::dm(const Caller &c, const StoredUser &other)
     const QString id = protocol::dmRoomId(c.user, other.name);
     auto it = m_rooms.find(id);
     if (it == m_rooms.end()) {
+        if (refuseWrite(c))
+            return;
         StoredRoom stored;
         stored.id = id;
         stored.name = id;
@@ -392,10 +505,10 @@ void Hub::dm(const Caller &c, const StoredUser &other)
         stored.createdAt = QDateTime::currentMSecsSinceEpoch();
         RoomState &room = addRoom(stored);
         stored.members = {c.user, other.name}; // stored with the room, no join events
-        m_ctx->writer->enqueue(CreateRoom{stored}, [](WriteStatus) {});
         addMember(room, c.user);
         addMember(room, other.name);
-        it = m_rooms.find(id);
+        m_ctx->writer->enqueue(CreateRoom{stored}, whenStored(roomReplyWhenStored(c, id)));
+        return;
     }
     reply(c.ref, protocol::RoomReply{c.id, roomInfo(*it, c.user)});
 }
@@ -430,7 +543,7 @@ void Hub::authorizeHistory(const Caller &c, const protocol::HistoryRequest &r)
     if (!canSee(*it, c.user))
         return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(r.room));
     IoWorker *worker = m_ctx->workers[c.ref.worker];
-    const qint64 lastSeq = it->lastSeq;
+    const qint64 lastSeq = it->fannedOut;
     postTo(worker, [worker, id = c.ref.id, r, lastSeq] {
         worker->withSession(id, [&](Session *s) { s->runHistory(r, lastSeq); });
     });
@@ -442,11 +555,12 @@ void Hub::read(const Caller &c, const protocol::ReadMarker &m)
     if (it == m_rooms.constEnd() || !it->members.contains(c.user))
         return; // read has no reply; a marker for a foreign room is dropped
     UserState &user = userState(c.user);
-    const qint64 seq = std::min(m.seq, it->lastSeq);
+    const qint64 seq = std::min(m.seq, it->fannedOut);
     if (seq <= user.readSeq.value(m.room, 0))
         return;
     user.readSeq[m.room] = seq;
-    m_ctx->writer->enqueue(SetReadMarker{c.user, m.room, seq}, [](WriteStatus) {});
+    m_ctx->writer->enqueue(SetReadMarker{c.user, m.room, seq},
+                           failureLogger("read marker in", m.room));
     if (user.sessions <= 1)
         return;
     const QByteArray frame = frameOf(protocol::encode(protocol::ReadMarker{m.room, seq}));

@@ -84,11 +84,27 @@ private:
     void broadcastRoom(const RoomState &room, const QByteArray &frame, quint64 exceptSession = 0,
                        int exceptWorker = -1);
     void broadcastPresence(const UserState &user);
+    // Membership changes at once; who receives the room's fan-out changes in seq order.
     void addMember(RoomState &room, const QString &user);
     void removeMember(RoomState &room, const QString &user);
-    // Assigns the next seq, broadcasts, queues the write; acks go to ackTo when durable.
-    qint64 appendEvent(RoomState &room, protocol::Event event, const Caller *ackTo);
-    void onCommitted(const QString &key);
+    void queueSubscription(RoomState &room, const QString &user, FanoutStep::Kind kind);
+    void subscribe(RoomState &room, UserState &user);
+    void unsubscribe(RoomState &room, UserState &user);
+    // Refuses a request that would write while the server drains or the writer is full.
+    bool refuseWrite(const Caller &c);
+    // Assigns the next seq and queues the write; once it is stored the event is broadcast,
+    // ackTo gets its ack and `after` runs. Nothing is sent before the commit.
+    qint64 appendEvent(RoomState &room, protocol::Event event, const Caller *ackTo,
+                       std::function<void(bool stored)> after = {});
+    // The writer's verdict on one event, in seq order per room.
+    void eventStored(const QString &roomId, qint64 seq, bool stored);
+    void runSubscriptionSteps(RoomState &room);
+    std::function<void(bool)> roomReplyWhenStored(const Caller &c, const QString &roomId);
+    void answerWaiters(const QString &key, bool stored);
+    void logWriteFailure(const char *what, const QString &detail);
+    // A write completion that runs `then` on the hub's thread.
+    WriteDone whenStored(std::function<void(bool stored)> then);
+    WriteDone failureLogger(const char *what, const QString &detail);
     QString validateSend(const RoomState &room, const Caller &c, protocol::SendRequest &r,
                          protocol::ErrorCode *code, bool *removed);
     void rememberSent(const QString &key, SentRecord record);

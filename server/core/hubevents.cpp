@@ -1,4 +1,5 @@
-// The event path of the hub: validation, seq assignment, broadcast, idempotency and acks.
+// The event path of the hub: validation, seq assignment, idempotency, and after each
+// commit the broadcast and the acks.
 #include "core/hub.h"
 
 #include "core/metrics.h"
@@ -74,7 +75,7 @@ QString Hub::validateSend(const RoomState &room, const Caller &c, protocol::Send
         return u"only the author or an admin can delete message %1"_s.arg(target);
     }
     if (r.kind == EventKind::React)
-        *removed = room.reactions.contains(u"%1\n%2\n%3"_s.arg(target).arg(c.user, *r.emoji));
+        *removed = room.reactions.contains(RoomState::reactionKey(target, c.user, *r.emoji));
     return {};
 }
 
@@ -102,8 +103,8 @@ void Hub::send(const Caller &c, const protocol::SendRequest &request)
     RoomState &room = *it;
     if (!room.members.contains(c.user))
         return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(request.room));
-    if (m_ctx->draining.load() || m_ctx->writer->pending() >= m_ctx->config.maxPendingWrites)
-        return fail(c, ErrorCode::Unavailable, u"the store is busy, retry later"_s);
+    if (refuseWrite(c))
+        return;
     protocol::SendRequest r = request;
     ErrorCode code = ErrorCode::BadRequest;
     bool removed = false;
@@ -124,7 +125,8 @@ void Hub::send(const Caller &c, const protocol::SendRequest &request)
     appendEvent(room, std::move(e), &c);
 }
 
-qint64 Hub::appendEvent(RoomState &room, protocol::Event e, const Caller *ackTo)
+qint64 Hub::appendEvent(RoomState &room, protocol::Event e, const Caller *ackTo,
+                        std::function<void(bool)> after)
 {
     // ts never goes backwards within a room, whatever the wall clock does.
     e.ts = std::max(QDateTime::currentMSecsSinceEpoch(), room.lastTs);
@@ -138,7 +140,7 @@ qint64 Hub::appendEvent(RoomState &room, protocol::Event e, const Caller *ackTo)
         if (auto *target = const_cast<EventMeta *>(room.event(*e.target)))
             target->deleted = true;
     } else if (e.kind == EventKind::React) {
-        const QString reactionKey = u"%1\n%2\n%3"_s.arg(*e.target).arg(e.from, *e.emoji);
+        const QString reactionKey = RoomState::reactionKey(*e.target, e.from, *e.emoji);
         if (e.removed)
             room.reactions.remove(reactionKey);
         else
@@ -147,49 +149,89 @@ qint64 Hub::appendEvent(RoomState &room, protocol::Event e, const Caller *ackTo)
         room.topic = e.body;
     }
 
-    QString key;
+    FanoutStep step;
+    step.seq = e.seq;
+    step.after = std::move(after);
     if (e.clientMsgId) {
-        key = sentKey(e.from, *e.clientMsgId);
+        step.ackKey = sentKey(e.from, *e.clientMsgId);
         SentRecord record{room.id, e.seq, e.ts, false, {}};
         if (ackTo)
             record.waiters.append({ackTo->ref.worker, ackTo->ref.id, ackTo->id});
-        rememberSent(key, std::move(record));
+        rememberSent(step.ackKey, std::move(record));
     }
-
-    // Encoded once; every worker writes these same bytes to its members.
-    const QByteArray frame = wire::makeFrame(wire::Opcode::Text, protocol::encode(e));
-    broadcastRoom(room, frame);
+    // Encoded once; after the commit every worker writes these same bytes to its members.
+    step.frame = wire::makeFrame(wire::Opcode::Text, protocol::encode(e));
+    room.fanout.push_back(std::move(step));
 
     SeqBook *book = m_ctx->seqBook;
     const QString roomId = room.id;
     const qint64 seq = e.seq;
-    m_ctx->writer->enqueue(
-        AppendEvent{std::move(e)}, [this, book, roomId, seq, key](WriteStatus s) {
-            if (s != WriteStatus::Committed) {
-                // Only a bug gets here (the seq is the hub's own): the room has a hole.
-                qCCritical(lcStore) << "event" << roomId << seq << "could not be stored";
-                return;
-            }
-            book->markCommitted(roomId, seq);
-            if (!key.isEmpty())
-                postTo(this, [this, key] { onCommitted(key); });
-        });
+    m_ctx->writer->enqueue(AppendEvent{std::move(e)}, [this, book, roomId, seq](WriteStatus s) {
+        // Readers waiting for this seq are released either way: a failed event is a hole
+        // nobody has seen, never a reason to stall every resume of the room.
+        book->markCommitted(roomId, seq);
+        const bool stored = s == WriteStatus::Committed;
+        postTo(this, [this, roomId, seq, stored] { eventStored(roomId, seq, stored); });
+    });
     return seq;
 }
 
-void Hub::onCommitted(const QString &key)
+void Hub::eventStored(const QString &roomId, qint64 seq, bool stored)
+{
+    auto it = m_rooms.find(roomId);
+    if (it == m_rooms.end())
+        return;
+    RoomState &room = *it;
+    runSubscriptionSteps(room);
+    if (room.fanout.empty() || room.fanout.front().seq != seq) {
+        // The writer reports in queue order, which is seq order within a room.
+        qCCritical(lcCore) << "room" << roomId << "stored seq" << seq << "out of order";
+        return;
+    }
+    FanoutStep step = std::move(room.fanout.front());
+    room.fanout.pop_front();
+    room.fannedOut = seq;
+    if (stored) {
+        broadcastRoom(room, step.frame);
+    } else {
+        bump(m_ctx->metrics->eventsFailed);
+        qCCritical(lcStore) << "event" << roomId << seq
+                            << "could not be stored; nobody saw it, its sender gets unavailable";
+    }
+    if (!step.ackKey.isEmpty())
+        answerWaiters(step.ackKey, stored);
+    if (step.after)
+        step.after(stored);
+    runSubscriptionSteps(room);
+}
+
+void Hub::answerWaiters(const QString &key, bool stored)
 {
     auto it = m_sent.find(key);
     if (it == m_sent.end())
         return;
-    it->committed = true;
     const QString clientMsgId = key.section(QChar(0x1f), 1);
-    for (const SentRecord::Waiter &w : std::as_const(it->waiters)) {
-        bump(m_ctx->metrics->acksSent);
-        reply(SessionRef{w.worker, w.session},
-              protocol::Ack{w.requestId, it->room, clientMsgId, it->seq, it->ts});
+    const QList<SentRecord::Waiter> waiters = std::exchange(it->waiters, {});
+    const QString roomId = it->room;
+    const qint64 seq = it->seq;
+    const qint64 ts = it->ts;
+    if (stored) {
+        it->committed = true;
+    } else {
+        // Forgotten, so a resend is a new message with a new seq, and the size cap can
+        // trim past this record again.
+        m_sent.erase(it);
     }
-    it->waiters.clear();
+    for (const SentRecord::Waiter &w : waiters) {
+        const SessionRef ref{w.worker, w.session};
+        if (!stored) {
+            fail(Caller{ref, {}, w.requestId}, ErrorCode::Unavailable,
+                 u"the message could not be stored, send it again"_s);
+            continue;
+        }
+        bump(m_ctx->metrics->acksSent);
+        reply(ref, protocol::Ack{w.requestId, roomId, clientMsgId, seq, ts});
+    }
 }
 
 } // namespace confab::server

@@ -19,6 +19,7 @@ struct Metrics
     std::atomic<qint64> bytesOut{0};
     std::atomic<qint64> eventsAssigned{0};
     std::atomic<qint64> eventsDuplicate{0};
+    std::atomic<qint64> eventsFailed{0}; // assigned a seq, then refused by the store
     std::atomic<qint64> acksSent{0};
     std::atomic<qint64> slowConsumerCloses{0};
     std::atomic<qint64> loginsOk{0};

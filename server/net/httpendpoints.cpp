@@ -118,6 +118,8 @@ QByteArray renderMetrics(const ServerContext &ctx)
     counter("confab_events_total", "Events assigned a seq.", m.eventsAssigned);
     counter("confab_events_duplicate_total", "Resends answered from the idempotency record.",
             m.eventsDuplicate);
+    counter("confab_events_failed_total", "Events the store refused (never sent to anyone).",
+            m.eventsFailed);
     counter("confab_acks_total", "Acks sent.", m.acksSent);
     counter("confab_slow_consumer_closes_total", "Connections closed with 4000.",
             m.slowConsumerCloses);

@@ -133,7 +133,10 @@ ServerProcess::~ServerProcess()
 
 QString ServerProcess::binary()
 {
-    return QStringLiteral(CONFAB_SERVER_BINARY);
+    // CONFAB_TEST_SERVER_BINARY runs the suites against another build, e.g. to show that
+    // a new test fails on the server as it was.
+    const QString other = qEnvironmentVariable("CONFAB_TEST_SERVER_BINARY");
+    return other.isEmpty() ? QStringLiteral(CONFAB_SERVER_BINARY) : other;
 }
 
 QUrl ServerProcess::url() const

@@ -316,20 +316,33 @@ private slots:
         auto alice = connectUser(*m_server, u"alice"_s);
         alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
         QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
+        QCOMPARE(alice->takeEvents(u"general"_s).size(), 1); // the creator's join
         StoreLock lock(*m_store);
         QString error;
         QVERIFY2(lock.lock(&error), qPrintable(error));
         for (int i = 0; i < 20; ++i)
             alice->sendMessage(
                 textMessage(u"general"_s, u"held %1"_s.arg(i), u"h%1"_s.arg(i), 100 + i));
-        // Broadcast happens at once; acks must not, while nothing is durable.
-        QVERIFY(alice->waitForType<protocol::Event>(
-            10000, [](const auto &e) { return e.body == u"held 19"_s; }));
+        // The hub answers in order: once the rooms reply is here, it has handled every
+        // send. Nothing may be broadcast or acked while nothing is durable.
+        alice->sendMessage(protocol::RoomsRequest{99});
+        QVERIFY(replyAs<protocol::RoomsReply>(*alice, 99));
         QVERIFY(!alice->receivesWithin(
-            [](const auto &m) { return std::holds_alternative<protocol::Ack>(m); }, 500));
+            [](const auto &m) {
+                return std::holds_alternative<protocol::Ack>(m) ||
+                       std::holds_alternative<protocol::Event>(m);
+            },
+            500));
         lock.release();
-        for (int i = 0; i < 20; ++i)
-            QVERIFY(replyAs<protocol::Ack>(*alice, 100 + i, 30000));
+        // Once stored, each event reaches its sender before its ack, in seq order.
+        for (int i = 0; i < 20; ++i) {
+            const auto event = alice->waitForType<protocol::Event>(30000);
+            QVERIFY(event);
+            QCOMPARE(event->body, u"held %1"_s.arg(i));
+            const auto ack = replyAs<protocol::Ack>(*alice, 100 + i, 30000);
+            QVERIFY(ack);
+            QCOMPARE(ack->seq, event->seq);
+        }
         alice->sendMessage(protocol::HistoryRequest{500, u"general"_s, {}, {}, 50});
         const auto h = replyAs<protocol::HistoryReply>(*alice, 500);
         QVERIFY(h);

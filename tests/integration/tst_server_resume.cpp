@@ -174,8 +174,8 @@ private slots:
         QVERIFY(createRoom(*clients[0], u"general"_s));
         for (int i = 1; i < senders; ++i)
             QVERIFY(joinRoom(*clients[size_t(i)], u"general"_s));
-        // The first third is acked; the rest gets seqs and is broadcast, but the writer
-        // cannot commit it (the test holds the store's lock) when the server is killed.
+        // The first third is acked; the rest gets seqs, but the writer cannot commit it
+        // (the test holds the store's lock) when the server is killed, so nobody sees it.
         const int ackedPart = perSender / 3;
         QHash<QString, qint64> acked; // client_msg_id -> seq
         for (int n = 0; n < perSender; ++n) {
@@ -194,15 +194,26 @@ private slots:
                 clients[size_t(i)]->sendMessage(textMessage(u"general"_s, u"%1/%2"_s.arg(i).arg(n),
                                                             u"k%1-%2"_s.arg(i).arg(n), n));
         }
-        QVERIFY(clients[0]->waitForType<protocol::Event>(20000, [&](const protocol::Event &e) {
-            return e.body == u"%1/%2"_s.arg(senders - 1).arg(perSender - 1);
-        }));
+        // The hub handles each client's requests in order: once a client's typing
+        // notice reached another member, all its sends before it have their seqs.
+        for (int i = 0; i < senders; ++i)
+            clients[size_t(i)]->sendMessage(protocol::TypingRequest{u"general"_s});
+        for (int i = 0; i < senders; ++i) {
+            const QString from = u"s%1"_s.arg(i);
+            QVERIFY(clients[size_t((i + 1) % senders)]->waitForType<protocol::TypingNotice>(
+                20000, [&](const protocol::TypingNotice &t) { return t.user == from; }));
+        }
         m_server->kill9();
         storeLock.release();
-        // Nothing sent while the store was locked may have been acked.
+        // Nothing sent while the store was locked may have been acked or shown to anyone.
         for (auto &c : clients) {
-            for (const auto &m : c->pending())
+            for (const auto &m : c->pending()) {
                 QVERIFY(!std::holds_alternative<protocol::Ack>(m));
+                const auto *e = std::get_if<protocol::Event>(&m);
+                QVERIFY2(!e || !e->clientMsgId ||
+                             e->clientMsgId->section(u'-', 1).toInt() < ackedPart,
+                         qPrintable(e ? e->body : QString()));
+            }
         }
         QCOMPARE(acked.size(), senders * ackedPart);
 
@@ -236,6 +247,58 @@ private slots:
             QCOMPARE(final.value(*e.clientMsgId), e.seq);
         }
         QCOMPARE(seen.size(), senders * perSender);
+    }
+
+    // A seq, once seen, names one event forever: while the store cannot commit, nobody
+    // receives the event; after kill -9 its seq goes to the next message, and a member
+    // resuming from what it saw gets that message.
+    void seqSeenNamesOneEventForever()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        StoreLock storeLock(*m_store);
+        auto alice = connectUser(*m_server, u"alice"_s);
+        auto bob = std::make_unique<TestClient>();
+        QVERIFY(bob->connectTo(m_server->url()));
+        const auto bobWelcome = bob->registerUser(u"bob"_s, u"bob-password"_s);
+        QVERIFY(bobWelcome);
+        QVERIFY(createRoom(*alice, u"general"_s));
+        QVERIFY(joinRoom(*bob, u"general"_s));
+        alice->sendMessage(textMessage(u"general"_s, u"m1"_s, u"m1"_s, 100));
+        const auto m1 = replyAs<protocol::Ack>(*alice, 100);
+        QVERIFY(m1);
+        QVERIFY(bob->waitForType<protocol::Event>(
+            10000, [&](const protocol::Event &e) { return e.seq == m1->seq; }));
+        QString error;
+        QVERIFY2(storeLock.lock(&error), qPrintable(error));
+        alice->sendMessage(textMessage(u"general"_s, u"m2"_s, u"m2"_s, 101));
+        // The typing notice is handled after m2: it reaching bob means m2 has its seq.
+        alice->sendMessage(protocol::TypingRequest{u"general"_s});
+        QVERIFY(bob->waitForType<protocol::TypingNotice>());
+        for (const auto &m : bob->pending()) {
+            const auto *e = std::get_if<protocol::Event>(&m);
+            QVERIFY2(!e || e->body != u"m2"_s, "an event the store does not hold was sent");
+        }
+        m_server->kill9();
+        storeLock.release();
+
+        QVERIFY(m_server->start());
+        auto alice2 = connectUser(*m_server, u"alice"_s, false);
+        QVERIFY(alice2);
+        alice2->sendMessage(textMessage(u"general"_s, u"m4"_s, u"m4"_s, 102));
+        const auto m4 = replyAs<protocol::Ack>(*alice2, 102);
+        QVERIFY(m4);
+        QCOMPARE(m4->seq, m1->seq + 1); // m2's seq was never seen, so it is free again
+
+        TestClient back;
+        QVERIFY(back.connectTo(m_server->url()));
+        QVERIFY(back.resume(bobWelcome->token, {{u"general"_s, m1->seq}}));
+        const auto synced = back.waitForType<protocol::Synced>();
+        QVERIFY(synced);
+        QVERIFY(synced->complete);
+        const auto got = back.takeEvents(u"general"_s);
+        QCOMPARE(got.size(), 1);
+        QCOMPARE(got.first().seq, m4->seq);
+        QCOMPARE(got.first().body, u"m4"_s);
     }
 
     void sigtermFlushesAndSays1001()
