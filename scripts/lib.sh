@@ -12,6 +12,8 @@ CONFAB_PACKAGES=(
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
   qml6-module-qttest
   libsodium-dev libhiredis-dev
+  qtkeychain-qt6-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
+  gnome-keyring dbus-daemon dbus-x11 libsecret-tools
   postgresql redis-server
   xvfb xauth
   clang libclang-rt-dev

@@ -201,6 +201,18 @@ void ServerProcess::kill9()
     m_process->waitForFinished(10000);
 }
 
+void ServerProcess::pause()
+{
+    if (isRunning())
+        ::kill(pid_t(m_process->processId()), SIGSTOP);
+}
+
+void ServerProcess::resume()
+{
+    if (isRunning())
+        ::kill(pid_t(m_process->processId()), SIGCONT);
+}
+
 int ServerProcess::terminate(int timeoutMs)
 {
     if (!isRunning())

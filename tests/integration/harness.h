@@ -62,7 +62,13 @@ public:
     // SIGTERM and wait; returns the exit code (-1 on crash or timeout).
     int terminate(int timeoutMs = 20000);
     bool isRunning() const;
+    // SIGSTOP / SIGCONT: a server that still holds its sockets but answers nothing (what
+    // a dead link looks like to a client).
+    void pause();
+    void resume();
     quint16 port() const { return m_port; }
+    // Listen on this port from the next start() on (another store on the same URL).
+    void setPort(quint16 port) { m_port = port; }
     qint64 pid() const { return m_process ? m_process->processId() : 0; }
     QUrl url() const;
     QByteArray output() const { return m_output; }

@@ -1,0 +1,145 @@
+#pragma once
+
+#include "protocol/messages.h"
+#include "store/storetypes.h"
+
+#include <QAbstractListModel>
+#include <QHash>
+#include <QtQml/qqmlregistration.h>
+#include <functional>
+
+namespace confab::client {
+
+// The rows of one room, newest at row 0 (a BottomToTop ListView): first the messages
+// still in the outbox (pending or failed), then the room's events in descending seq.
+// Edits, deletes and reactions are not rows: they change their target. A pending row is
+// turned into the real event in place when it comes back from the server, so one
+// message is one row from typing to delivery. A live event is one row insert; older
+// pages are one insert at the far end; nothing ever resets the model.
+class TimelineModel : public QAbstractListModel
+{
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("Timelines belong to rooms")
+    Q_PROPERTY(qint64 readSeq READ readSeq NOTIFY readSeqChanged)
+    Q_PROPERTY(bool loadingOlder READ loadingOlder NOTIFY loadingOlderChanged)
+    Q_PROPERTY(bool atBeginning READ atBeginning NOTIFY atBeginningChanged)
+
+public:
+    enum Role {
+        SeqRole = Qt::UserRole + 1,
+        ClientMsgIdRole,
+        SenderRole,
+        SenderNameRole,
+        KindRole,
+        BodyRole,
+        HtmlRole,
+        TimestampRole,
+        ShowDayRole,
+        GroupedRole,
+        EditedRole,
+        DeletedRole,
+        ReplyToRole,
+        ReplySenderRole,
+        ReplyBodyRole,
+        ReactionsRole,
+        DeliveryRole,
+        ErrorTextRole,
+        MineRole,
+        ReadMarkerRole,
+    };
+    Q_ENUM(Role)
+    enum class Delivery { Delivered, Pending, Failed };
+    Q_ENUM(Delivery)
+
+    using NameLookup = std::function<QString(const QString &user)>;
+    explicit TimelineModel(QString me, NameLookup names, QObject *parent = nullptr);
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role) const override;
+    QHash<int, QByteArray> roleNames() const override;
+    bool canFetchMore(const QModelIndex &parent) const override;
+    void fetchMore(const QModelIndex &parent) override;
+
+    // ---- fed by Room ----
+    void appendEvents(const QList<protocol::Event> &ascending);
+    void prependEvents(const QList<protocol::Event> &ascending, bool reachedBeginning);
+    void addPending(const OutboxEntry &entry);
+    void updatePending(const OutboxEntry &entry);
+    void removePending(const QString &clientMsgId);
+    void setReadSeq(qint64 seq);
+    void setLoadingOlder(bool loading);
+    void setOlderLoader(std::function<void()> loader) { m_loadOlder = std::move(loader); }
+
+    qint64 readSeq() const { return m_readSeq; }
+    bool loadingOlder() const { return m_loadingOlder; }
+    bool atBeginning() const { return m_atBeginning; }
+    int pendingCount() const { return int(m_pending.size()); }
+    int eventCount() const { return int(m_events.size()); }
+    qint64 oldestSeq() const { return m_events.isEmpty() ? 0 : m_events.first().event.seq; }
+    qint64 newestSeq() const { return m_events.isEmpty() ? 0 : m_events.last().event.seq; }
+    // The seqs of the delivered rows, ascending (tests compare timelines with it).
+    QList<qint64> seqs() const;
+    Q_INVOKABLE int rowOfSeq(qint64 seq) const;
+
+signals:
+    void readSeqChanged();
+    void loadingOlderChanged();
+    void atBeginningChanged();
+
+private:
+    struct ReactionKey
+    {
+        QString emoji;
+        QString user;
+        friend bool operator==(const ReactionKey &, const ReactionKey &) = default;
+        friend size_t qHash(const ReactionKey &k, size_t seed = 0)
+        {
+            return qHashMulti(seed, k.emoji, k.user);
+        }
+    };
+    struct Annotation
+    {
+        qint64 editSeq = 0;
+        QString editBody;
+        bool deleted = false;
+        QHash<ReactionKey, std::pair<qint64, bool>> reactions; // -> (seq, present)
+    };
+    struct Row
+    {
+        protocol::Event event; // pending rows: seq 0, clientMsgId set
+        QString html;
+        Delivery delivery = Delivery::Delivered;
+        QString errorText;
+        qint64 ordinal = 0;
+    };
+
+    const Row *rowAt(int row) const;
+    int rowOfEventIndex(qsizetype i) const;
+    qsizetype eventIndexOf(qint64 seq) const;
+    qsizetype markerIndex(qint64 readSeq) const;
+    const Annotation *annotationOf(qint64 seq) const;
+    qsizetype pendingIndexOf(const QString &clientMsgId) const;
+    static bool isAnnotation(protocol::EventKind kind);
+    void annotate(const protocol::Event &e, bool notify);
+    Row makeRow(const protocol::Event &e) const;
+    static void updatePendingState(Row &row, const OutboxEntry &entry);
+    void appendOne(const protocol::Event &e);
+    QVariant reactionsOf(const Row &row) const;
+    QVariant replyField(const Row &row, int role) const;
+    bool groupedWithOlder(int row) const;
+    bool showDay(int row) const;
+    void changedRow(qsizetype eventIndex);
+
+    QString m_me;
+    NameLookup m_names;
+    QList<Row> m_events;  // ascending seq, visible kinds only
+    QList<Row> m_pending; // ascending ordinal
+    QHash<qint64, Annotation> m_annotations;
+    std::function<void()> m_loadOlder;
+    qint64 m_readSeq = 0;
+    bool m_loadingOlder = false;
+    bool m_atBeginning = false;
+};
+
+} // namespace confab::client

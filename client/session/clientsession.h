@@ -1,0 +1,190 @@
+#pragma once
+
+#include "models/roomlistmodel.h"
+#include "net/connection.h"
+#include "session/room.h"
+#include "store/storetypes.h"
+
+#include <QDeadlineTimer>
+#include <QHash>
+#include <QObject>
+#include <QPointer>
+#include <QUrl>
+#include <QtQml/qqmlregistration.h>
+#include <memory>
+
+namespace confab::client {
+
+class Outbox;
+class StoreThread;
+class TokenStore;
+class LinkWatcher;
+
+// Where one account's files go and how it behaves; Profile::sessionOptions() fills it.
+struct SessionOptions
+{
+    QUrl url;
+    QString user;
+    QString dataDir;      // the outbox (must survive: it holds unsent messages)
+    QString cacheDir;     // the cache (may be deleted at any time)
+    QString tokenKey;     // the account's entry in the token store
+    QString settingsFile; // per-room settings (mute, notification level); empty: none
+    int cacheKeep = 1000; // newest events kept per room
+    Connection::Options connection;
+    bool watchLink = true; // react to network changes and wake from sleep
+};
+
+// One account on one server: the connection, its rooms, the outbox and the cache. It
+// turns server messages into room state and user actions into outbox entries, and is
+// what the UI binds to. UI thread only; its SQLite work runs on its StoreThread.
+class ClientSession : public QObject
+{
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("Sessions come from Accounts")
+    Q_PROPERTY(confab::client::Connection::State state READ state NOTIFY stateChanged)
+    Q_PROPERTY(QString errorText READ errorText NOTIFY errorTextChanged)
+    Q_PROPERTY(QString actionErrorText READ actionErrorText NOTIFY actionErrorTextChanged)
+    Q_PROPERTY(bool loginRequired READ loginRequired NOTIFY loginRequiredChanged)
+    Q_PROPERTY(QUrl serverUrl READ serverUrl CONSTANT)
+    Q_PROPERTY(QString userName READ userName CONSTANT)
+    Q_PROPERTY(QString displayName READ displayName NOTIFY displayNameChanged)
+    Q_PROPERTY(confab::client::RoomListModel *rooms READ rooms CONSTANT)
+    Q_PROPERTY(confab::client::Room *currentRoom READ currentRoom WRITE setCurrentRoom NOTIFY
+                   currentRoomChanged)
+    Q_PROPERTY(bool windowActive READ windowActive WRITE setWindowActive NOTIFY windowActiveChanged)
+    Q_PROPERTY(bool doNotDisturb READ doNotDisturb WRITE setDoNotDisturb NOTIFY doNotDisturbChanged)
+    Q_PROPERTY(bool away READ away WRITE setAway NOTIFY awayChanged)
+    Q_PROPERTY(int outboxCount READ outboxCount NOTIFY outboxCountChanged)
+
+public:
+    ClientSession(SessionOptions options, TokenStore *tokens, QObject *parent = nullptr);
+    ~ClientSession() override;
+
+    // Opens the files and the cache, then connects with the stored token (if any).
+    bool start();
+
+    Connection::State state() const { return m_connection->state(); }
+    QString errorText() const;
+    QString actionErrorText() const { return m_actionErrorText; }
+    bool loginRequired() const { return m_loginRequired; }
+    QUrl serverUrl() const { return m_options.url; }
+    QString userName() const { return m_options.user; }
+    QString displayName() const { return displayNameOf(m_options.user); }
+    RoomListModel *rooms() const { return m_roomList; }
+    Room *currentRoom() const { return m_currentRoom; }
+    void setCurrentRoom(Room *room);
+    bool windowActive() const { return m_windowActive; }
+    void setWindowActive(bool active);
+    bool doNotDisturb() const { return m_doNotDisturb; }
+    void setDoNotDisturb(bool on);
+    bool away() const { return m_away; }
+    void setAway(bool away);
+    int outboxCount() const;
+    Connection *connection() const { return m_connection; }
+    Outbox *outbox() const { return m_outbox; }
+
+    Q_INVOKABLE void login(const QString &password);
+    Q_INVOKABLE void registerAccount(const QString &password, const QString &displayName);
+    Q_INVOKABLE void logout();
+    Q_INVOKABLE void connectToServer();
+    Q_INVOKABLE void disconnectFromServer();
+    Q_INVOKABLE confab::client::Room *room(const QString &roomId) const;
+    Q_INVOKABLE void createRoom(const QString &name, bool isPrivate, const QString &topic);
+    Q_INVOKABLE void joinRoom(const QString &name);
+    Q_INVOKABLE void leaveRoom(const QString &roomId);
+    Q_INVOKABLE void openDirect(const QString &user);
+    Q_INVOKABLE void invite(const QString &roomId, const QString &user);
+
+    // ---- for Room ----
+    QString displayNameOf(const QString &user) const;
+    StoreThread *store() const { return m_store.get(); }
+    int cacheKeep() const { return m_options.cacheKeep; }
+    bool requestHistory(Room *room, Room::HistoryPurpose purpose, std::optional<qint64> before,
+                        std::optional<qint64> after, int limit);
+    void requestMembers(const QString &room);
+    bool enqueue(const OutboxEntry &entry);
+    bool retry(const QString &clientMsgId);
+    bool discard(const QString &clientMsgId);
+    void sendRead(const QString &room, qint64 seq);
+    bool sendTyping(const QString &room);
+    QList<Room *> roomList() const { return m_rooms.values(); }
+    QString epoch() const { return m_epoch; }
+
+signals:
+    void stateChanged();
+    void errorTextChanged();
+    void actionErrorTextChanged();
+    void loginRequiredChanged();
+    void displayNameChanged();
+    void currentRoomChanged();
+    void windowActiveChanged();
+    void doNotDisturbChanged();
+    void awayChanged();
+    void outboxCountChanged();
+    // The UI turns this into a desktop notification. reason: "mention", "direct", "all".
+    void notificationRequested(const QString &roomId, const QString &title, const QString &body,
+                               qint64 seq, const QString &reason);
+    // A room the user created, joined or opened as a DM is ready (to switch to it).
+    void roomReady(confab::client::Room *room);
+    // The cache (rooms, members) is loaded and shown.
+    void cacheLoaded();
+
+private:
+    struct Request
+    {
+        enum class Kind { Send, History, Members, RoomReply, Leave, Invite, Logout };
+        Kind kind = Kind::Send;
+        QString room;
+        QString clientMsgId;
+        Room::HistoryPurpose purpose = Room::HistoryPurpose::Newest;
+    };
+
+    void applySnapshot(const CacheSnapshot &snapshot);
+    void connectWithToken();
+    void setLoginRequired(bool required);
+    void setActionError(const QString &text);
+    void onWelcome(const protocol::Welcome &welcome);
+    void onMessage(const protocol::ServerMessage &message);
+    void onEvent(const protocol::Event &event);
+    void onAck(const protocol::Ack &ack);
+    void onError(const protocol::Error &error);
+    void onSendError(const Request &request, const protocol::Error &error);
+    void onLinkLost();
+    void onRoomReply(const protocol::RoomInfo &info, bool announce);
+    void dropCache(const QString &epoch);
+    Room *ensureRoom(const protocol::RoomInfo &info);
+    void removeRoom(const QString &roomId);
+    void flushOutbox();
+    void holdSends(int ms);
+    void decideNotification(Room *room, const protocol::Event &event);
+    void loadRoomSettings(Room *room);
+    void saveRoomSettings(Room *room);
+    qint64 sendRequest(const protocol::ClientMessage &message, Request request);
+    QMap<QString, qint64> sinceMap() const;
+
+    SessionOptions m_options;
+    TokenStore *m_tokens;
+    std::unique_ptr<StoreThread> m_store;
+    Connection *m_connection;
+    Outbox *m_outbox = nullptr;
+    RoomListModel *m_roomList;
+    LinkWatcher *m_linkWatcher = nullptr;
+    QHash<QString, Room *> m_rooms;
+    QHash<QString, QString> m_names; // user -> display name
+    QHash<qint64, Request> m_requests;
+    QSet<QString> m_inFlightRooms; // rooms with a send awaiting its ack
+    QDeadlineTimer m_sendHold;     // rate_limited / unavailable: wait before sending
+    QPointer<Room> m_currentRoom;
+    QString m_epoch;
+    QString m_actionErrorText;
+    QString m_cacheError;
+    bool m_loginRequired = false;
+    bool m_windowActive = false;
+    bool m_doNotDisturb = false;
+    bool m_away = false;
+    bool m_cacheReady = false;
+    bool m_connectPending = false;
+};
+
+} // namespace confab::client

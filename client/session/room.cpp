@@ -1,0 +1,461 @@
+#include "session/room.h"
+
+#include "logging.h"
+#include "protocol/names.h"
+#include "session/clientsession.h"
+#include "session/mentions.h"
+#include "store/storethread.h"
+
+namespace confab::client {
+
+using protocol::Event;
+using protocol::EventKind;
+
+namespace {
+constexpr int kPageSize = 50;
+constexpr int kFillPageSize = protocol::kMaxHistoryLimit;
+constexpr int kTypingResendMs = 3000;
+} // namespace
+
+Room::Room(ClientSession *session, const protocol::RoomInfo &info)
+    : QObject(session)
+    , m_session(session)
+    , m_info(info)
+{
+    const auto names = [session](const QString &user) {
+        return session->displayNameOf(user);
+    };
+    m_timeline = new TimelineModel(session->userName(), names, this);
+    m_timeline->setReadSeq(info.readSeq);
+    m_timeline->setOlderLoader([this] { loadOlder(); });
+    m_members = new MembersModel(this);
+    m_typing = new TypingModel(names, 5000, this);
+    m_composer = new Composer(this);
+    connect(m_composer, &Composer::draftChanged, this, [this](const QString &text, qint64 reply) {
+        const std::optional<qint64> replyTo = reply > 0 ? std::optional(reply) : std::nullopt;
+        m_session->store()->post([room = m_info.room, text, replyTo](StoreWorker &w) {
+            w.storeDraft(room, text, replyTo);
+        });
+    });
+    connect(m_composer, &Composer::edited, this, [this] {
+        if (m_composer->text().isEmpty() || m_composer->editing())
+            return;
+        if (m_lastTypingSent.isValid() && m_lastTypingSent.elapsed() < kTypingResendMs)
+            return;
+        if (m_session->sendTyping(m_info.room))
+            m_lastTypingSent.start();
+    });
+}
+
+QString Room::directUser() const
+{
+    const auto pair = protocol::parseDmRoomId(m_info.room);
+    if (!pair)
+        return {};
+    return pair->first == m_session->userName() ? pair->second : pair->first;
+}
+
+QString Room::displayName() const
+{
+    if (isDirect())
+        return m_session->displayNameOf(directUser());
+    return m_info.name.isEmpty() ? m_info.room : m_info.name;
+}
+
+int Room::unreadCount() const
+{
+    const qint64 seen = std::max(m_highSeq, m_info.readSeq);
+    return int(m_unread.size() + std::max<qint64>(0, m_info.lastSeq - seen));
+}
+
+QDateTime Room::lastActivity() const
+{
+    return m_lastTs > 0 ? QDateTime::fromMSecsSinceEpoch(m_lastTs) : QDateTime();
+}
+
+void Room::setMuted(bool muted)
+{
+    if (muted == m_muted)
+        return;
+    m_muted = muted;
+    emit settingsChanged();
+}
+
+void Room::setNotifyLevel(NotifyLevel level)
+{
+    if (level == m_notifyLevel)
+        return;
+    m_notifyLevel = level;
+    emit settingsChanged();
+}
+
+Room::NotifyLevel Room::effectiveNotifyLevel() const
+{
+    if (m_notifyLevel != NotifyLevel::Default)
+        return m_notifyLevel;
+    return isDirect() ? NotifyLevel::All : NotifyLevel::Mentions;
+}
+
+void Room::restore(const CachedRoom &cached)
+{
+    m_highSeq = cached.highSeq;
+    m_lastTs = cached.lastTs;
+    m_unread = cached.unreadSeqs;
+    m_mentions = cached.mentionSeqs;
+    m_timeline->setReadSeq(m_info.readSeq);
+    m_composer->restore(cached.draftText, cached.draftReplyTo.value_or(0));
+    m_oldestLoaded = m_highSeq + 1;
+    emit countsChanged();
+}
+
+void Room::setInfo(const protocol::RoomInfo &info)
+{
+    const qint64 heldRead = m_info.readSeq;
+    const qint64 lastSeq = std::max(m_info.lastSeq, info.lastSeq);
+    m_info = info;
+    m_info.lastSeq = lastSeq;
+    m_info.readSeq = heldRead; // onRead() moves it forward, never back
+    emit infoChanged();
+    onRead(info.readSeq);
+    emit countsChanged();
+}
+
+void Room::namesChanged()
+{
+    if (isDirect())
+        emit infoChanged();
+}
+
+void Room::onWelcome()
+{
+    if (!isLoaded())
+        requestNewest();
+}
+
+void Room::onLinkLost()
+{
+    setSyncFlags(false, false);
+    m_timeline->setLoadingOlder(false);
+}
+
+void Room::setSyncFlags(bool newest, bool fill)
+{
+    const bool was = syncing();
+    m_newestInFlight = newest;
+    m_fillInFlight = fill;
+    if (was != syncing())
+        emit syncingChanged();
+}
+
+void Room::requestNewest()
+{
+    if (m_newestInFlight)
+        return;
+    if (m_session->requestHistory(this, HistoryPurpose::Newest, std::nullopt, std::nullopt,
+                                  kPageSize))
+        setSyncFlags(true, m_fillInFlight);
+}
+
+void Room::requestFill()
+{
+    if (m_fillInFlight || !isLoaded())
+        return;
+    if (m_session->requestHistory(this, HistoryPurpose::Fill, std::nullopt, m_highSeq,
+                                  kFillPageSize))
+        setSyncFlags(m_newestInFlight, true);
+}
+
+void Room::ingest(const Event &event, bool live)
+{
+    if (!isLoaded()) {
+        m_held.insert(event.seq, event);
+        requestNewest();
+        return;
+    }
+    if (event.seq <= m_highSeq)
+        return; // already held: a replay overlapping what we have
+    if (event.seq == m_highSeq + 1 && !m_fillInFlight) {
+        applyRun({event}, live);
+        drainHeld();
+        return;
+    }
+    m_held.insert(event.seq, event);
+    requestFill();
+}
+
+void Room::onSynced(bool complete)
+{
+    if (!complete)
+        requestFill();
+}
+
+void Room::applyRun(const QList<Event> &events, bool notify)
+{
+    if (events.isEmpty())
+        return;
+    for (const Event &e : events)
+        apply(e, notify);
+    m_timeline->appendEvents(events);
+    m_session->store()->post([room = m_info.room, events, keep = m_session->cacheKeep()](
+                                 StoreWorker &w) { w.storeEvents(room, events, false, keep); });
+    emit countsChanged();
+}
+
+void Room::apply(const Event &e, bool notify)
+{
+    m_highSeq = e.seq;
+    m_info.lastSeq = std::max(m_info.lastSeq, e.seq);
+    m_lastTs = std::max(m_lastTs, e.ts);
+    if (e.kind == EventKind::Topic) {
+        m_info.topic = e.body;
+        emit infoChanged();
+    }
+    if (e.kind != EventKind::Text)
+        return;
+    m_typing->stopped(e.from);
+    countUnread(e);
+    if (notify && e.from != m_session->userName() && e.seq > m_info.readSeq)
+        emit newMessage(e);
+}
+
+void Room::countUnread(const Event &e)
+{
+    if (e.from == m_session->userName() || e.seq <= m_info.readSeq)
+        return;
+    m_unread.append(e.seq);
+    if (mentionsUser(e.body, m_session->userName(),
+                     m_session->displayNameOf(m_session->userName())))
+        m_mentions.append(e.seq);
+}
+
+void Room::drainHeld()
+{
+    QList<Event> run;
+    qint64 next = m_highSeq + 1;
+    while (!m_held.isEmpty()) {
+        const auto first = m_held.begin();
+        if (first.key() < next) {
+            m_held.erase(first);
+        } else if (first.key() == next) {
+            run.append(first.value());
+            m_held.erase(first);
+            ++next;
+        } else {
+            break;
+        }
+    }
+    applyRun(run, true);
+    if (!m_held.isEmpty())
+        requestFill();
+    emit syncingChanged();
+}
+
+void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply)
+{
+    QList<Event> events = reply.events;
+    switch (purpose) {
+    case HistoryPurpose::Newest:
+        setSyncFlags(false, m_fillInFlight);
+        if (isLoaded())
+            return drainHeld();
+        m_highSeq = events.isEmpty() ? m_info.lastSeq : events.first().seq - 1;
+        m_oldestLoaded = events.isEmpty() ? m_highSeq + 1 : events.first().seq;
+        applyRun(events, false);
+        m_timeline->prependEvents({}, m_oldestLoaded <= 1);
+        return drainHeld();
+    case HistoryPurpose::Fill: {
+        setSyncFlags(m_newestInFlight, false);
+        events.removeIf([this](const Event &e) { return e.seq <= m_highSeq; });
+        if (!events.isEmpty() && events.first().seq != m_highSeq + 1) {
+            qCWarning(lcSession) << "history after" << m_highSeq << "starts at"
+                                 << events.first().seq;
+            return;
+        }
+        applyRun(events, true);
+        if (reply.more && !events.isEmpty())
+            return requestFill();
+        return drainHeld();
+    }
+    case HistoryPurpose::Older:
+        m_timeline->setLoadingOlder(false);
+        events.removeIf([this](const Event &e) { return e.seq >= m_oldestLoaded; });
+        if (!events.isEmpty()) {
+            m_oldestLoaded = events.first().seq;
+            m_session->store()->post([room = m_info.room, events](StoreWorker &w) {
+                w.storeEvents(room, events, true, 0);
+            });
+        }
+        m_timeline->prependEvents(events, !reply.more || m_oldestLoaded <= 1);
+        return;
+    }
+}
+
+void Room::onHistoryFailed(HistoryPurpose purpose)
+{
+    if (purpose == HistoryPurpose::Older)
+        m_timeline->setLoadingOlder(false);
+    else
+        setSyncFlags(purpose == HistoryPurpose::Newest ? false : m_newestInFlight,
+                     purpose == HistoryPurpose::Fill ? false : m_fillInFlight);
+}
+
+void Room::open()
+{
+    if (m_timeline->eventCount() == 0 && !m_timeline->atBeginning())
+        loadOlder();
+}
+
+void Room::loadOlder()
+{
+    if (m_timeline->loadingOlder() || m_timeline->atBeginning())
+        return;
+    if (!isLoaded()) {
+        requestNewest();
+        return;
+    }
+    if (m_oldestLoaded <= 1) {
+        m_timeline->prependEvents({}, true);
+        return;
+    }
+    m_timeline->setLoadingOlder(true);
+    m_session->store()->reply(
+        this,
+        [room = m_info.room, before = m_oldestLoaded](StoreWorker &w) {
+            return w.loadEvents(room, before, kPageSize);
+        },
+        [this](const EventPage &page) {
+            QList<Event> events = page.events;
+            events.removeIf([this](const Event &e) { return e.seq >= m_oldestLoaded; });
+            if (events.isEmpty())
+                return loadOlderFromServer();
+            m_oldestLoaded = events.first().seq;
+            m_timeline->setLoadingOlder(false);
+            m_timeline->prependEvents(events, m_oldestLoaded <= 1);
+        });
+}
+
+void Room::loadOlderFromServer()
+{
+    if (!m_session->requestHistory(this, HistoryPurpose::Older, m_oldestLoaded, std::nullopt,
+                                   kPageSize))
+        m_timeline->setLoadingOlder(false);
+}
+
+bool Room::enqueue(OutboxEntry entry)
+{
+    entry.room = m_info.room;
+    return m_session->enqueue(entry);
+}
+
+bool Room::sendText(const QString &text, qint64 replyTo)
+{
+    if (text.trimmed().isEmpty())
+        return false;
+    OutboxEntry e;
+    e.kind = EventKind::Text;
+    e.body = text;
+    if (replyTo > 0)
+        e.replyTo = replyTo;
+    return enqueue(e);
+}
+
+bool Room::send()
+{
+    const QString text = m_composer->text();
+    const bool ok = m_composer->editing() ? edit(m_composer->editTarget(), text)
+                                          : sendText(text, m_composer->replyTo());
+    if (ok)
+        m_composer->clear();
+    return ok;
+}
+
+bool Room::edit(qint64 seq, const QString &text)
+{
+    if (seq <= 0 || text.trimmed().isEmpty())
+        return false;
+    OutboxEntry e;
+    e.kind = EventKind::Edit;
+    e.target = seq;
+    e.body = text;
+    return enqueue(e);
+}
+
+bool Room::remove(qint64 seq)
+{
+    if (seq <= 0)
+        return false;
+    OutboxEntry e;
+    e.kind = EventKind::Delete;
+    e.target = seq;
+    return enqueue(e);
+}
+
+bool Room::react(qint64 seq, const QString &emoji)
+{
+    if (seq <= 0 || emoji.isEmpty() || emoji.toUtf8().size() > protocol::kMaxEmojiBytes)
+        return false;
+    OutboxEntry e;
+    e.kind = EventKind::React;
+    e.target = seq;
+    e.emoji = emoji;
+    return enqueue(e);
+}
+
+bool Room::retry(const QString &clientMsgId)
+{
+    return m_session->retry(clientMsgId);
+}
+
+bool Room::discard(const QString &clientMsgId)
+{
+    return m_session->discard(clientMsgId);
+}
+
+void Room::viewed(qint64 newestVisibleSeq)
+{
+    m_visibleNewest = std::max(m_visibleNewest, newestVisibleSeq);
+    if (m_session->windowActive())
+        markRead(m_visibleNewest);
+}
+
+void Room::markRead(qint64 seq)
+{
+    seq = std::min(seq, m_highSeq);
+    if (seq <= m_info.readSeq)
+        return;
+    onRead(seq);
+    m_session->sendRead(m_info.room, seq);
+}
+
+void Room::onRead(qint64 seq)
+{
+    if (seq <= m_info.readSeq)
+        return;
+    m_info.readSeq = seq;
+    m_unread.removeIf([seq](qint64 s) { return s <= seq; });
+    m_mentions.removeIf([seq](qint64 s) { return s <= seq; });
+    m_timeline->setReadSeq(seq);
+    m_session->store()->post(
+        [room = m_info.room, seq](StoreWorker &w) { w.storeReadSeq(room, seq); });
+    emit countsChanged();
+}
+
+void Room::onTyping(const QString &user)
+{
+    if (user != m_session->userName())
+        m_typing->typing(user);
+}
+
+void Room::onMembers(const QList<protocol::MemberInfo> &members)
+{
+    m_members->setMembers(members);
+    m_session->store()->post(
+        [room = m_info.room, members](StoreWorker &w) { w.storeMembers(room, members); });
+}
+
+void Room::refreshMembers()
+{
+    m_session->requestMembers(m_info.room);
+}
+
+} // namespace confab::client

@@ -1,0 +1,152 @@
+#pragma once
+
+#include "models/membersmodel.h"
+#include "models/timelinemodel.h"
+#include "models/typingmodel.h"
+#include "session/composer.h"
+#include "store/storetypes.h"
+
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QMap>
+#include <QObject>
+#include <QtQml/qqmlregistration.h>
+
+namespace confab::client {
+
+class ClientSession;
+
+// One room of one server as the UI sees it, and the bookkeeping that keeps its timeline
+// a contiguous run of seqs: the newest seq held (the `since` of the next resume), live
+// events that arrived past a gap (held back until `after` pages fill it), the unread
+// and mention counts, the read marker. Owned by its ClientSession; UI thread only.
+class Room : public QObject
+{
+    Q_OBJECT
+    QML_ELEMENT
+    QML_UNCREATABLE("Rooms come from ClientSession")
+    Q_PROPERTY(QString roomId READ roomId CONSTANT)
+    Q_PROPERTY(QString name READ displayName NOTIFY infoChanged)
+    Q_PROPERTY(bool isDirect READ isDirect CONSTANT)
+    Q_PROPERTY(QString directUser READ directUser CONSTANT)
+    Q_PROPERTY(QString topic READ topic NOTIFY infoChanged)
+    Q_PROPERTY(bool isPrivate READ isPrivate NOTIFY infoChanged)
+    Q_PROPERTY(int memberCount READ memberCount NOTIFY infoChanged)
+    Q_PROPERTY(int unreadCount READ unreadCount NOTIFY countsChanged)
+    Q_PROPERTY(int mentionCount READ mentionCount NOTIFY countsChanged)
+    Q_PROPERTY(QDateTime lastActivity READ lastActivity NOTIFY countsChanged)
+    Q_PROPERTY(bool muted READ muted WRITE setMuted NOTIFY settingsChanged)
+    Q_PROPERTY(NotifyLevel notifyLevel READ notifyLevel WRITE setNotifyLevel NOTIFY settingsChanged)
+    Q_PROPERTY(bool syncing READ syncing NOTIFY syncingChanged)
+    Q_PROPERTY(confab::client::TimelineModel *timeline READ timeline CONSTANT)
+    Q_PROPERTY(confab::client::MembersModel *members READ members CONSTANT)
+    Q_PROPERTY(confab::client::TypingModel *typing READ typing CONSTANT)
+    Q_PROPERTY(confab::client::Composer *composer READ composer CONSTANT)
+
+public:
+    // Default: DMs notify on every message, channels on mentions.
+    enum class NotifyLevel { Default, All, Mentions, Never };
+    Q_ENUM(NotifyLevel)
+    enum class HistoryPurpose { Newest, Fill, Older };
+
+    Room(ClientSession *session, const protocol::RoomInfo &info);
+
+    QString roomId() const { return m_info.room; }
+    QString displayName() const;
+    bool isDirect() const { return m_info.kind == protocol::RoomKind::Dm; }
+    QString directUser() const;
+    QString topic() const { return m_info.topic; }
+    bool isPrivate() const { return m_info.isPrivate; }
+    int memberCount() const { return m_info.members; }
+    int unreadCount() const;
+    int mentionCount() const { return int(m_mentions.size()); }
+    QDateTime lastActivity() const;
+    qint64 lastActivityMs() const { return m_lastTs; }
+    bool muted() const { return m_muted; }
+    void setMuted(bool muted);
+    NotifyLevel notifyLevel() const { return m_notifyLevel; }
+    void setNotifyLevel(NotifyLevel level);
+    NotifyLevel effectiveNotifyLevel() const;
+    bool syncing() const { return m_fillInFlight || m_newestInFlight || !m_held.isEmpty(); }
+    TimelineModel *timeline() const { return m_timeline; }
+    MembersModel *members() const { return m_members; }
+    TypingModel *typing() const { return m_typing; }
+    Composer *composer() const { return m_composer; }
+    const protocol::RoomInfo &info() const { return m_info; }
+    qint64 readSeq() const { return m_info.readSeq; }
+
+    // Sends what the composer holds: a new message (maybe a reply) or an edit.
+    Q_INVOKABLE bool send();
+    Q_INVOKABLE bool sendText(const QString &text, qint64 replyTo = 0);
+    Q_INVOKABLE bool edit(qint64 seq, const QString &text);
+    Q_INVOKABLE bool remove(qint64 seq);
+    Q_INVOKABLE bool react(qint64 seq, const QString &emoji);
+    Q_INVOKABLE bool retry(const QString &clientMsgId);
+    Q_INVOKABLE bool discard(const QString &clientMsgId);
+    // Loads the newest page if nothing is shown yet; the first thing a room view calls.
+    Q_INVOKABLE void open();
+    Q_INVOKABLE void loadOlder();
+    // The view shows rows up to newestVisibleSeq; counts as read while the window is
+    // active. markRead() sets the marker unconditionally.
+    Q_INVOKABLE void viewed(qint64 newestVisibleSeq);
+    Q_INVOKABLE void markRead(qint64 seq);
+    Q_INVOKABLE void refreshMembers();
+
+    // ---- fed by ClientSession ----
+    // Held contiguously up to this seq; -1 when the room was never loaded.
+    qint64 highSeq() const { return m_highSeq; }
+    bool isLoaded() const { return m_highSeq >= 0; }
+    void restore(const CachedRoom &cached);
+    void setInfo(const protocol::RoomInfo &info);
+    void onWelcome();
+    void onLinkLost();
+    void ingest(const protocol::Event &event, bool live);
+    void onSynced(bool complete);
+    void onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply);
+    void onHistoryFailed(HistoryPurpose purpose);
+    void onTyping(const QString &user);
+    void onRead(qint64 seq);
+    void onMembers(const QList<protocol::MemberInfo> &members);
+    void namesChanged();
+
+signals:
+    void infoChanged();
+    void countsChanged();
+    void settingsChanged();
+    void syncingChanged();
+    // A text event by someone else arrived at the newest end (for notifications).
+    void newMessage(const protocol::Event &event);
+
+private:
+    void apply(const protocol::Event &event, bool notify);
+    void applyRun(const QList<protocol::Event> &events, bool notify);
+    void drainHeld();
+    void requestFill();
+    void requestNewest();
+    void countUnread(const protocol::Event &event);
+    void setSyncFlags(bool newest, bool fill);
+    void loadOlderFromServer();
+    bool enqueue(OutboxEntry entry);
+
+    ClientSession *m_session;
+    protocol::RoomInfo m_info;
+    TimelineModel *m_timeline;
+    MembersModel *m_members;
+    TypingModel *m_typing;
+    Composer *m_composer;
+    QMap<qint64, protocol::Event> m_held; // arrived past a gap
+    QList<qint64> m_unread;
+    QList<qint64> m_mentions;
+    qint64 m_highSeq = -1;
+    qint64 m_lastTs = 0;
+    qint64 m_visibleNewest = 0;
+    qint64 m_oldestLoaded = 0; // lowest seq the timeline has seen (of any kind)
+    QElapsedTimer m_lastTypingSent;
+    NotifyLevel m_notifyLevel = NotifyLevel::Default;
+    bool m_muted = false;
+    bool m_newestInFlight = false;
+    bool m_fillInFlight = false;
+    bool m_notifyNewest = true;
+};
+
+} // namespace confab::client

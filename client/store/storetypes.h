@@ -1,0 +1,57 @@
+#pragma once
+
+#include "protocol/messages.h"
+
+#include <QList>
+#include <QString>
+
+namespace confab::client {
+
+// One outbox row: a send request that the server has not acknowledged yet.
+struct OutboxEntry
+{
+    enum class State { Queued, Failed };
+    qint64 ordinal = 0; // the order the user made them in
+    QString clientMsgId;
+    QString room;
+    protocol::EventKind kind = protocol::EventKind::Text;
+    QString body;
+    std::optional<qint64> replyTo;
+    std::optional<qint64> target;
+    std::optional<QString> emoji;
+    qint64 createdMs = 0; // wall clock, shown only
+    State state = State::Queued;
+    QString errorCode; // failed: the server's error code
+    QString errorText; // failed: the server's message
+};
+
+// What the cache holds about one room.
+struct CachedRoom
+{
+    protocol::RoomInfo info;
+    qint64 highSeq = -1; // last seq held contiguously; -1: never loaded
+    qint64 lowSeq = 0;   // oldest seq held
+    qint64 lastTs = 0;   // ts of the newest event held
+    QString draftText;
+    std::optional<qint64> draftReplyTo;
+    QList<qint64> unreadSeqs;  // text events by others after read_seq
+    QList<qint64> mentionSeqs; // the subset that mention the user
+};
+
+struct CacheSnapshot
+{
+    QString epoch;
+    QString user;
+    QList<CachedRoom> rooms;
+    QList<protocol::MemberInfo> members; // of every room, deduplicated by user
+    QString error;
+};
+
+struct EventPage
+{
+    QString room;
+    QList<protocol::Event> events; // ascending
+    QString error;
+};
+
+} // namespace confab::client

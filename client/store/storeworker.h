@@ -1,0 +1,61 @@
+#pragma once
+
+#include "store/storetypes.h"
+
+#include <QObject>
+#include <QSqlDatabase>
+
+namespace confab::client {
+
+// The SQLite side of one server account: its outbox file and its cache file. Touched
+// only from its worker thread (StoreThread); it opens one named connection per file
+// there, and every method runs there. Results travel back by value.
+class StoreWorker : public QObject
+{
+    Q_OBJECT
+
+public:
+    StoreWorker(QString outboxPath, QString cachePath, QString connectionPrefix);
+    ~StoreWorker() override;
+
+    bool open(QString *error);
+    void close();
+
+    // ---- outbox ----
+    QList<OutboxEntry> loadOutbox(QString *error);
+    bool insertOutbox(const OutboxEntry &entry);
+    bool updateOutbox(const OutboxEntry &entry);
+    bool removeOutbox(const QString &clientMsgId);
+
+    // ---- cache ----
+    // Loads rooms and members; drops everything first when the epoch differs (an empty
+    // epoch keeps what is there: the app is offline and has not been told).
+    CacheSnapshot loadCache(const QString &user, const QString &displayName);
+    bool resetForEpoch(const QString &epoch, const QString &user);
+    bool storeRooms(const QList<protocol::RoomInfo> &rooms);
+    bool removeRoom(const QString &room);
+    // Appends a contiguous run at the newest end (or, olderSide, at the oldest end) and
+    // keeps the newest `keep` events of the room.
+    bool storeEvents(const QString &room, const QList<protocol::Event> &events, bool olderSide,
+                     int keep);
+    bool storeReadSeq(const QString &room, qint64 seq);
+    bool storeMembers(const QString &room, const QList<protocol::MemberInfo> &members);
+    bool storeDraft(const QString &room, const QString &text, std::optional<qint64> replyTo);
+    EventPage loadEvents(const QString &room, qint64 beforeSeq, int limit);
+    qint64 eventCount(const QString &room);
+
+private:
+    bool migrateOutbox();
+    bool migrateCache();
+    bool exec(QSqlDatabase &db, const QString &sql);
+    QSqlDatabase outboxDb() const;
+    QSqlDatabase cacheDb() const;
+    void loadUnread(CachedRoom &room, const QString &user, const QString &displayName);
+
+    QString m_outboxPath;
+    QString m_cachePath;
+    QString m_outboxName;
+    QString m_cacheName;
+};
+
+} // namespace confab::client
