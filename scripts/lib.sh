@@ -16,6 +16,7 @@ CONFAB_PACKAGES=(
   gnome-keyring dbus-daemon dbus-x11 libsecret-tools
   postgresql redis-server
   xvfb xauth
+  faketime
   clang libclang-rt-dev
 )
 

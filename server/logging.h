@@ -2,7 +2,7 @@
 
 #include <QLoggingCategory>
 
-// Every logging category of confab-server, in one place (style.md rule 7). Enable with
+// Every logging category of confab-server, in one place. Enable with
 // QT_LOGGING_RULES or --log-rules, e.g. "confab.server.store.debug=true".
 // Never log a password or a token; escape control characters in user-supplied text.
 namespace confab::server {

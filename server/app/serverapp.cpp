@@ -18,12 +18,18 @@
 #include <QEventLoop>
 #include <QSemaphore>
 #include <QThreadPool>
+#include <QTimer>
 
 namespace confab::server {
 
 using namespace Qt::StringLiterals;
 
 namespace {
+constexpr int kTokenCheckMs = 2000;
+// Changes are applied again for this long: a session whose token login was looked up
+// just before the change may attach only after the first check.
+constexpr qint64 kTokenCheckOverlapMs = 10000;
+
 // Runs f on obj's thread and waits for it; used only while starting and stopping.
 template<class F> void runOn(QObject *obj, F &&f)
 {
@@ -166,10 +172,36 @@ bool ServerApp::start(QString *error)
         stop();
         return false;
     }
+    m_startedAt = QDateTime::currentMSecsSinceEpoch();
+    m_tokenWatch = new QTimer(this);
+    connect(m_tokenWatch, &QTimer::timeout, this, &ServerApp::checkTokenChanges);
+    m_tokenWatch->start(kTokenCheckMs);
     qCInfo(lcApp).noquote() << "listening on"
                             << u"%1:%2"_s.arg(cfg.listenAddress.toString()).arg(m_port) << "with"
                             << workerCount << "I/O workers";
     return true;
+}
+
+void ServerApp::checkTokenChanges()
+{
+    if (m_tokenCheckRunning.exchange(true))
+        return; // the previous check is still reading
+    const qint64 from =
+        std::max(m_startedAt, QDateTime::currentMSecsSinceEpoch() - kTokenCheckOverlapMs);
+    m_readPool->start([this, from] {
+        QString error;
+        const QHash<QString, QSet<QString>> changes = m_reader->tokenChanges(from, &error);
+        if (!error.isEmpty())
+            qCWarning(lcStore).noquote() << "cannot read token changes:" << error;
+        for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
+            for (IoWorker *w : std::as_const(m_ctx.workers)) {
+                postTo(w, [w, user = it.key(), live = it.value()] {
+                    w->closeRevoked(user, {}, live, 0);
+                });
+            }
+        }
+        m_tokenCheckRunning = false;
+    });
 }
 
 void ServerApp::waitForPool(QThreadPool *pool, const char *name)
@@ -186,6 +218,8 @@ void ServerApp::stop()
         return;
     m_running = false;
     qCInfo(lcApp) << "stopping: no new connections, flushing the writer";
+    if (m_tokenWatch)
+        m_tokenWatch->stop();
     runOn(m_acceptor, [this] { m_acceptor->close(); });
     m_ctx.draining = true;
     // Everything accepted so far is committed, and its fan-out and ack are posted to the

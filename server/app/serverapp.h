@@ -8,6 +8,7 @@
 #include <vector>
 
 class QAbstractEventDispatcher;
+class QTimer;
 class QThreadPool;
 
 namespace confab::server {
@@ -41,6 +42,9 @@ private:
     void startThread(QObject *object, const QString &name,
                      QAbstractEventDispatcher *dispatcher = nullptr);
     void startIoWorkers(int count);
+    // `user passwd` and `user remove` run in another process; every few seconds the
+    // server looks for their changes and closes the connections whose token is gone.
+    void checkTokenChanges();
 
     ServerContext m_ctx;
     std::unique_ptr<StoreWriter> m_writer;
@@ -54,6 +58,9 @@ private:
     std::vector<QThread *> m_threads;
     quint16 m_port = 0;
     bool m_running = false;
+    QTimer *m_tokenWatch = nullptr;
+    qint64 m_startedAt = 0; // wall ms: older changes predate every session
+    std::atomic<bool> m_tokenCheckRunning{false};
 };
 
 } // namespace confab::server

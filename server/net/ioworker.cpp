@@ -1,11 +1,12 @@
 #include "net/ioworker.h"
 
+#include "auth/credentials.h"
+#include "core/clock.h"
 #include "core/hub.h"
 #include "core/metrics.h"
 #include "logging.h"
 #include "net/session.h"
 
-#include <QDateTime>
 #include <QTcpSocket>
 
 namespace confab::server {
@@ -154,9 +155,27 @@ void IoWorker::closeAll()
         s->close(protocol::CloseCode::GoingAway, QStringLiteral("server shutting down"));
 }
 
+void IoWorker::closeRevoked(const QString &user, const QString &revokedToken,
+                            const QSet<QString> &liveTokenHashes, quint64 exceptSession)
+{
+    const auto it = m_byUser.constFind(user);
+    if (it == m_byUser.constEnd())
+        return;
+    const QList<Session *> sessions = it->values();
+    for (Session *s : sessions) {
+        if (s->id() == exceptSession)
+            continue;
+        const bool revoked = revokedToken.isEmpty()
+                                 ? !liveTokenHashes.contains(hashToken(s->token()))
+                                 : s->token() == revokedToken;
+        if (revoked)
+            s->close(protocol::CloseCode::AuthFailed, QStringLiteral("token revoked"));
+    }
+}
+
 void IoWorker::housekeeping()
 {
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 now = monotonicMs(); // sessions time out on it, whatever the wall clock does
     const QList<Session *> sessions = m_sessions.values();
     for (Session *s : sessions)
         s->tick(now);

@@ -45,6 +45,10 @@ public:
     void withSession(quint64 id, const std::function<void(Session *)> &fn);
     // Closes every session with 1001 (server going away).
     void closeAll();
+    // Closes with 4001 the sessions of user whose token is revoked: the one given, or,
+    // with an empty revokedToken, every one whose token hash is not in liveTokenHashes.
+    void closeRevoked(const QString &user, const QString &revokedToken,
+                      const QSet<QString> &liveTokenHashes, quint64 exceptSession);
     qsizetype sessionCount() const { return m_sessions.size(); }
 
     // Called by sessions of this worker.

@@ -2,6 +2,7 @@
 // and closing. The protocol side is in sessionrequests.cpp.
 #include "net/session.h"
 
+#include "core/clock.h"
 #include "core/metrics.h"
 #include "logging.h"
 #include "net/httpendpoints.h"
@@ -27,7 +28,7 @@ constexpr qint64 kClosingGraceMs = 5000;
 
 qint64 nowMs()
 {
-    return QDateTime::currentMSecsSinceEpoch();
+    return monotonicMs();
 }
 } // namespace
 

@@ -44,6 +44,7 @@ public:
     SessionRef ref() const;
     State state() const { return m_state; }
     const QString &user() const { return m_user; }
+    const QString &token() const { return m_token; }
     const QSet<QString> &rooms() const { return m_rooms; }
     bool attachedToHub() const { return m_attached; }
     bool welcomed() const { return m_welcomed; }

@@ -1,6 +1,7 @@
 // Session protocol side: hello and authentication, request dispatch, replay on resume,
 // history reads and rate limits.
 #include "auth/credentials.h"
+#include "core/clock.h"
 #include "core/metrics.h"
 #include "core/seqbook.h"
 #include "logging.h"
@@ -73,7 +74,7 @@ bool Session::takeSendToken(protocol::RequestId id)
     const protocol::Limits &limits = m_ctx->config.limits;
     if (limits.ratePerSecond <= 0)
         return true;
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    const qint64 now = monotonicMs();
     m_sendTokens = std::min<double>(limits.burst, m_sendTokens + double(now - m_tokensAt) *
                                                                      limits.ratePerSecond / 1000.0);
     m_tokensAt = now;

@@ -47,6 +47,16 @@ qsizetype run(QSqlQuery &q, const QString &statement, std::initializer_list<QVar
     return q.numRowsAffected();
 }
 
+// A running server watches this table and closes the user's connections whose token is
+// gone (the admin command is another process).
+bool noteTokenChange(QSqlQuery &q, const QString &user, QString *error)
+{
+    return run(q,
+               u"INSERT INTO token_changes (user_name, at) VALUES (?, ?)"
+               " ON CONFLICT (user_name) DO UPDATE SET at = excluded.at"_s,
+               {user, QDateTime::currentMSecsSinceEpoch()}, error) >= 0;
+}
+
 bool checkPassword(const QByteArray &password, QString *error)
 {
     if (password.size() >= protocol::kMinPasswordBytes &&
@@ -127,7 +137,9 @@ bool StoreAdmin::setPassword(const QString &name, const QByteArray &password, QS
             run(q, u"UPDATE users SET password_hash = ? WHERE name = ?"_s, {hash, name}, error);
         if (rows == 0)
             sql::setError(error, u"no such user '%1'"_s.arg(name));
-        return rows > 0 && run(q, u"DELETE FROM tokens WHERE user_name = ?"_s, {name}, error) >= 0;
+        return rows > 0 &&
+               run(q, u"DELETE FROM tokens WHERE user_name = ?"_s, {name}, error) >= 0 &&
+               noteTokenChange(q, name, error);
     });
 }
 
@@ -146,7 +158,7 @@ bool StoreAdmin::removeUser(const QString &name, QString *error)
         const qsizetype rows = run(q, u"DELETE FROM users WHERE name = ?"_s, {name}, error);
         if (rows == 0)
             sql::setError(error, u"no such user '%1'"_s.arg(name));
-        return rows > 0;
+        return rows > 0 && noteTokenChange(q, name, error);
     });
 }
 

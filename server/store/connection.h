@@ -11,7 +11,7 @@
 namespace confab::server {
 
 // One named QSqlDatabase connection plus the statements prepared on it. Touched only from
-// the thread that opened it (style.md rule 6); not part of the library's API.
+// the thread that opened it; not part of the library's API.
 //
 // Prepared statements are kept for the life of the connection: on PostgreSQL an unprepared
 // read costs PREPARE, EXECUTE and DEALLOCATE round trips, a cached one only EXECUTE.

@@ -10,7 +10,7 @@ namespace confab::server {
 
 // Connections, transactions and schema migrations for both back ends (QSQLITE, QPSQL).
 //
-// A QSqlDatabase connection belongs to the thread that opened it (style.md rule 6): each
+// A QSqlDatabase connection belongs to the thread that opened it: each
 // user of the store (the writer thread, every reader thread, the admin CLI) opens its own
 // connection under a unique name and is the only one that touches or closes it.
 class Database

@@ -71,10 +71,17 @@ constexpr std::array kVersion3 = {
     " WHERE client_msg_id IS NOT NULL",
 };
 
-const std::array<Migration, 3> kMigrations = {{
+// When a user's tokens were last revoked from outside the server (`user passwd`,
+// `user remove`), so a running server closes that user's connections within seconds.
+constexpr std::array kVersion4 = {
+    "CREATE TABLE token_changes (user_name TEXT PRIMARY KEY, at BIGINT NOT NULL)",
+};
+
+const std::array<Migration, 4> kMigrations = {{
     {1, "users, tokens, rooms, members, invites, events", kVersion1},
     {2, "client_msg_id index, read markers", kVersion2},
     {3, "client_msg_id index no longer unique", kVersion3},
+    {4, "token changes", kVersion4},
 }};
 
 QString newEpoch()

@@ -171,6 +171,26 @@ std::optional<QString> StoreReader::userForToken(const QString &tokenHash, QStri
         });
 }
 
+QHash<QString, QSet<QString>> StoreReader::tokenChanges(qint64 sinceTs, QString *error) const
+{
+    return runRead(
+        m_connections, error, [&](Connection &c, QString *err) -> QHash<QString, QSet<QString>> {
+            QSqlQuery *q =
+                c.statement(u"SELECT c.user_name, t.hash FROM token_changes c"
+                            " LEFT JOIN tokens t ON t.user_name = c.user_name WHERE c.at >= ?"_s,
+                            err);
+            if (!q || !sql::exec(*q, {sinceTs}, u"read token changes"_s, err))
+                return {};
+            QHash<QString, QSet<QString>> live;
+            while (q->next()) {
+                QSet<QString> &hashes = live[q->value(0).toString()];
+                if (!q->isNull(1))
+                    hashes.insert(q->value(1).toString());
+            }
+            return live;
+        });
+}
+
 QList<StoredRoom> StoreReader::loadRooms(QString *error) const
 {
     return runRead(m_connections, error,

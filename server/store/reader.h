@@ -4,6 +4,7 @@
 
 #include <QHash>
 #include <QList>
+#include <QSet>
 #include <memory>
 
 namespace confab::server {
@@ -45,6 +46,9 @@ public:
                                   bool newestFirst, QString *error = nullptr) const;
     // room -> last read seq of user.
     QHash<QString, qint64> readMarkers(const QString &user, QString *error = nullptr) const;
+    // Users whose tokens were revoked from outside the server at or after sinceTs (wall ms),
+    // each with the hashes of the tokens it still has.
+    QHash<QString, QSet<QString>> tokenChanges(qint64 sinceTs, QString *error = nullptr) const;
     // False on error too (then *error is set).
     bool roomExists(const QString &room, QString *error = nullptr) const;
 

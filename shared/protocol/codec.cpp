@@ -73,7 +73,7 @@ QString readUser(JsonReader &r, const char *key = "user")
 }
 
 // A byte limit that is a validation rule rather than a size limit: exceeding it is
-// bad_request. too_large is reserved for frames and message bodies (protocol.md).
+// bad_request. too_large is reserved for frames and message bodies (docs/protocol.md).
 std::optional<QString> readLimitedText(JsonReader &r, const char *key, int minBytes, int maxBytes,
                                        bool required)
 {
