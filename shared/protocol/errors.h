@@ -25,10 +25,14 @@ enum class ErrorCode {
 QString errorCodeName(ErrorCode code);
 std::optional<ErrorCode> errorCodeFromName(const QString &name);
 
-// WebSocket close codes used by the protocol.
+// WebSocket close codes used by the protocol. ProtocolError and InvalidPayload are the
+// framing layer's (RFC 6455 7.4.1): a frame that breaks the framing rules, and a text
+// message or close reason that is not UTF-8.
 enum class CloseCode : quint16 {
     Normal = 1000,
     GoingAway = 1001,
+    ProtocolError = 1002,
+    InvalidPayload = 1007,
     PolicyViolation = 1008,
     TooLarge = 1009,
     InternalError = 1011,

@@ -2,8 +2,8 @@
 
 #include <QCryptographicHash>
 #include <QRandomGenerator>
-#include <QUtf8StringView>
 #include <QtEndian>
+#include <cstring>
 
 namespace confab::wire {
 
@@ -28,17 +28,33 @@ void appendHeader(QByteArray &out, quint8 first, quint64 length, bool mask)
     }
 }
 
-QByteArray trimmed(QByteArrayView v)
-{
-    return v.toByteArray().trimmed();
-}
-
 bool isControl(Opcode op)
 {
     return quint8(op) & 0x8;
 }
 
+bool isKnown(Opcode op)
+{
+    switch (op) {
+    case Opcode::Continuation:
+    case Opcode::Text:
+    case Opcode::Binary:
+    case Opcode::Close:
+    case Opcode::Ping:
+    case Opcode::Pong:
+        return true;
+    }
+    return false;
+}
+
 } // namespace
+
+bool isValidCloseCode(quint16 code)
+{
+    if (code >= 3000)
+        return code <= 4999;
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014);
+}
 
 QByteArray makeFrame(Opcode opcode, QByteArrayView payload, bool mask)
 {
@@ -63,15 +79,26 @@ QByteArray makeFrame(Opcode opcode, QByteArrayView payload, bool mask)
 
 QByteArray makeCloseFrame(quint16 code, QByteArrayView reason, bool mask)
 {
+    if (code == kCloseNoStatus)
+        return makeFrame(Opcode::Close, {}, mask);
+    if (!isValidCloseCode(code))
+        code = 1011;
+    qsizetype cut = std::min(reason.size(), kMaxCloseReason);
+    // Back to the start of the character the limit falls into: the peer fails the
+    // connection (1007) on a reason that ends inside one.
+    if (cut < reason.size()) {
+        while (cut > 0 && (uchar(reason[cut]) & 0xC0) == 0x80)
+            --cut;
+    }
     QByteArray payload(2, Qt::Uninitialized);
     qToBigEndian(code, payload.data());
-    payload.append(reason.data(), std::min<qsizetype>(reason.size(), 123));
+    payload.append(reason.data(), cut);
     return makeFrame(Opcode::Close, payload, mask);
 }
 
 QByteArray acceptKey(QByteArrayView key)
 {
-    QByteArray input = trimmed(key);
+    QByteArray input = key.toByteArray().trimmed();
     input.append("258EAFA5-E914-47DA-95CA-C5AB0DC85B11");
     return QCryptographicHash::hash(input, QCryptographicHash::Sha1).toBase64();
 }
@@ -83,9 +110,61 @@ QByteArray makeClientKey()
     return raw.toBase64();
 }
 
+bool Utf8Validator::feed(QByteArrayView bytes)
+{
+    const auto *p = reinterpret_cast<const uchar *>(bytes.data());
+    const uchar *const end = p + bytes.size();
+    while (!m_failed && p < end) {
+        if (m_need > 0) {
+            const uchar c = *p++;
+            m_failed = c < m_low || c > m_high;
+            m_low = 0x80;
+            m_high = 0xBF;
+            --m_need;
+            continue;
+        }
+        // ASCII runs eight bytes at a time: most of every chat message.
+        while (end - p >= 8) {
+            quint64 word;
+            std::memcpy(&word, p, 8);
+            if (word & 0x8080808080808080ULL)
+                break;
+            p += 8;
+        }
+        if (p == end)
+            break;
+        const uchar c = *p++;
+        if (c < 0x80)
+            continue;
+        // The second byte's bounds rule out overlong forms (E0, F0), surrogates (ED)
+        // and code points past U+10FFFF (F4).
+        if (c >= 0xC2 && c <= 0xDF) {
+            m_need = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            m_need = 2;
+            m_low = c == 0xE0 ? 0xA0 : 0x80;
+            m_high = c == 0xED ? 0x9F : 0xBF;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            m_need = 3;
+            m_low = c == 0xF0 ? 0x90 : 0x80;
+            m_high = c == 0xF4 ? 0x8F : 0xBF;
+        } else {
+            m_failed = true;
+        }
+    }
+    return !m_failed;
+}
+
+bool Utf8Validator::isValid(QByteArrayView bytes)
+{
+    Utf8Validator v;
+    v.feed(bytes);
+    return v.complete();
+}
+
 FrameParser::FrameParser(Role role, qint64 maxMessageBytes)
     : m_role(role)
-    , m_maxMessageBytes(maxMessageBytes)
+    , m_maxMessageBytes(std::max<qint64>(0, maxMessageBytes))
 {
 }
 
@@ -115,205 +194,152 @@ void FrameParser::compact()
     }
 }
 
+std::optional<FrameParser::Header> FrameParser::readHeader()
+{
+    const qsizetype avail = buffered();
+    if (avail < 2)
+        return std::nullopt;
+    const auto *p = reinterpret_cast<const uchar *>(m_buffer.constData() + m_pos);
+    const bool fin = p[0] & 0x80;
+    const auto opcode = Opcode(p[0] & 0x0F);
+    const bool masked = p[1] & 0x80;
+    const quint8 length7 = p[1] & 0x7F;
+    // Everything the first two bytes can tell is checked before waiting for more.
+    if (p[0] & 0x70) {
+        fail(1002, "reserved bits set");
+        return std::nullopt;
+    }
+    if (!isKnown(opcode)) {
+        fail(1002, "reserved opcode");
+        return std::nullopt;
+    }
+    if (masked != (m_role == Role::Server)) {
+        fail(1002, masked ? "server frames must not be masked" : "client frames must be masked");
+        return std::nullopt;
+    }
+    if (isControl(opcode) && (!fin || length7 > kMaxControlPayload)) {
+        fail(1002, fin ? "control frame over 125 bytes" : "fragmented control frame");
+        return std::nullopt;
+    }
+    Header h{fin, opcode, 2, length7};
+    if (length7 == 126) {
+        if (avail < 4)
+            return std::nullopt;
+        h.length = qFromBigEndian<quint16>(p + 2);
+        h.size = 4;
+        if (h.length < 126) {
+            fail(1002, "16-bit length not in its shortest form");
+            return std::nullopt;
+        }
+    } else if (length7 == 127) {
+        if (avail < 10)
+            return std::nullopt;
+        h.length = qFromBigEndian<quint64>(p + 2);
+        h.size = 10;
+        if (h.length >> 63) {
+            fail(1002, "64-bit length with the most significant bit set");
+            return std::nullopt;
+        }
+        if (h.length <= 0xFFFF) {
+            fail(1002, "64-bit length not in its shortest form");
+            return std::nullopt;
+        }
+    }
+    if (masked)
+        h.size += 4;
+    return h;
+}
+
+bool FrameParser::checkData(const Header &h)
+{
+    if (h.opcode == Opcode::Continuation && !m_fragmentOpcode) {
+        fail(1002, "continuation without a message");
+        return false;
+    }
+    if (h.opcode != Opcode::Continuation && m_fragmentOpcode) {
+        fail(1002, "new message inside a fragmented one");
+        return false;
+    }
+    // What is buffered never exceeds the limit, so the subtraction cannot wrap, where
+    // adding a 63-bit length to it could.
+    const qint64 pending = h.opcode == Opcode::Continuation ? m_fragments.size() : 0;
+    if (h.length > quint64(m_maxMessageBytes - pending)) {
+        fail(1009, "message too large");
+        return false;
+    }
+    return true;
+}
+
+std::optional<Message> FrameParser::takeControl(Opcode opcode, QByteArray payload)
+{
+    if (opcode != Opcode::Close)
+        return Message{opcode, std::move(payload), 0};
+    if (payload.isEmpty())
+        return Message{opcode, {}, kCloseNoStatus};
+    if (payload.size() == 1) {
+        fail(1002, "close payload of one byte");
+        return std::nullopt;
+    }
+    const quint16 code = qFromBigEndian<quint16>(payload.constData());
+    if (!isValidCloseCode(code)) {
+        fail(1002, "invalid close code");
+        return std::nullopt;
+    }
+    payload.remove(0, 2);
+    if (!Utf8Validator::isValid(payload)) {
+        fail(1007, "close reason is not valid UTF-8");
+        return std::nullopt;
+    }
+    return Message{opcode, std::move(payload), code};
+}
+
 std::optional<Message> FrameParser::next()
 {
     while (!m_error) {
-        const qsizetype avail = m_buffer.size() - m_pos;
-        if (avail < 2)
+        const std::optional<Header> h = readHeader();
+        if (!h || (!isControl(h->opcode) && !checkData(*h)))
             return std::nullopt;
-        const auto *p = reinterpret_cast<const uchar *>(m_buffer.constData() + m_pos);
-        const bool fin = p[0] & 0x80;
-        if (p[0] & 0x70) {
-            fail(1002, "reserved bits set");
-            break;
-        }
-        const auto opcode = Opcode(p[0] & 0x0F);
-        const bool masked = p[1] & 0x80;
-        quint64 length = p[1] & 0x7F;
-        qsizetype header = 2;
-        if (length == 126) {
-            if (avail < 4)
-                return std::nullopt;
-            length = qFromBigEndian<quint16>(p + 2);
-            header = 4;
-        } else if (length == 127) {
-            if (avail < 10)
-                return std::nullopt;
-            length = qFromBigEndian<quint64>(p + 2);
-            header = 10;
-        }
-        if (masked != (m_role == Role::Server)) {
-            fail(1002,
-                 masked ? "server frames must not be masked" : "client frames must be masked");
-            break;
-        }
-        const bool known = opcode == Opcode::Continuation || opcode == Opcode::Text ||
-                           opcode == Opcode::Binary || opcode == Opcode::Close ||
-                           opcode == Opcode::Ping || opcode == Opcode::Pong;
-        if (!known) {
-            fail(1002, "unknown opcode");
-            break;
-        }
-        if (isControl(opcode) && (!fin || length > 125)) {
-            fail(1002, "invalid control frame");
-            break;
-        }
-        if (!isControl(opcode) &&
-            length + quint64(m_fragments.size()) > quint64(m_maxMessageBytes)) {
-            fail(1009, "message too large");
-            break;
-        }
-        const qsizetype maskLen = masked ? 4 : 0;
-        if (quint64(avail) < quint64(header + maskLen) + length)
+        if (quint64(buffered()) < quint64(h->size) + h->length)
             return std::nullopt;
-        QByteArray payload(m_buffer.constData() + m_pos + header + maskLen, qsizetype(length));
-        if (masked) {
-            const char *key = m_buffer.constData() + m_pos + header;
+        const qsizetype length = qsizetype(h->length);
+        QByteArray payload(m_buffer.constData() + m_pos + h->size, length);
+        if (m_role == Role::Server) {
+            const char *key = m_buffer.constData() + m_pos + h->size - 4;
             char *d = payload.data();
-            for (qsizetype i = 0; i < payload.size(); ++i)
+            for (qsizetype i = 0; i < length; ++i)
                 d[i] = char(d[i] ^ key[i & 3]);
         }
-        m_pos += header + maskLen + qsizetype(length);
+        m_pos += h->size + length;
+        ++m_frames;
         compact();
 
-        if (isControl(opcode)) {
-            Message m{opcode, payload, 0};
-            if (opcode == Opcode::Close) {
-                if (payload.size() == 1) {
-                    fail(1002, "bad close payload");
-                    break;
-                }
-                m.closeCode = payload.size() >= 2 ? qFromBigEndian<quint16>(payload.constData())
-                                                  : quint16(1005);
-                m.payload = payload.mid(2);
-            }
-            return m;
-        }
-        if (opcode == Opcode::Continuation) {
-            if (!m_fragmentOpcode) {
-                fail(1002, "continuation without a message");
-                break;
-            }
-            m_fragments.append(payload);
+        if (isControl(h->opcode))
+            return takeControl(h->opcode, std::move(payload));
+        if (h->opcode != Opcode::Continuation) {
+            m_fragmentOpcode = h->opcode;
+            m_fragments = std::move(payload);
+            m_utf8.reset();
+            if (h->opcode == Opcode::Text)
+                m_utf8.feed(m_fragments);
         } else {
-            if (m_fragmentOpcode) {
-                fail(1002, "new message inside a fragmented one");
-                break;
-            }
-            m_fragmentOpcode = opcode;
-            m_fragments = payload;
+            m_fragments.append(payload);
+            if (*m_fragmentOpcode == Opcode::Text)
+                m_utf8.feed(payload);
         }
-        if (!fin)
+        // A text message fails at its first bad byte, not after its last fragment.
+        if (m_utf8.failed() ||
+            (h->fin && *m_fragmentOpcode == Opcode::Text && !m_utf8.complete())) {
+            fail(1007, "text message is not valid UTF-8");
+            return std::nullopt;
+        }
+        if (!h->fin)
             continue;
         Message m{*m_fragmentOpcode, std::move(m_fragments), 0};
         m_fragments = QByteArray();
         m_fragmentOpcode.reset();
-        if (m.opcode == Opcode::Text && !QUtf8StringView(m.payload).isValidUtf8()) {
-            fail(1007, "text message is not valid UTF-8");
-            break;
-        }
         return m;
     }
     return std::nullopt;
-}
-
-QByteArray HttpRequest::header(QByteArrayView lowerName) const
-{
-    for (const auto &[name, value] : headers) {
-        if (name == lowerName)
-            return value;
-    }
-    return {};
-}
-
-bool HttpRequest::headerHasToken(QByteArrayView lowerName, QByteArrayView token) const
-{
-    for (const auto &[name, value] : headers) {
-        if (name != lowerName)
-            continue;
-        const QList<QByteArray> parts = value.split(',');
-        for (const QByteArray &part : parts) {
-            if (part.trimmed().compare(token, Qt::CaseInsensitive) == 0)
-                return true;
-        }
-    }
-    return false;
-}
-
-bool HttpRequest::isWebSocketUpgrade() const
-{
-    return method == "GET" && headerHasToken("upgrade", "websocket") &&
-           headerHasToken("connection", "upgrade") && !header("sec-websocket-key").isEmpty();
-}
-
-namespace {
-// Splits a head into lines; returns false when it is not terminated yet.
-qsizetype headLength(QByteArrayView buffer)
-{
-    const qsizetype end = buffer.indexOf(QByteArrayView("\r\n\r\n"));
-    return end < 0 ? 0 : end + 4;
-}
-
-void parseHeaders(const QList<QByteArray> &lines, QList<std::pair<QByteArray, QByteArray>> *out)
-{
-    for (qsizetype i = 1; i < lines.size(); ++i) {
-        const qsizetype colon = lines[i].indexOf(':');
-        if (colon <= 0)
-            continue;
-        out->append({lines[i].left(colon).trimmed().toLower(), lines[i].mid(colon + 1).trimmed()});
-    }
-}
-} // namespace
-
-qsizetype parseHttpRequest(QByteArrayView buffer, HttpRequest *request)
-{
-    const qsizetype len = headLength(buffer);
-    if (len == 0)
-        return buffer.size() > 16384 ? -1 : 0;
-    const QList<QByteArray> lines = buffer.first(len - 4).toByteArray().split('\n');
-    const QList<QByteArray> start = lines.value(0).trimmed().split(' ');
-    if (start.size() != 3 || !start[2].startsWith("HTTP/1."))
-        return -1;
-    request->method = start[0];
-    request->target = start[1];
-    request->headers.clear();
-    parseHeaders(lines, &request->headers);
-    return len;
-}
-
-qsizetype parseHandshakeResponse(QByteArrayView buffer, QByteArrayView clientKey,
-                                 QByteArray *protocol, QString *error)
-{
-    const qsizetype len = headLength(buffer);
-    if (len == 0)
-        return 0;
-    const QList<QByteArray> lines = buffer.first(len - 4).toByteArray().split('\n');
-    const QList<QByteArray> start = lines.value(0).trimmed().split(' ');
-    if (start.size() < 2 || start[1] != "101") {
-        *error = QStringLiteral("handshake refused: %1")
-                     .arg(QString::fromLatin1(lines.value(0).trimmed()));
-        return -1;
-    }
-    HttpRequest head;
-    parseHeaders(lines, &head.headers);
-    if (head.header("sec-websocket-accept") != acceptKey(clientKey)) {
-        *error = QStringLiteral("handshake failed: bad Sec-WebSocket-Accept");
-        return -1;
-    }
-    if (protocol)
-        *protocol = head.header("sec-websocket-protocol");
-    return len;
-}
-
-QByteArray httpResponse(int status, QByteArrayView reason, QByteArrayView contentType,
-                        QByteArrayView body)
-{
-    QByteArray out = "HTTP/1.1 " + QByteArray::number(status) + ' ' + reason.toByteArray() +
-                     "\r\nContent-Type: " + contentType.toByteArray() +
-                     "\r\nContent-Length: " + QByteArray::number(body.size()) +
-                     "\r\nConnection: close\r\n\r\n";
-    out.append(body.data(), body.size());
-    return out;
 }
 
 } // namespace confab::wire

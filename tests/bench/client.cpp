@@ -18,6 +18,13 @@ constexpr qint64 kControlIdBase = qint64(1) << 40;
 constexpr int kMaxAttempts = 5;
 constexpr qint64 kMaxMessageBytes = 16 * 1024 * 1024;
 
+// What the upgrade request offers as Sec-WebSocket-Protocol: confab.v1, or nothing to a
+// peer server that speaks none.
+QByteArrayView offeredSubprotocol(const RunPlan &plan)
+{
+    return plan.peer() ? QByteArrayView() : QByteArrayView(protocol::kSubprotocol);
+}
+
 QString socketErrorKey(QAbstractSocket::SocketError e)
 {
     switch (e) {
@@ -142,8 +149,8 @@ void BenchClient::onConnected()
                          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Key: " +
                          m_key + "\r\nSec-WebSocket-Version: 13\r\n";
-    if (!m_worker->plan().peer())
-        request += QByteArray("Sec-WebSocket-Protocol: ") + protocol::kSubprotocol + "\r\n";
+    if (const QByteArrayView offered = offeredSubprotocol(m_worker->plan()); !offered.isEmpty())
+        request += "Sec-WebSocket-Protocol: " + offered.toByteArray() + "\r\n";
     request += "\r\n";
     m_socket->write(request);
 }
@@ -174,7 +181,10 @@ bool BenchClient::readHandshake(QByteArray &data)
     m_handshake.append(data);
     data.clear();
     QString error;
-    const qsizetype head = wire::parseHandshakeResponse(m_handshake, m_key, nullptr, &error);
+    // Also refuses a 101 without Upgrade and Connection, and one that picks a subprotocol
+    // other than the offered one: such a server speaks something else.
+    const qsizetype head = wire::parseHandshakeResponse(
+        m_handshake, m_key, offeredSubprotocol(m_worker->plan()), nullptr, &error);
     if (head == 0)
         return false;
     if (head < 0) {

@@ -34,7 +34,7 @@ public:
         while (m_socket.waitForReadyRead(timeoutMs)) {
             head += m_socket.readAll();
             QString error;
-            const qsizetype len = wire::parseHandshakeResponse(head, m_key, nullptr, &error);
+            const qsizetype len = wire::parseHandshakeResponse(head, m_key, {}, nullptr, &error);
             if (len < 0)
                 return false;
             if (len > 0) {
