@@ -6,6 +6,7 @@
 #include "store/writer.h"
 
 #include <QFile>
+#include <QThreadPool>
 #include <dirent.h>
 #include <unistd.h>
 
@@ -113,6 +114,9 @@ QByteArray renderMetrics(const ServerContext &ctx)
     metric(out, "confab_connections_open", "gauge", "Open connections.", m.connectionsOpen.load());
     metric(out, "confab_sessions_active", "gauge", "Authenticated sessions.",
            m.sessionsActive.load());
+    counter("confab_frames_in_total",
+            "WebSocket frames read from clients (control frames and fragments included).",
+            m.framesIn);
     counter("confab_frames_out_total", "Frames written to clients.", m.framesOut);
     counter("confab_bytes_out_total", "Bytes written to clients.", m.bytesOut);
     counter("confab_events_total", "Events assigned a seq.", m.eventsAssigned);
@@ -147,19 +151,36 @@ QByteArray renderMetrics(const ServerContext &ctx)
     return out;
 }
 
-QByteArray answerHttp(const ServerContext &ctx, const wire::HttpRequest &request)
+std::optional<QByteArray> answerHttp(const ServerContext &ctx, const wire::HttpRequest &request,
+                                     QThreadPool *pool,
+                                     std::function<void(const QByteArray &)> done)
 {
     const QByteArray path = request.target.split('?').value(0);
-    if (request.method != "GET" && request.method != "HEAD")
-        return wire::httpResponse(405, "Method Not Allowed", "text/plain", "GET only\n");
+    const bool head = request.method == "HEAD";
+    auto respond = [head](int status, const char *reason, const char *contentType,
+                          QByteArrayView body, QByteArrayView extraHeaders = {}) {
+        return wire::httpResponse(status, reason, contentType, body, extraHeaders, head);
+    };
+    if (request.method != "GET" && !head)
+        return respond(405, "Method Not Allowed", "text/plain", "GET or HEAD only\n",
+                       "Allow: GET, HEAD\r\n");
     if (path == "/healthz") {
-        if (ctx.writer && ctx.writer->healthy() && !ctx.draining.load())
-            return wire::httpResponse(200, "OK", "text/plain", "ok");
-        return wire::httpResponse(503, "Service Unavailable", "text/plain", "store unavailable");
+        // A load balancer tells a server on its way out from one that is broken.
+        if (ctx.draining.load())
+            return respond(503, "Service Unavailable", "text/plain", "draining");
+        if (ctx.writer && ctx.writer->healthy())
+            return respond(200, "OK", "text/plain", "ok");
+        return respond(503, "Service Unavailable", "text/plain", "store unavailable");
     }
-    if (path == "/metrics")
-        return wire::httpResponse(200, "OK", "text/plain; version=0.0.4", renderMetrics(ctx));
-    return wire::httpResponse(404, "Not Found", "text/plain", "not found\n");
+    if (path == "/metrics") {
+        // /proc reads block, and /proc/self/fd lists every connection: tens of thousands
+        // of entries that the sockets of this I/O thread must not wait behind.
+        pool->start([&ctx, respond, done = std::move(done)] {
+            done(respond(200, "OK", "text/plain; version=0.0.4", renderMetrics(ctx)));
+        });
+        return std::nullopt;
+    }
+    return respond(404, "Not Found", "text/plain", "not found\n");
 }
 
 } // namespace confab::server

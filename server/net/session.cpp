@@ -24,6 +24,9 @@ namespace {
 constexpr qint64 kSocketHighWater = 256 * 1024;
 constexpr int kMaxBadRequests = 20;
 constexpr qint64 kBadRequestWindowMs = 10000;
+// How long a Close of ours waits for the peer's before the TCP connection goes anyway,
+// and how long a closing connection may take at all (a peer that does not read).
+constexpr qint64 kCloseHandshakeMs = 2000;
 constexpr qint64 kClosingGraceMs = 5000;
 
 qint64 nowMs()
@@ -64,9 +67,13 @@ void Session::onReadyRead()
 {
     if (m_state == State::Closed)
         return;
-    if (m_state == State::Http) {
-        m_httpBuffer.append(m_socket->readAll());
-        handleHttp();
+    if (!m_upgraded) {
+        if (m_state == State::Http) {
+            m_httpBuffer.append(m_socket->readAll());
+            handleHttp();
+        } else {
+            m_socket->readAll(); // the answer to the request is on its way; one per connection
+        }
         return;
     }
     m_parser.feed(m_socket->readAll());
@@ -77,34 +84,55 @@ void Session::handleHttp()
 {
     wire::HttpRequest request;
     const qsizetype head = wire::parseHttpRequest(m_httpBuffer, &request);
-    if (head == 0)
+    if (head == wire::kHttpIncomplete)
         return;
-    if (head < 0) {
-        m_socket->write(wire::httpResponse(400, "Bad Request", "text/plain", "bad request\n"));
-        m_state = State::Closing;
-        m_socket->disconnectFromHost();
-        return;
-    }
-    if (request.isWebSocketUpgrade())
+    if (head == wire::kHttpTooLarge) {
+        httpAnswered(wire::httpResponse(431, "Request Header Fields Too Large", "text/plain",
+                                        "request head too large\n"));
+    } else if (head < 0) {
+        httpAnswered(wire::httpResponse(400, "Bad Request", "text/plain", "bad request\n"));
+    } else if (request.isWebSocketUpgrade()) {
         acceptUpgrade(request, head);
-    else
+    } else {
         serveHttp(request);
+    }
 }
 
 void Session::serveHttp(const wire::HttpRequest &request)
 {
-    m_socket->write(answerHttp(*m_ctx, request));
     m_state = State::Closing;
-    m_socket->disconnectFromHost();
+    m_closingSince = nowMs();
+    IoWorker *worker = m_worker;
+    const quint64 sid = m_id;
+    const std::optional<QByteArray> answer =
+        answerHttp(*m_ctx, request, m_ctx->readPool, [worker, sid](const QByteArray &response) {
+            postTo(worker, [worker, sid, response] {
+                worker->withSession(sid, [&](Session *s) { s->httpAnswered(response); });
+            });
+        });
+    if (answer)
+        httpAnswered(*answer);
+}
+
+void Session::httpAnswered(const QByteArray &response)
+{
+    if (m_state == State::Closed)
+        return;
+    if (m_state != State::Closing)
+        m_closingSince = nowMs();
+    m_state = State::Closing;
+    m_socket->write(response);
+    // FIN once the answer is out, while the rest of what the client sent (a body, a head
+    // over the cap) is still read and dropped: closing with it unread would reset the
+    // connection, and a reset can discard the answer before the client read it.
+    shutdownWriteWhenFlushed();
 }
 
 void Session::acceptUpgrade(const wire::HttpRequest &request, qsizetype headLength)
 {
     if (request.header("sec-websocket-version") != "13") {
-        m_socket->write("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
-                        "Content-Length: 0\r\nConnection: close\r\n\r\n");
-        m_state = State::Closing;
-        m_socket->disconnectFromHost();
+        httpAnswered("HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\n"
+                     "Content-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     }
     // A client that offers no subprotocol is taken as v1; one that offers only others
@@ -119,20 +147,23 @@ void Session::acceptUpgrade(const wire::HttpRequest &request, qsizetype headLeng
         response += "Sec-WebSocket-Protocol: " + QByteArray(protocol::kSubprotocol) + "\r\n";
     response += "\r\n";
     m_socket->write(response);
+    m_upgraded = true;
     m_state = State::Hello;
     m_lastSeen = nowMs();
-    if (!speaksV1) {
-        close(CloseCode::UnsupportedVersion, u"subprotocol confab.v1 required"_s);
-        return;
-    }
+    // Frames sent right behind the request belong to the stream either way: the peer's
+    // answer to a 4002 is among them.
     m_parser.feed(QByteArrayView(m_httpBuffer).sliced(headLength));
     m_httpBuffer.clear();
+    if (!speaksV1)
+        close(CloseCode::UnsupportedVersion, u"subprotocol confab.v1 required"_s);
     handleFrames();
 }
 
 void Session::handleFrames()
 {
-    while (m_state != State::Closed) {
+    const qint64 framesBefore = m_parser.framesParsed();
+    bool peerClosed = false;
+    while (!peerClosed && m_state != State::Closed) {
         std::optional<wire::Message> message = m_parser.next();
         if (!message)
             break;
@@ -155,22 +186,50 @@ void Session::handleFrames()
         case wire::Opcode::Pong:
             break;
         case wire::Opcode::Close:
+            peerClosed = true;
             if (m_state != State::Closing) {
-                const quint16 code = message->closeCode == 1005 ? 1000 : message->closeCode;
+                // The parser let only valid codes through, so echoing cannot send an
+                // invalid one; a Close without a code is answered without one.
                 m_outbox.clear();
                 m_backlog.clear();
-                m_socket->write(wire::makeCloseFrame(code, {}));
+                m_socket->write(wire::makeCloseFrame(message->closeCode, {}));
                 m_state = State::Closing;
+                m_closingSince = nowMs();
             }
-            m_socket->disconnectFromHost();
-            return;
+            // Both Close frames are out: the server ends TCP first (RFC 6455 7.1.1).
+            finishClosing();
+            break;
         default:
             break;
         }
     }
-    if (m_parser.error() && m_state != State::Closing && m_state != State::Closed) {
+    if (const qint64 frames = m_parser.framesParsed() - framesBefore; frames > 0)
+        bump(m_ctx->metrics->framesIn, frames);
+    if (peerClosed || !m_parser.error() || m_state == State::Closed)
+        return;
+    if (m_state != State::Closing)
         close(CloseCode(m_parser.error()), m_parser.errorText());
-    }
+    // RFC 6455 7.1.7: after a framing error nothing more is processed, the peer's Close
+    // included, so there is no Close to wait for. Our FIN follows our Close instead;
+    // what the peer still sends is read and dropped until it closes too, or for
+    // kCloseHandshakeMs (a reset could cost the peer our Close).
+    shutdownWriteWhenFlushed();
+}
+
+void Session::finishClosing()
+{
+    if (m_socket->state() == QAbstractSocket::ConnectedState)
+        m_socket->disconnectFromHost();
+}
+
+void Session::shutdownWriteWhenFlushed()
+{
+    if (m_socket->state() != QAbstractSocket::ConnectedState)
+        return;
+    m_socket->flush();
+    if (m_socket->bytesToWrite() == 0)
+        ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
+    // else onBytesWritten() comes back here
 }
 
 void Session::countBadRequest()
@@ -307,6 +366,11 @@ void Session::writeOut(const QByteArray &frame)
 
 void Session::onBytesWritten()
 {
+    if (m_state == State::Closing) {
+        if (!m_upgraded || m_parser.error())
+            shutdownWriteWhenFlushed();
+        return;
+    }
     if (!m_outbox.empty() || !m_backlog.empty())
         pump();
 }
@@ -326,8 +390,11 @@ void Session::close(CloseCode code, const QString &reason)
     m_outboxBytes = 0;
     m_socket->write(wire::makeCloseFrame(quint16(code), reason.toUtf8()));
     m_state = State::Closing;
-    m_lastSeen = nowMs();
-    m_socket->disconnectFromHost();
+    m_closingSince = nowMs();
+    // TCP stays up, and frames are still read, until the peer's Close arrives
+    // (handleFrames) or kCloseHandshakeMs passed (tick). Closing at once would reset the
+    // connection as soon as the peer sent anything more, and a reset can discard our
+    // Close before the peer read it: it would see 1006 instead of the code.
 }
 
 void Session::abort()
@@ -361,8 +428,10 @@ void Session::tick(qint64 now)
         }
         break;
     case State::Closing:
-        if (now - m_lastSeen > kClosingGraceMs)
+        if (now - m_closingSince > kClosingGraceMs)
             abort();
+        else if (m_upgraded && now - m_closingSince >= kCloseHandshakeMs)
+            finishClosing();
         break;
     case State::Closed:
         break;

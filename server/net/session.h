@@ -75,6 +75,8 @@ public:
     void tick(qint64 nowMs);
 
     void authDone(const AuthOutcome &outcome);
+    // Writes the answer to a plain HTTP request and ends the connection.
+    void httpAnswered(const QByteArray &response);
 
 private:
     void onReadyRead();
@@ -83,6 +85,8 @@ private:
     void acceptUpgrade(const wire::HttpRequest &request, qsizetype headLength);
     void serveHttp(const wire::HttpRequest &request);
     void handleFrames();
+    void finishClosing();
+    void shutdownWriteWhenFlushed();
     void handleText(const QByteArray &payload);
     void countBadRequest();
     void dispatch(protocol::ClientMessage &&message);
@@ -105,6 +109,8 @@ private:
     quint64 m_id;
     QTcpSocket *m_socket;
     State m_state = State::Http;
+    bool m_upgraded = false;   // past the WebSocket handshake
+    qint64 m_closingSince = 0; // when the state became Closing
     QByteArray m_httpBuffer;
     wire::FrameParser m_parser;
 
