@@ -75,7 +75,7 @@ bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
 {
     cfg->stateDir =
         QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) + u"/confab"_s;
-    if (p.isSet(u"config"_s) && !cfg->loadFile(p.value(u"config"_s), error))
+    if (p.isSet(u"config"_s) && !loadConfigFile(*cfg, p.value(u"config"_s), error))
         return false;
     if (p.isSet(u"state-dir"_s))
         cfg->stateDir = p.value(u"state-dir"_s);
@@ -102,7 +102,8 @@ bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
     for (const Flag &f : flags) {
         const QString name = QLatin1String(f.flag);
         if (p.optionNames().contains(name) && p.isSet(name) &&
-            !cfg->set(QLatin1String(f.section), QLatin1String(f.key), p.value(name), error)) {
+            !setConfigValue(*cfg, QLatin1String(f.section), QLatin1String(f.key), p.value(name),
+                            error)) {
             error->prepend(u"--%1: "_s.arg(name));
             return false;
         }
@@ -252,7 +253,7 @@ int adminCommand(const QCommandLineParser &p)
     QString error;
     if (!buildConfig(p, &cfg, &error))
         return fail(error);
-    const std::optional<StoreConfig> store = StoreConfig::fromUrl(cfg.effectiveDbUrl(), &error);
+    const std::optional<StoreConfig> store = StoreConfig::fromUrl(effectiveDbUrl(cfg), &error);
     QString epoch;
     if (!store || !Database::initialize(*store, &epoch, &error))
         return fail(error);

@@ -105,14 +105,14 @@ const QList<IntKey> &intKeys()
 
 } // namespace
 
-bool ServerConfig::setListen(const QString &value, QString *error)
+bool setListen(ServerConfig &cfg, const QString &value, QString *error)
 {
     const qsizetype colon = value.lastIndexOf(QLatin1Char(':'));
     QString host = colon >= 0 ? value.left(colon) : value;
     const QString portText = colon >= 0 ? value.mid(colon + 1) : QString();
     if (host.startsWith(QLatin1Char('[')) && host.endsWith(QLatin1Char(']')))
         host = host.mid(1, host.size() - 2);
-    qint64 p = port;
+    qint64 p = cfg.port;
     if (!portText.isEmpty() && !parseInt(portText, 0, 65535, &p)) {
         *error = u"bad port in '%1' (expected host:port, port 0-65535)"_s.arg(value);
         return false;
@@ -126,13 +126,13 @@ bool ServerConfig::setListen(const QString &value, QString *error)
         *error = u"bad address in '%1' (expected an IP address, e.g. 0.0.0.0:7680)"_s.arg(value);
         return false;
     }
-    listenAddress = address;
-    port = quint16(p);
+    cfg.listenAddress = address;
+    cfg.port = quint16(p);
     return true;
 }
 
-bool ServerConfig::set(const QString &section, const QString &key, const QString &value,
-                       QString *error)
+bool setConfigValue(ServerConfig &cfg, const QString &section, const QString &key,
+                    const QString &value, QString *error)
 {
     const QString name = section + QLatin1Char('.') + key;
     for (const IntKey &k : intKeys()) {
@@ -144,22 +144,22 @@ bool ServerConfig::set(const QString &section, const QString &key, const QString
                 u"%1: '%2' is not an integer in [%3, %4]"_s.arg(name, value).arg(k.min).arg(k.max);
             return false;
         }
-        k.apply(*this, v);
+        k.apply(cfg, v);
         return true;
     }
     bool flag = false;
     if (name == "server.listen"_L1)
-        return setListen(value, error) || (error->prepend(name + u": "_s), false);
+        return setListen(cfg, value, error) || (error->prepend(name + u": "_s), false);
     if (name == "server.state_dir"_L1) {
-        stateDir = value;
+        cfg.stateDir = value;
         return true;
     }
     if (name == "server.db"_L1 || name == "store.db"_L1) {
-        db = value;
+        cfg.db = value;
         return true;
     }
     if (name == "server.name"_L1) {
-        serverName = value;
+        cfg.serverName = value;
         return true;
     }
     if (name == "server.event_dispatcher"_L1) {
@@ -167,11 +167,11 @@ bool ServerConfig::set(const QString &section, const QString &key, const QString
             *error = u"%1: '%2' is not epoll or qt"_s.arg(name, value);
             return false;
         }
-        eventDispatcher = value;
+        cfg.eventDispatcher = value;
         return true;
     }
     if (name == "log.rules"_L1) {
-        logRules = value;
+        cfg.logRules = value;
         return true;
     }
     if (name == "server.allow_register"_L1 || name == "auth.fast_password_hash"_L1) {
@@ -179,14 +179,14 @@ bool ServerConfig::set(const QString &section, const QString &key, const QString
             *error = u"%1: '%2' is not a boolean (true/false)"_s.arg(name, value);
             return false;
         }
-        (name == "server.allow_register"_L1 ? allowRegister : fastPasswordHash) = flag;
+        (name == "server.allow_register"_L1 ? cfg.allowRegister : cfg.fastPasswordHash) = flag;
         return true;
     }
     *error = u"unknown key '%1' in section [%2]"_s.arg(key, section);
     return false;
 }
 
-bool ServerConfig::loadFile(const QString &path, QString *error)
+bool loadConfigFile(ServerConfig &cfg, const QString &path, QString *error)
 {
     QFile file(path);
     if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
@@ -230,7 +230,7 @@ bool ServerConfig::loadFile(const QString &path, QString *error)
             value.endsWith(QLatin1Char('"')))
             value = value.mid(1, value.size() - 2);
         QString why;
-        if (!set(section, line.left(eq).trimmed(), value, &why)) {
+        if (!setConfigValue(cfg, section, line.left(eq).trimmed(), value, &why)) {
             *error = where + why;
             return false;
         }
@@ -238,11 +238,11 @@ bool ServerConfig::loadFile(const QString &path, QString *error)
     return true;
 }
 
-QString ServerConfig::effectiveDbUrl() const
+QString effectiveDbUrl(const ServerConfig &cfg)
 {
-    if (!db.isEmpty())
-        return db;
-    return QDir(stateDir).absoluteFilePath(u"confab.db"_s);
+    if (!cfg.db.isEmpty())
+        return cfg.db;
+    return QDir(cfg.stateDir).absoluteFilePath(u"confab.db"_s);
 }
 
 } // namespace confab::server

@@ -1,5 +1,7 @@
 #include "app/serverapp.h"
 
+#include "app/config.h"
+
 #include "core/hub.h"
 #include "core/metrics.h"
 #include "core/seqbook.h"
@@ -50,14 +52,14 @@ ServerApp::~ServerApp()
 
 void ServerApp::startIoWorkers(int count)
 {
-    m_ctx.workers.resize(count);
+    m_workers.resize(count);
     if (m_ctx.config.eventDispatcher == "epoll"_L1) {
         // Qt's dispatcher hands every socket to ppoll() on every wake-up; with thousands
         // of connections per thread that is most of the server's CPU. epoll costs only
         // what is ready. It must be installed before the thread starts.
         for (int i = 0; i < count; ++i) {
             auto *worker = new IoWorker(i, &m_ctx);
-            m_ctx.workers[i] = worker;
+            m_workers[i] = worker;
             startThread(worker, u"io-%1"_s.arg(i), new EpollEventDispatcher);
             postTo(worker, [worker] { worker->start(); });
         }
@@ -76,7 +78,7 @@ void ServerApp::startIoWorkers(int count)
             IoWorker worker(i, &m_ctx);
             QEventLoop loop;
             worker.setQuit([&loop] { loop.quit(); });
-            m_ctx.workers[i] = &worker;
+            m_workers[i] = &worker;
             worker.start();
             ready.release();
             loop.exec();
@@ -110,7 +112,7 @@ bool ServerApp::start(QString *error)
         *error = u"cannot create the state directory %1"_s.arg(cfg.stateDir);
         return false;
     }
-    const std::optional<StoreConfig> store = StoreConfig::fromUrl(cfg.effectiveDbUrl(), error);
+    const std::optional<StoreConfig> store = StoreConfig::fromUrl(effectiveDbUrl(cfg), error);
     if (!store)
         return false;
     if (!Database::initialize(*store, &m_ctx.epoch, error))
@@ -149,12 +151,17 @@ bool ServerApp::start(QString *error)
     const int workerCount =
         cfg.workers > 0 ? cfg.workers : std::max(1, QThread::idealThreadCount());
     startIoWorkers(workerCount);
+    // Before any connection arrives: nothing reads these until the acceptor runs.
+    for (IoWorker *w : std::as_const(m_workers)) {
+        w->setPeers(m_workers);
+        m_ctx.sinks.append(w);
+    }
     m_hub = new Hub(&m_ctx);
     m_ctx.hub = m_hub;
     m_hub->load(rooms, users, facts);
     startThread(m_hub, u"hub"_s);
 
-    m_acceptor = new Acceptor(&m_ctx);
+    m_acceptor = new Acceptor(&m_ctx, m_workers);
     startThread(m_acceptor, u"acceptor"_s);
     bool listening = false;
     QString listenError;
@@ -194,7 +201,7 @@ void ServerApp::checkTokenChanges()
         if (!error.isEmpty())
             qCWarning(lcStore).noquote() << "cannot read token changes:" << error;
         for (auto it = changes.cbegin(); it != changes.cend(); ++it) {
-            for (IoWorker *w : std::as_const(m_ctx.workers)) {
+            for (IoWorker *w : std::as_const(m_workers)) {
                 postTo(w, [w, user = it.key(), live = it.value()] {
                     w->closeRevoked(user, {}, live, 0);
                 });
@@ -230,13 +237,13 @@ void ServerApp::stop()
     waitForPool(m_authPool.get(), "auth");
     waitForPool(m_readPool.get(), "read");
     runOn(m_hub, [] {}); // the hub has posted every broadcast and ack to the workers
-    for (IoWorker *w : std::as_const(m_ctx.workers))
+    for (IoWorker *w : std::as_const(m_workers))
         runOn(w, [w] { w->closeAll(); });
     // Give clients a moment to read their 1001 close frame.
     QDeadlineTimer deadline(2000);
     while (!deadline.hasExpired()) {
         qsizetype open = 0;
-        for (IoWorker *w : std::as_const(m_ctx.workers))
+        for (IoWorker *w : std::as_const(m_workers))
             runOn(w, [&] { open += w->sessionCount(); });
         if (open == 0)
             break;
@@ -252,7 +259,7 @@ void ServerApp::stop()
         t->quit();
         t->wait();
     }
-    for (IoWorker *w : std::as_const(m_ctx.workers)) {
+    for (IoWorker *w : std::as_const(m_workers)) {
         if (m_ioPool)
             postTo(w, [w] { w->quit(); }); // it lives on the runnable's stack
         else
@@ -268,7 +275,8 @@ void ServerApp::stop()
     m_hub = nullptr;
     qDeleteAll(m_threads);
     m_threads.clear();
-    m_ctx.workers.clear();
+    m_workers.clear();
+    m_ctx.sinks.clear();
     m_ctx.hub = nullptr;
     qCInfo(lcApp) << "stopped";
 }

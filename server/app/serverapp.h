@@ -56,6 +56,7 @@ private:
     Hub *m_hub = nullptr;
     Acceptor *m_acceptor = nullptr;
     std::vector<QThread *> m_threads;
+    QList<IoWorker *> m_workers;
     quint16 m_port = 0;
     bool m_running = false;
     QTimer *m_tokenWatch = nullptr;

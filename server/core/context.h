@@ -1,6 +1,6 @@
 #pragma once
 
-#include "app/config.h"
+#include "core/serverconfig.h"
 
 #include <QList>
 #include <QMetaObject>
@@ -13,7 +13,7 @@ class QThreadPool;
 namespace confab::server {
 
 class Hub;
-class IoWorker;
+class SessionSink;
 class SeqBook;
 class StoreReader;
 class StoreWriter;
@@ -38,7 +38,7 @@ struct ServerContext
     StoreReader *reader = nullptr;
     SeqBook *seqBook = nullptr;
     Hub *hub = nullptr;
-    QList<IoWorker *> workers;
+    QList<SessionSink *> sinks;        // one per I/O worker, by index
     QThreadPool *authPool = nullptr;   // Argon2id and token lookups
     QThreadPool *readPool = nullptr;   // history and replay reads
     std::atomic<bool> draining{false}; // SIGTERM: refuse new sends

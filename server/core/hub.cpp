@@ -3,8 +3,6 @@
 #include "core/metrics.h"
 #include "core/seqbook.h"
 #include "logging.h"
-#include "net/ioworker.h"
-#include "net/session.h"
 #include "protocol/codec.h"
 #include "protocol/names.h"
 #include "store/writer.h"
@@ -78,7 +76,7 @@ RoomState &Hub::addRoom(const StoredRoom &r)
     room.lastSeq = r.lastSeq;
     room.fannedOut = r.lastSeq;
     room.events.resize(size_t(r.lastSeq));
-    room.sessionsPerWorker.resize(m_ctx->workers.size());
+    room.sessionsPerWorker.resize(m_ctx->sinks.size());
     std::fill(room.sessionsPerWorker.begin(), room.sessionsPerWorker.end(), 0);
     for (const QString &m : r.members) {
         room.members.insert(m);
@@ -99,7 +97,7 @@ UserState &Hub::userState(const QString &name)
         UserState state;
         state.name = name;
         state.displayName = name;
-        state.sessionsPerWorker.resize(m_ctx->workers.size());
+        state.sessionsPerWorker.resize(m_ctx->sinks.size());
         std::fill(state.sessionsPerWorker.begin(), state.sessionsPerWorker.end(), 0);
         it = m_users.insert(name, state);
     }
@@ -129,11 +127,8 @@ protocol::RoomInfo Hub::roomInfo(const RoomState &room, const QString &viewer) c
 
 void Hub::replyFrame(const SessionRef &ref, const QByteArray &frame)
 {
-    IoWorker *worker = m_ctx->workers.value(ref.worker);
-    if (!worker)
-        return;
-    const quint64 id = ref.id;
-    postTo(worker, [worker, id, frame] { worker->deliverSession(id, frame); });
+    if (SessionSink *sink = m_ctx->sinks.value(ref.worker))
+        sink->postSessionFrame(ref.id, frame);
 }
 
 void Hub::fail(const Caller &c, ErrorCode code, const QString &message)
@@ -148,11 +143,7 @@ void Hub::broadcastRoom(const RoomState &room, const QByteArray &frame, quint64 
     for (int w = 0; w < room.sessionsPerWorker.size(); ++w) {
         if (room.sessionsPerWorker[w] == 0)
             continue;
-        IoWorker *worker = m_ctx->workers[w];
-        const quint64 except = w == exceptWorker ? exceptSession : 0;
-        postTo(worker, [worker, roomId = room.id, frame, except] {
-            worker->deliverRoom(roomId, frame, except);
-        });
+        m_ctx->sinks[w]->postRoomFrame(room.id, frame, w == exceptWorker ? exceptSession : 0);
     }
 }
 
@@ -176,7 +167,7 @@ void Hub::broadcastPresence(const UserState &user)
         return;
     const QByteArray frame =
         frameOf(protocol::encode(protocol::PresenceNotice{user.name, user.presence}));
-    QList<QStringList> perWorker(m_ctx->workers.size());
+    QList<QStringList> perWorker(m_ctx->sinks.size());
     for (const QString &name : std::as_const(audience)) {
         const auto u = m_users.constFind(name);
         if (u == m_users.constEnd() || u->sessions == 0)
@@ -189,9 +180,7 @@ void Hub::broadcastPresence(const UserState &user)
     for (int w = 0; w < perWorker.size(); ++w) {
         if (perWorker[w].isEmpty())
             continue;
-        IoWorker *worker = m_ctx->workers[w];
-        postTo(worker,
-               [worker, users = perWorker[w], frame] { worker->deliverUsers(users, frame, 0); });
+        m_ctx->sinks[w]->postUsersFrame(perWorker[w], frame, 0);
     }
 }
 
@@ -230,10 +219,7 @@ void Hub::attach(SessionRef ref, const AuthedUser &authed, const QMap<QString, q
     const bool cameOnline = user.sessions == 1;
     if (cameOnline)
         user.presence = protocol::Presence::Online;
-    IoWorker *worker = m_ctx->workers[ref.worker];
-    postTo(worker, [worker, id = ref.id, visible, subscribed, plans] {
-        worker->withSession(id, [&](Session *s) { s->attached(visible, subscribed, plans); });
-    });
+    m_ctx->sinks[ref.worker]->postAttached(ref.id, visible, subscribed, plans);
     if (cameOnline)
         broadcastPresence(user);
 }
@@ -318,9 +304,7 @@ void Hub::subscribe(RoomState &room, UserState &user)
         if (user.sessionsPerWorker[w] == 0)
             continue;
         room.sessionsPerWorker[w] += user.sessionsPerWorker[w];
-        IoWorker *worker = m_ctx->workers[w];
-        postTo(worker,
-               [worker, name = user.name, roomId = room.id] { worker->subscribe(name, roomId); });
+        m_ctx->sinks[w]->postSubscribe(user.name, room.id);
     }
 }
 
@@ -332,9 +316,7 @@ void Hub::unsubscribe(RoomState &room, UserState &user)
         if (user.sessionsPerWorker[w] == 0)
             continue;
         room.sessionsPerWorker[w] -= user.sessionsPerWorker[w];
-        IoWorker *worker = m_ctx->workers[w];
-        postTo(worker,
-               [worker, name = user.name, roomId = room.id] { worker->unsubscribe(name, roomId); });
+        m_ctx->sinks[w]->postUnsubscribe(user.name, room.id);
     }
 }
 
@@ -542,11 +524,7 @@ void Hub::authorizeHistory(const Caller &c, const protocol::HistoryRequest &r)
         return fail(c, ErrorCode::NotFound, u"no room '%1'"_s.arg(r.room));
     if (!canSee(*it, c.user))
         return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(r.room));
-    IoWorker *worker = m_ctx->workers[c.ref.worker];
-    const qint64 lastSeq = it->fannedOut;
-    postTo(worker, [worker, id = c.ref.id, r, lastSeq] {
-        worker->withSession(id, [&](Session *s) { s->runHistory(r, lastSeq); });
-    });
+    m_ctx->sinks[c.ref.worker]->postHistoryAllowed(c.ref.id, r, it->fannedOut);
 }
 
 void Hub::read(const Caller &c, const protocol::ReadMarker &m)
@@ -567,11 +545,7 @@ void Hub::read(const Caller &c, const protocol::ReadMarker &m)
     for (int w = 0; w < user.sessionsPerWorker.size(); ++w) {
         if (user.sessionsPerWorker[w] == 0)
             continue;
-        IoWorker *worker = m_ctx->workers[w];
-        const quint64 except = w == c.ref.worker ? c.ref.id : 0;
-        postTo(worker, [worker, name = c.user, frame, except] {
-            worker->deliverUsers({name}, frame, except);
-        });
+        m_ctx->sinks[w]->postUsersFrame({c.user}, frame, w == c.ref.worker ? c.ref.id : 0);
     }
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/context.h"
 #include "core/roomstate.h"
+#include "core/sessionsink.h"
 #include "protocol/codec.h"
 #include "protocol/messages.h"
 #include "store/storetypes.h"
@@ -29,14 +30,6 @@ struct AuthedUser
     bool isAdmin = false;
     QString token;
     QHash<QString, qint64> readMarkers;
-};
-
-// A room the attaching session must be replayed: events (from, to].
-struct ReplayPlan
-{
-    QString room;
-    qint64 from = 0;
-    qint64 to = 0;
 };
 
 // The single owner of room state: membership, next seq, idempotency records and

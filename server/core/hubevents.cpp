@@ -5,7 +5,6 @@
 #include "core/metrics.h"
 #include "core/seqbook.h"
 #include "logging.h"
-#include "net/ioworker.h"
 #include "protocol/codec.h"
 #include "store/writer.h"
 #include "wire/websocket.h"

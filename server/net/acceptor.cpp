@@ -86,8 +86,9 @@ quint16 boundPort(int fd)
 
 } // namespace
 
-Acceptor::Acceptor(ServerContext *context)
+Acceptor::Acceptor(ServerContext *context, const QList<IoWorker *> &workers)
     : m_ctx(context)
+    , m_workers(workers)
 {
 }
 
@@ -140,8 +141,8 @@ void Acceptor::acceptPending()
             qCDebug(lcNet).noquote() << "accept failed:" << systemError(error);
             continue;
         }
-        IoWorker *worker = m_ctx->workers[m_next];
-        m_next = (m_next + 1) % int(m_ctx->workers.size());
+        IoWorker *worker = m_workers[m_next];
+        m_next = (m_next + 1) % int(m_workers.size());
         postTo(worker, [worker, descriptor] { worker->adoptSocket(descriptor); });
     }
 }

@@ -10,6 +10,8 @@ class QSocketNotifier;
 
 namespace confab::server {
 
+class IoWorker;
+
 // Owns the listening socket and hands each accepted descriptor, untouched, to the next
 // I/O worker in turn; the worker creates the socket on its own thread. Touched only
 // from the acceptor thread.
@@ -24,7 +26,7 @@ namespace confab::server {
 class Acceptor : public QObject
 {
 public:
-    explicit Acceptor(ServerContext *context);
+    Acceptor(ServerContext *context, const QList<IoWorker *> &workers);
     ~Acceptor() override;
 
     // QHostAddress::Any listens on IPv6 and IPv4 (dual stack) when the host has IPv6.
@@ -37,6 +39,7 @@ private:
     void pauseForDescriptors(int error);
 
     ServerContext *m_ctx;
+    QList<IoWorker *> m_workers;
     int m_fd = -1;
     quint16 m_port = 0;
     QSocketNotifier *m_notifier = nullptr;

@@ -148,6 +148,49 @@ void IoWorker::sessionGone(Session *session)
     postTo(this, [session] { delete session; });
 }
 
+void IoWorker::postRoomFrame(const QString &room, const QByteArray &frame, quint64 exceptSession)
+{
+    postTo(this, [this, room, frame, exceptSession] { deliverRoom(room, frame, exceptSession); });
+}
+
+void IoWorker::postUsersFrame(const QStringList &users, const QByteArray &frame,
+                              quint64 exceptSession)
+{
+    postTo(this,
+           [this, users, frame, exceptSession] { deliverUsers(users, frame, exceptSession); });
+}
+
+void IoWorker::postSessionFrame(quint64 session, const QByteArray &frame)
+{
+    postTo(this, [this, session, frame] { deliverSession(session, frame); });
+}
+
+void IoWorker::postSubscribe(const QString &user, const QString &room)
+{
+    postTo(this, [this, user, room] { subscribe(user, room); });
+}
+
+void IoWorker::postUnsubscribe(const QString &user, const QString &room)
+{
+    postTo(this, [this, user, room] { unsubscribe(user, room); });
+}
+
+void IoWorker::postAttached(quint64 session, const QList<protocol::RoomInfo> &visible,
+                            const QStringList &subscribed, const QList<ReplayPlan> &plans)
+{
+    postTo(this, [this, session, visible, subscribed, plans] {
+        withSession(session, [&](Session *s) { s->attached(visible, subscribed, plans); });
+    });
+}
+
+void IoWorker::postHistoryAllowed(quint64 session, const protocol::HistoryRequest &request,
+                                  qint64 lastSeq)
+{
+    postTo(this, [this, session, request, lastSeq] {
+        withSession(session, [&](Session *s) { s->runHistory(request, lastSeq); });
+    });
+}
+
 void IoWorker::closeAll()
 {
     const QList<Session *> sessions = m_sessions.values();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/context.h"
+#include "core/sessionsink.h"
 
 #include <QHash>
 #include <QObject>
@@ -16,13 +17,30 @@ class Session;
 // thread of the I/O QThreadPool), owns the sockets of the sessions handed to it and
 // writes broadcast frames to its local members of a room. K of them run in parallel, one
 // per core, so a broadcast fans out on all cores and one slow socket delays nobody else.
-// Touched only from its worker thread; the acceptor and the hub reach it with
-// postTo(worker, ...).
-class IoWorker : public QObject
+// Touched only from its worker thread; the acceptor reaches it with postTo(worker, ...),
+// the hub through the SessionSink calls, which queue to this thread themselves.
+class IoWorker : public QObject, public SessionSink
 {
 public:
     IoWorker(int index, ServerContext *context);
     ~IoWorker() override;
+
+    // Every worker of the server, this one included; set before any of them starts.
+    void setPeers(const QList<IoWorker *> &peers) { m_peers = peers; }
+    const QList<IoWorker *> &peers() const { return m_peers; }
+
+    // SessionSink, from any thread.
+    void postRoomFrame(const QString &room, const QByteArray &frame,
+                       quint64 exceptSession) override;
+    void postUsersFrame(const QStringList &users, const QByteArray &frame,
+                        quint64 exceptSession) override;
+    void postSessionFrame(quint64 session, const QByteArray &frame) override;
+    void postSubscribe(const QString &user, const QString &room) override;
+    void postUnsubscribe(const QString &user, const QString &room) override;
+    void postAttached(quint64 session, const QList<protocol::RoomInfo> &visible,
+                      const QStringList &subscribed, const QList<ReplayPlan> &plans) override;
+    void postHistoryAllowed(quint64 session, const protocol::HistoryRequest &request,
+                            qint64 lastSeq) override;
 
     int index() const { return m_index; }
     ServerContext *context() const { return m_ctx; }
@@ -64,6 +82,7 @@ private:
     quint64 m_nextId = 1;
     QTimer *m_timer = nullptr;
     std::function<void()> m_quit;
+    QList<IoWorker *> m_peers;
     QHash<quint64, Session *> m_sessions;
     QHash<QString, QSet<Session *>> m_byRoom;
     QHash<QString, QSet<Session *>> m_byUser;

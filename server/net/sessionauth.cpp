@@ -214,13 +214,12 @@ void Session::replayDone(const QString &room, const QList<QByteArray> &frames, b
 void Session::logout(protocol::RequestId id)
 {
     IoWorker *worker = m_worker;
-    ServerContext *ctx = m_ctx;
     const quint64 sid = m_id;
-    m_ctx->writer->enqueue(RevokeToken{hashToken(m_token)}, [ctx, worker, sid, id, user = m_user,
+    m_ctx->writer->enqueue(RevokeToken{hashToken(m_token)}, [worker, sid, id, user = m_user,
                                                              token = m_token](WriteStatus status) {
         if (status == WriteStatus::Committed) {
             // Every other connection that holds the token loses it too, on any worker.
-            for (IoWorker *w : std::as_const(ctx->workers)) {
+            for (IoWorker *w : worker->peers()) {
                 const quint64 except = w == worker ? sid : 0;
                 postTo(w, [w, user, token, except] { w->closeRevoked(user, token, {}, except); });
             }
