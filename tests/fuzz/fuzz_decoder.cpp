@@ -1,9 +1,7 @@
 #include "fuzz_decoder.h"
 
+#include "fuzzentry.h"
 #include "protocol/codec.h"
-
-#include <cstdio>
-#include <cstdlib>
 
 using namespace confab::protocol;
 using namespace Qt::StringLiterals;
@@ -90,10 +88,6 @@ QString checkDecoderInput(const std::uint8_t *data, std::size_t size)
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size)
 {
-    const QString failure = confab::fuzz::checkDecoderInput(data, size);
-    if (!failure.isEmpty()) {
-        std::fprintf(stderr, "fuzz_decoder: %s\n", failure.toUtf8().constData());
-        std::abort();
-    }
-    return 0;
+    return confab::fuzz::abortOnFailure("fuzz_decoder",
+                                        confab::fuzz::checkDecoderInput(data, size));
 }
