@@ -7,6 +7,7 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QSaveFile>
+#include <QTimer>
 #include <qt6keychain/keychain.h>
 
 namespace confab::client {
@@ -86,8 +87,15 @@ void FileTokenStore::remove(const QString &key, WriteDone done)
 {
     QString error;
     QJsonObject tokens = load(&error);
+    if (error.isEmpty() && !tokens.contains(key)) {
+        if (done)
+            done(true, {});
+        return;
+    }
     tokens.remove(key);
-    const bool ok = error.isEmpty() && save(tokens, &error);
+    // No file is better than an empty one.
+    const bool ok =
+        error.isEmpty() && (tokens.isEmpty() ? QFile::remove(m_path) : save(tokens, &error));
     if (done)
         done(ok, error);
 }
@@ -118,6 +126,27 @@ void KeychainTokenStore::fallBack(const QString &why)
 }
 
 namespace {
+// A keychain that does not answer at all (a hung Secret Service, or no GLib main loop to
+// deliver libsecret's answer) counts as missing.
+constexpr int kKeychainTimeoutMs = 10000;
+
+// Calls finished(error, errorString) once: when the job ends or when it times out.
+void runJob(QKeychain::Job *job, QObject *context,
+            std::function<void(QKeychain::Error, QString)> finished)
+{
+    auto once =
+        std::make_shared<std::function<void(QKeychain::Error, QString)>>(std::move(finished));
+    QObject::connect(job, &QKeychain::Job::finished, context, [job, once] {
+        if (auto f = std::exchange(*once, nullptr))
+            f(job->error(), job->errorString());
+    });
+    QTimer::singleShot(kKeychainTimeoutMs, context, [once] {
+        if (auto f = std::exchange(*once, nullptr))
+            f(QKeychain::OtherError, QStringLiteral("the keychain did not answer"));
+    });
+    job->start();
+}
+
 bool keychainMissing(QKeychain::Error error)
 {
     return error == QKeychain::NoBackendAvailable || error == QKeychain::OtherError ||
@@ -131,20 +160,19 @@ void KeychainTokenStore::read(const QString &key, ReadDone done)
         return m_fallback.read(key, std::move(done));
     auto *job = new QKeychain::ReadPasswordJob(m_service, this);
     job->setKey(key);
-    connect(job, &QKeychain::Job::finished, this, [this, job, key, done = std::move(done)] {
-        if (job->error() == QKeychain::NoError)
+    runJob(job, this, [this, job, key, done](QKeychain::Error error, const QString &text) {
+        if (error == QKeychain::NoError)
             return done(job->textData(), {});
-        if (job->error() == QKeychain::EntryNotFound) {
+        if (error == QKeychain::EntryNotFound) {
             // A token saved while the keychain was missing lives on in the file.
             return m_fallback.read(key, done);
         }
-        if (keychainMissing(job->error())) {
-            fallBack(job->errorString());
+        if (keychainMissing(error)) {
+            fallBack(text);
             return m_fallback.read(key, done);
         }
-        done(std::nullopt, job->errorString());
+        done(std::nullopt, text);
     });
-    job->start();
 }
 
 void KeychainTokenStore::write(const QString &key, const QString &token, WriteDone done)
@@ -154,17 +182,16 @@ void KeychainTokenStore::write(const QString &key, const QString &token, WriteDo
     auto *job = new QKeychain::WritePasswordJob(m_service, this);
     job->setKey(key);
     job->setTextData(token);
-    connect(job, &QKeychain::Job::finished, this, [this, job, key, token, done = std::move(done)] {
-        if (job->error() == QKeychain::NoError) {
+    runJob(job, this, [this, key, token, done](QKeychain::Error error, const QString &text) {
+        if (error == QKeychain::NoError) {
             m_fallback.remove(key); // no stale copy outside the keychain
             if (done)
                 done(true, {});
             return;
         }
-        fallBack(job->errorString());
+        fallBack(text);
         m_fallback.write(key, token, done);
     });
-    job->start();
 }
 
 void KeychainTokenStore::remove(const QString &key, WriteDone done)
@@ -177,13 +204,11 @@ void KeychainTokenStore::remove(const QString &key, WriteDone done)
     }
     auto *job = new QKeychain::DeletePasswordJob(m_service, this);
     job->setKey(key);
-    connect(job, &QKeychain::Job::finished, this, [job, done = std::move(done)] {
-        const bool ok =
-            job->error() == QKeychain::NoError || job->error() == QKeychain::EntryNotFound;
+    runJob(job, this, [done](QKeychain::Error error, const QString &text) {
+        const bool ok = error == QKeychain::NoError || error == QKeychain::EntryNotFound;
         if (done)
-            done(ok, ok ? QString() : job->errorString());
+            done(ok, ok ? QString() : text);
     });
-    job->start();
 }
 
 } // namespace confab::client

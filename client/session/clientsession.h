@@ -110,6 +110,8 @@ public:
     bool sendTyping(const QString &room);
     QList<Room *> roomList() const { return m_rooms.values(); }
     QString epoch() const { return m_epoch; }
+    // Whether a new message deserves a desktop notification; emits notificationRequested.
+    void decideNotification(Room *room, const protocol::Event &event);
 
 signals:
     void stateChanged();
@@ -157,7 +159,6 @@ private:
     void removeRoom(const QString &roomId);
     void flushOutbox();
     void holdSends(int ms);
-    void decideNotification(Room *room, const protocol::Event &event);
     void loadRoomSettings(Room *room);
     void saveRoomSettings(Room *room);
     qint64 sendRequest(const protocol::ClientMessage &message, Request request);

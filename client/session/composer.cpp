@@ -32,13 +32,15 @@ void Composer::setText(const QString &text)
 
 void Composer::scheduleSave()
 {
+    m_dirty = true;
     m_saveTimer.start();
 }
 
 void Composer::flush()
 {
-    if (!m_saveTimer.isActive())
+    if (!m_dirty)
         return;
+    m_dirty = false;
     m_saveTimer.stop();
     emit draftChanged(editing() ? m_savedDraft : m_text, m_replyTo);
 }

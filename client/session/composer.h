@@ -56,6 +56,7 @@ private:
     qint64 m_replyTo = 0;
     qint64 m_editTarget = 0;
     QTimer m_saveTimer;
+    bool m_dirty = false; // a change not yet handed out as draftChanged
 };
 
 } // namespace confab::client

@@ -12,6 +12,13 @@ using protocol::Event;
 using protocol::EventKind;
 
 namespace {
+// Cache writes; a session that was never started (tests of the models) has no store.
+template<class F> void toCache(ClientSession *session, F work)
+{
+    if (StoreThread *store = session->store())
+        store->post(std::move(work));
+}
+
 constexpr int kPageSize = 50;
 constexpr int kFillPageSize = protocol::kMaxHistoryLimit;
 constexpr int kTypingResendMs = 3000;
@@ -33,7 +40,7 @@ Room::Room(ClientSession *session, const protocol::RoomInfo &info)
     m_composer = new Composer(this);
     connect(m_composer, &Composer::draftChanged, this, [this](const QString &text, qint64 reply) {
         const std::optional<qint64> replyTo = reply > 0 ? std::optional(reply) : std::nullopt;
-        m_session->store()->post([room = m_info.room, text, replyTo](StoreWorker &w) {
+        toCache(m_session, [room = m_info.room, text, replyTo](StoreWorker &w) {
             w.storeDraft(room, text, replyTo);
         });
     });
@@ -185,6 +192,8 @@ void Room::ingest(const Event &event, bool live)
 
 void Room::onSynced(bool complete)
 {
+    qCDebug(lcSession) << "synced" << m_info.room << "complete" << complete << "held to"
+                       << m_highSeq;
     if (!complete)
         requestFill();
 }
@@ -196,8 +205,9 @@ void Room::applyRun(const QList<Event> &events, bool notify)
     for (const Event &e : events)
         apply(e, notify);
     m_timeline->appendEvents(events);
-    m_session->store()->post([room = m_info.room, events, keep = m_session->cacheKeep()](
-                                 StoreWorker &w) { w.storeEvents(room, events, false, keep); });
+    toCache(m_session, [room = m_info.room, events, keep = m_session->cacheKeep()](StoreWorker &w) {
+        w.storeEvents(room, events, false, keep);
+    });
     emit countsChanged();
 }
 
@@ -253,6 +263,9 @@ void Room::drainHeld()
 void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply)
 {
     QList<Event> events = reply.events;
+    qCDebug(lcSession) << "history" << int(purpose) << m_info.room << events.size() << "events"
+                       << (events.isEmpty() ? 0 : events.first().seq) << "more" << reply.more
+                       << "held to" << m_highSeq;
     switch (purpose) {
     case HistoryPurpose::Newest:
         setSyncFlags(false, m_fillInFlight);
@@ -281,7 +294,7 @@ void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply
         events.removeIf([this](const Event &e) { return e.seq >= m_oldestLoaded; });
         if (!events.isEmpty()) {
             m_oldestLoaded = events.first().seq;
-            m_session->store()->post([room = m_info.room, events](StoreWorker &w) {
+            toCache(m_session, [room = m_info.room, events](StoreWorker &w) {
                 w.storeEvents(room, events, true, 0);
             });
         }
@@ -301,8 +314,11 @@ void Room::onHistoryFailed(HistoryPurpose purpose)
 
 void Room::open()
 {
-    if (m_timeline->eventCount() == 0 && !m_timeline->atBeginning())
-        loadOlder();
+    // Live events may have arrived before the view opened; the first page still comes.
+    if (m_opened)
+        return;
+    m_opened = true;
+    loadOlder();
 }
 
 void Room::loadOlder()
@@ -435,8 +451,7 @@ void Room::onRead(qint64 seq)
     m_unread.removeIf([seq](qint64 s) { return s <= seq; });
     m_mentions.removeIf([seq](qint64 s) { return s <= seq; });
     m_timeline->setReadSeq(seq);
-    m_session->store()->post(
-        [room = m_info.room, seq](StoreWorker &w) { w.storeReadSeq(room, seq); });
+    toCache(m_session, [room = m_info.room, seq](StoreWorker &w) { w.storeReadSeq(room, seq); });
     emit countsChanged();
 }
 
@@ -449,8 +464,8 @@ void Room::onTyping(const QString &user)
 void Room::onMembers(const QList<protocol::MemberInfo> &members)
 {
     m_members->setMembers(members);
-    m_session->store()->post(
-        [room = m_info.room, members](StoreWorker &w) { w.storeMembers(room, members); });
+    toCache(m_session,
+            [room = m_info.room, members](StoreWorker &w) { w.storeMembers(room, members); });
 }
 
 void Room::refreshMembers()

@@ -146,7 +146,7 @@ private:
     bool m_muted = false;
     bool m_newestInFlight = false;
     bool m_fillInFlight = false;
-    bool m_notifyNewest = true;
+    bool m_opened = false;
 };
 
 } // namespace confab::client

@@ -203,6 +203,8 @@ bool StoreWorker::storeEvents(const QString &room, const QList<Event> &events, b
     if (events.isEmpty())
         return true;
     QSqlDatabase db = cacheDb();
+    if (olderSide && !joinsOldestEnd(room, events.last().seq))
+        return true; // a page that would leave a hole: the cache stays one contiguous run
     db.transaction();
     QSqlQuery q(db);
     q.prepare(u"INSERT OR REPLACE INTO events(room, seq, ts, sender, kind, body, client_msg_id, "
@@ -247,6 +249,16 @@ bool StoreWorker::storeEvents(const QString &room, const QList<Event> &events, b
         ok = run(trim) && ok;
     }
     return db.commit() && ok;
+}
+
+bool StoreWorker::joinsOldestEnd(const QString &room, qint64 newestOfPage)
+{
+    QSqlQuery q(cacheDb());
+    q.prepare(u"SELECT low_seq, high_seq FROM rooms WHERE room = ?"_s);
+    q.addBindValue(room);
+    if (!run(q) || !q.next())
+        return false;
+    return q.value(1).toLongLong() >= 0 && newestOfPage + 1 >= q.value(0).toLongLong();
 }
 
 bool StoreWorker::storeReadSeq(const QString &room, qint64 seq)

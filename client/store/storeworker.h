@@ -50,6 +50,7 @@ private:
     bool exec(QSqlDatabase &db, const QString &sql);
     QSqlDatabase outboxDb() const;
     QSqlDatabase cacheDb() const;
+    bool joinsOldestEnd(const QString &room, qint64 newestOfPage);
     void loadUnread(CachedRoom &room, const QString &user, const QString &displayName);
 
     QString m_outboxPath;

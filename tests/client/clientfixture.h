@@ -1,0 +1,95 @@
+#pragma once
+
+#include "account/tokenstore.h"
+#include "session/clientsession.h"
+#include "store/outbox.h"
+#include "store/storethread.h"
+
+#include <QDir>
+#include <QTemporaryDir>
+#include <QTest>
+#include <memory>
+
+// Client-side test support: a ClientSession with its own profile directories (outbox,
+// cache, token file) that outlive the session, so a test can restart the "app".
+namespace confab::testing {
+
+using namespace Qt::StringLiterals;
+
+class TestAccount
+{
+public:
+    TestAccount(const QUrl &url, const QString &user, int cacheKeep = 1000)
+        : m_url(url)
+        , m_user(user)
+        , m_cacheKeep(cacheKeep)
+    {
+    }
+
+    QString password() const { return m_user + QStringLiteral("-password"); }
+
+    // Creates (or re-creates, as after an app restart) the session on the same files.
+    client::ClientSession *startSession()
+    {
+        m_session.reset();
+        m_tokens = std::make_unique<client::FileTokenStore>(m_dir.filePath(u"tokens.json"_s));
+        client::SessionOptions o;
+        o.url = m_url;
+        o.user = m_user;
+        o.dataDir = m_dir.filePath(u"data"_s);
+        o.cacheDir = m_dir.filePath(u"cache"_s);
+        o.tokenKey = m_user + u"@"_s + m_url.toString();
+        o.settingsFile = m_dir.filePath(u"settings.ini"_s);
+        o.cacheKeep = m_cacheKeep;
+        o.connection.backoffInitialMs = 100;
+        o.connection.backoffMaxMs = 1000;
+        o.connection.backoffSeed = 7;
+        o.connection.pingIntervalMs = 500;
+        o.connection.deadAfterMs = 2000;
+        o.watchLink = false;
+        m_session = std::make_unique<client::ClientSession>(o, m_tokens.get());
+        if (!m_session->start())
+            return nullptr;
+        return m_session.get();
+    }
+    void stopSession() { m_session.reset(); }
+    client::ClientSession *session() const { return m_session.get(); }
+    void setUrl(const QUrl &url) { m_url = url; }
+    QString dir() const { return m_dir.path(); }
+
+private:
+    QTemporaryDir m_dir;
+    QUrl m_url;
+    QString m_user;
+    int m_cacheKeep;
+    std::unique_ptr<client::FileTokenStore> m_tokens;
+    std::unique_ptr<client::ClientSession> m_session;
+};
+
+inline bool isOnline(const client::ClientSession *s)
+{
+    return s && s->state() == client::Connection::State::Online;
+}
+
+// The bodies of a timeline's delivered rows, oldest first.
+inline QStringList bodies(const client::TimelineModel *t)
+{
+    QStringList out;
+    for (int row = t->rowCount() - 1; row >= t->pendingCount(); --row) {
+        const QModelIndex i = t->index(row);
+        if (t->data(i, client::TimelineModel::KindRole).toString() == u"text"_s)
+            out.append(t->data(i, client::TimelineModel::BodyRole).toString());
+    }
+    return out;
+}
+
+inline bool contiguous(const QList<qint64> &seqs)
+{
+    for (qsizetype i = 1; i < seqs.size(); ++i) {
+        if (seqs[i] != seqs[i - 1] + 1)
+            return false;
+    }
+    return true;
+}
+
+} // namespace confab::testing

@@ -1,0 +1,65 @@
+// Reconnect delays: 0.5 s doubling to 30 s, each within +-50 %, reproducible by seed.
+#include "net/backoff.h"
+
+#include <QTest>
+
+using confab::client::Backoff;
+
+class TestClientBackoff : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void delaysStayWithinJitter_data()
+    {
+        QTest::addColumn<int>("attempt");
+        QTest::addColumn<int>("base");
+        QTest::addRow("first") << 0 << 500;
+        QTest::addRow("second") << 1 << 1000;
+        QTest::addRow("third") << 2 << 2000;
+        QTest::addRow("sixth") << 5 << 16000;
+        QTest::addRow("capped") << 6 << 30000;
+        QTest::addRow("long after") << 40 << 30000;
+    }
+
+    void delaysStayWithinJitter()
+    {
+        QFETCH(int, attempt);
+        QFETCH(int, base);
+        for (quint32 seed = 1; seed <= 50; ++seed) {
+            Backoff b(seed);
+            QCOMPARE(b.baseDelayMs(attempt), base);
+            int delay = 0;
+            for (int i = 0; i <= attempt; ++i)
+                delay = b.nextDelayMs();
+            QVERIFY2(delay >= base / 2 && delay < base * 3 / 2, qPrintable(QString::number(delay)));
+        }
+    }
+
+    void seedMakesItReproducible()
+    {
+        Backoff a(42), b(42), c(43);
+        QList<int> da, db, dc;
+        for (int i = 0; i < 8; ++i) {
+            da.append(a.nextDelayMs());
+            db.append(b.nextDelayMs());
+            dc.append(c.nextDelayMs());
+        }
+        QCOMPARE(da, db);
+        QVERIFY(da != dc);
+    }
+
+    void resetStartsOver()
+    {
+        Backoff b(5);
+        for (int i = 0; i < 10; ++i)
+            b.nextDelayMs();
+        QCOMPARE(b.attempts(), 10);
+        b.reset();
+        QCOMPARE(b.attempts(), 0);
+        QVERIFY(b.nextDelayMs() < 750);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestClientBackoff)
+#include "tst_client_backoff.moc"

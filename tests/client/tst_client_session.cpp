@@ -1,0 +1,446 @@
+// The client core against the real confab-server: two clients chat and converge, the
+// server is killed with -9 mid-stream, messages typed offline and across an app restart
+// go out exactly once and in order, gaps are filled, history pages, a reset store (new
+// epoch) drops the cache, a refused send can be retried.
+#include "clientfixture.h"
+#include "fixtures.h"
+
+#include <QAbstractItemModelTester>
+#include <QSet>
+
+using namespace confab;
+using namespace confab::testing;
+using namespace Qt::StringLiterals;
+using client::ClientSession;
+using client::Room;
+
+namespace {
+constexpr auto kQtTest = QAbstractItemModelTester::FailureReportingMode::QtTest;
+}
+
+#define RETURN_IF_FAILED()                                                                         \
+    do {                                                                                           \
+        if (QTest::currentTestFailed())                                                            \
+            return;                                                                                \
+    } while (false)
+
+class TestClientSession : public ServerTest
+{
+    Q_OBJECT
+
+private:
+    // Registers (first run) and waits until online.
+    static ClientSession *online(TestAccount &account, bool registerFirst = true)
+    {
+        ClientSession *s = account.session() ? account.session() : account.startSession();
+        if (!s)
+            return nullptr;
+        if (registerFirst)
+            s->registerAccount(account.password(), {});
+        else
+            s->connectToServer();
+        if (!QTest::qWaitFor([s] { return isOnline(s); }, 15000)) {
+            qWarning() << "not online:" << s->errorText();
+            return nullptr;
+        }
+        return s;
+    }
+
+    static Room *createRoom(ClientSession *s, const QString &name)
+    {
+        s->createRoom(name, false, {});
+        if (!QTest::qWaitFor([&] { return s->room(name) != nullptr; }, 10000))
+            return nullptr;
+        return s->room(name);
+    }
+
+    static Room *joinRoom(ClientSession *s, const QString &name)
+    {
+        s->joinRoom(name);
+        if (!QTest::qWaitFor([&] { return s->room(name) != nullptr; }, 10000))
+            return nullptr;
+        return s->room(name);
+    }
+
+    // Pages older history until the timeline starts at seq 1.
+    static bool loadAll(Room *room)
+    {
+        return QTest::qWaitFor(
+            [room] {
+                if (!room->timeline()->atBeginning())
+                    room->loadOlder();
+                return room->timeline()->atBeginning() && !room->syncing();
+            },
+            30000);
+    }
+
+    static void sendMany(Room *room, const QString &prefix, int count)
+    {
+        for (int i = 0; i < count; ++i)
+            QVERIFY(room->sendText(u"%1 %2"_s.arg(prefix).arg(i)));
+    }
+
+    static bool holdsAll(const Room *room, const QStringList &expected)
+    {
+        const QStringList got = bodies(room->timeline());
+        return QSet<QString>(got.cbegin(), got.cend())
+            .contains(QSet<QString>(expected.cbegin(), expected.cend()));
+    }
+
+    static QStringList numbered(const QString &prefix, int count)
+    {
+        QStringList out;
+        for (int i = 0; i < count; ++i)
+            out.append(u"%1 %2"_s.arg(prefix).arg(i));
+        return out;
+    }
+
+    // Every message once, each sender's in the order sent.
+    static void verifyExactlyOnceInOrder(const Room *room, const QStringList &a,
+                                         const QStringList &b)
+    {
+        const QStringList got = bodies(room->timeline());
+        QCOMPARE(QSet<QString>(got.cbegin(), got.cend()).size(), got.size());
+        for (const QStringList *expected : {&a, &b}) {
+            QStringList mine;
+            for (const QString &body : got) {
+                if (expected->contains(body))
+                    mine.append(body);
+            }
+            QCOMPARE(mine, *expected);
+        }
+        QVERIFY(contiguous(room->timeline()->seqs()));
+    }
+
+    struct Chat
+    {
+        std::unique_ptr<TestAccount> alice, bob;
+        ClientSession *a = nullptr, *b = nullptr;
+        Room *ra = nullptr, *rb = nullptr;
+    };
+
+    std::unique_ptr<TestAccount> m_alice;
+
+    // A server, and alice online in #general on it.
+    Room *startAlone(const QStringList &serverArgs = {})
+    {
+        startServer(serverArgs);
+        m_alice = std::make_unique<TestAccount>(m_server->url(), u"alice"_s);
+        ClientSession *a = online(*m_alice);
+        return a ? createRoom(a, u"general"_s) : nullptr;
+    }
+
+    // Alice and Bob online, both in #general.
+    void startChat(Chat &chat)
+    {
+        chat.alice = std::make_unique<TestAccount>(m_server->url(), u"alice"_s);
+        chat.bob = std::make_unique<TestAccount>(m_server->url(), u"bob"_s);
+        chat.a = online(*chat.alice);
+        chat.b = online(*chat.bob);
+        QVERIFY(chat.a && chat.b);
+        chat.ra = createRoom(chat.a, u"general"_s);
+        QVERIFY(chat.ra);
+        chat.rb = joinRoom(chat.b, u"general"_s);
+        QVERIFY(chat.rb);
+    }
+
+    // Both sent `count` numbered messages; both timelines end identical, each message
+    // once, each sender's in order, nothing pending.
+    static void verifyConverged(const Chat &chat, const QString &fromA, const QString &fromB,
+                                int count)
+    {
+        const QStringList all = numbered(fromA, count) + numbered(fromB, count);
+        QTRY_VERIFY_WITH_TIMEOUT(holdsAll(chat.ra, all) && holdsAll(chat.rb, all), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(chat.a->outboxCount() + chat.b->outboxCount(), 0, 20000);
+        QVERIFY(loadAll(chat.ra));
+        QVERIFY(loadAll(chat.rb));
+        QCOMPARE(chat.ra->timeline()->seqs(), chat.rb->timeline()->seqs());
+        QCOMPARE(bodies(chat.ra->timeline()), bodies(chat.rb->timeline()));
+        verifyExactlyOnceInOrder(chat.ra, numbered(fromA, count), numbered(fromB, count));
+        QCOMPARE(chat.ra->timeline()->pendingCount(), 0);
+        QCOMPARE(chat.rb->timeline()->pendingCount(), 0);
+    }
+
+private slots:
+    void cleanup()
+    {
+        m_alice.reset();
+        stopServer();
+    }
+
+    void twoClientsChatAndConverge()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        Chat chat;
+        startChat(chat);
+        RETURN_IF_FAILED();
+        QAbstractItemModelTester ta(chat.ra->timeline(), kQtTest);
+        QAbstractItemModelTester tb(chat.rb->timeline(), kQtTest);
+        QAbstractItemModelTester tl(chat.a->rooms(), kQtTest);
+        sendMany(chat.ra, u"from alice"_s, 20);
+        sendMany(chat.rb, u"from bob"_s, 20);
+        verifyConverged(chat, u"from alice"_s, u"from bob"_s, 20);
+        RETURN_IF_FAILED();
+        // Bob's messages are unread for alice until she reads them.
+        QVERIFY(chat.ra->unreadCount() >= 20);
+        chat.ra->markRead(chat.ra->highSeq());
+        QCOMPARE(chat.ra->unreadCount(), 0);
+    }
+
+    void killMinus9MidStreamConverges()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        Chat chat;
+        startChat(chat);
+        RETURN_IF_FAILED();
+        QAbstractItemModelTester ta(chat.ra->timeline(), kQtTest);
+        sendMany(chat.ra, u"a"_s, 60);
+        sendMany(chat.rb, u"b"_s, 60);
+        // Kill once some, but not all, are through.
+        QTRY_VERIFY_WITH_TIMEOUT(bodies(chat.rb->timeline()).size() >= 10, 20000);
+        m_server->kill9();
+        QTRY_VERIFY(!isOnline(chat.a) && !isOnline(chat.b));
+        QVERIFY(m_server->start());
+        verifyConverged(chat, u"a"_s, u"b"_s, 60);
+    }
+
+    void offlineAndAcrossRestartExactlyOnceInOrder()
+    {
+        startServer();
+        TestAccount alice(m_server->url(), u"alice"_s), bob(m_server->url(), u"bob"_s);
+        ClientSession *a = online(alice);
+        ClientSession *b = online(bob);
+        QVERIFY(a && b);
+        QVERIFY(createRoom(a, u"general"_s));
+        Room *rb = joinRoom(b, u"general"_s);
+        QVERIFY(rb);
+        QCOMPARE(m_server->terminate(), 0);
+        QTRY_VERIFY(!isOnline(a));
+        // Typed while the server is down: pending rows, in order.
+        Room *ra = a->room(u"general"_s);
+        sendMany(ra, u"offline"_s, 5);
+        QCOMPARE(ra->timeline()->pendingCount(), 5);
+        QCOMPARE(a->outboxCount(), 5);
+        // The app quits and starts again, still offline: the outbox is still there.
+        alice.stopSession();
+        a = alice.startSession();
+        QVERIFY(a);
+        QTRY_VERIFY(a->room(u"general"_s));
+        ra = a->room(u"general"_s);
+        QCOMPARE(a->outboxCount(), 5);
+        QCOMPARE(ra->timeline()->pendingCount(), 5);
+        sendMany(ra, u"after restart"_s, 3);
+        a->connectToServer();
+        QVERIFY(m_server->start());
+        const QStringList expected = numbered(u"offline"_s, 5) + numbered(u"after restart"_s, 3);
+        QTRY_VERIFY_WITH_TIMEOUT(holdsAll(rb, expected), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(a->outboxCount(), 0, 20000);
+        QTRY_COMPARE(ra->timeline()->pendingCount(), 0);
+        verifyExactlyOnceInOrder(rb, expected, {});
+        ra->open();
+        QTRY_VERIFY(holdsAll(ra, expected));
+        verifyExactlyOnceInOrder(ra, expected, {});
+    }
+
+    void gapIsFilledAndHistoryPages()
+    {
+        Room *ra = startAlone({u"--rate"_s, u"0"_s});
+        QVERIFY(ra);
+        TestAccount &alice = *m_alice;
+        ClientSession *a = alice.session();
+        QTRY_VERIFY(ra->isLoaded()); // it holds seqs now: the reconnect resumes with since
+        a->disconnectFromServer();
+        QTRY_VERIFY(!isOnline(a));
+        // Bob writes more than one replay holds (500) while alice is away.
+        auto bob = connectUser(*m_server, u"bob"_s);
+        QVERIFY(bob);
+        const qint64 joinId = bob->nextId();
+        bob->sendMessage(protocol::JoinRequest{joinId, u"general"_s});
+        QVERIFY(replyAs<protocol::RoomReply>(*bob, joinId));
+        constexpr int kMissed = 620;
+        for (int i = 0; i < kMissed; ++i)
+            bob->sendMessage(
+                textMessage(u"general"_s, u"m %1"_s.arg(i), u"bob-%1"_s.arg(i), bob->nextId()));
+        QVERIFY(bob->waitForType<protocol::Ack>(30000, [](const protocol::Ack &ack) {
+            return ack.clientMsgId == u"bob-%1"_s.arg(kMissed - 1);
+        }));
+        a->connectToServer();
+        QTRY_VERIFY_WITH_TIMEOUT(holdsAll(ra, numbered(u"m"_s, kMissed)), 30000);
+        QVERIFY(contiguous(ra->timeline()->seqs()));
+        QTRY_VERIFY(!ra->syncing());
+        // A new member pages the whole history from the server.
+        TestAccount carol(m_server->url(), u"carol"_s);
+        ClientSession *c = online(carol);
+        QVERIFY(c);
+        Room *rc = joinRoom(c, u"general"_s);
+        QVERIFY(rc);
+        QTRY_VERIFY(rc->timeline()->eventCount() > 0);
+        QVERIFY(rc->timeline()->eventCount() < kMissed);
+        QVERIFY(loadAll(rc));
+        QCOMPARE(rc->timeline()->seqs().first(), 1);
+        QVERIFY(contiguous(rc->timeline()->seqs()));
+        QCOMPARE(bodies(rc->timeline()), bodies(ra->timeline()));
+    }
+
+    void epochChangeDropsTheCache()
+    {
+        Room *ra = startAlone();
+        QVERIFY(ra);
+        TestAccount &alice = *m_alice;
+        ClientSession *a = alice.session();
+        ra->sendText(u"old store"_s);
+        QTRY_COMPARE(a->outboxCount(), 0);
+        const QString oldEpoch = a->epoch();
+        auto cached = [a] {
+            return a->store()->call(
+                [](client::StoreWorker &w) { return w.eventCount(u"general"_s); });
+        };
+        QTRY_VERIFY(cached() > 0);
+        // A new, empty store on the same address: its epoch differs, alice must log in again.
+        const quint16 port = m_server->port();
+        QCOMPARE(m_server->terminate(), 0);
+        m_server.reset();
+        m_store = std::make_unique<TestStore>();
+        m_server = std::make_unique<ServerProcess>(m_store->url());
+        m_server->setPort(port);
+        QVERIFY(m_server->start());
+        QTRY_VERIFY_WITH_TIMEOUT(a->loginRequired(), 15000);
+        a->registerAccount(alice.password(), {});
+        QTRY_VERIFY_WITH_TIMEOUT(isOnline(a), 15000);
+        QVERIFY(a->epoch() != oldEpoch);
+        QCOMPARE(cached(), 0);
+        QCOMPARE(a->room(u"general"_s), nullptr);
+        QCOMPARE(a->rooms()->rowCount(), 0);
+    }
+
+    void refusedSendCanBeRetried()
+    {
+        Room *ra = startAlone({u"--max-body-bytes"_s, u"100"_s});
+        QVERIFY(ra);
+        TestAccount &alice = *m_alice;
+        ClientSession *a = alice.session();
+        const QString big(200, u'x');
+        QVERIFY(ra->sendText(big));
+        ra->sendText(u"small"_s);
+        QTRY_COMPARE(ra->timeline()->pendingCount(), 1);
+        const QModelIndex failed = ra->timeline()->index(0);
+        QCOMPARE(ra->timeline()
+                     ->data(failed, client::TimelineModel::DeliveryRole)
+                     .value<client::TimelineModel::Delivery>(),
+                 client::TimelineModel::Delivery::Failed);
+        QVERIFY(!ra->timeline()
+                     ->data(failed, client::TimelineModel::ErrorTextRole)
+                     .toString()
+                     .isEmpty());
+        const QString id =
+            ra->timeline()->data(failed, client::TimelineModel::ClientMsgIdRole).toString();
+        // The failure survives a restart of the app; then the server allows more.
+        QCOMPARE(m_server->terminate(), 0);
+        alice.stopSession();
+        a = alice.startSession();
+        QVERIFY(a);
+        QTRY_VERIFY(a->room(u"general"_s));
+        ra = a->room(u"general"_s);
+        QCOMPARE(ra->timeline()->pendingCount(), 1);
+        m_server = std::make_unique<ServerProcess>(m_store->url(), QStringList{});
+        m_server->setPort(alice.session()->serverUrl().port());
+        QVERIFY(m_server->start());
+        a->connectToServer();
+        QTRY_VERIFY_WITH_TIMEOUT(isOnline(a), 15000);
+        QVERIFY(ra->retry(id));
+        QTRY_COMPARE(a->outboxCount(), 0);
+        QTRY_COMPARE(ra->timeline()->pendingCount(), 0);
+        ra->open();
+        QTRY_COMPARE(bodies(ra->timeline()), (QStringList{u"small"_s, big}));
+    }
+
+    void failedSendCanBeDiscarded()
+    {
+        Room *ra = startAlone({u"--max-body-bytes"_s, u"100"_s});
+        QVERIFY(ra);
+        TestAccount &alice = *m_alice;
+        ClientSession *a = alice.session();
+        ra->sendText(QString(300, u'y'));
+        QTRY_COMPARE(ra->timeline()
+                         ->data(ra->timeline()->index(0), client::TimelineModel::DeliveryRole)
+                         .value<client::TimelineModel::Delivery>(),
+                     client::TimelineModel::Delivery::Failed);
+        const QString id =
+            ra->timeline()
+                ->data(ra->timeline()->index(0), client::TimelineModel::ClientMsgIdRole)
+                .toString();
+        QVERIFY(ra->discard(id));
+        QCOMPARE(ra->timeline()->pendingCount(), 0);
+        QCOMPARE(a->outboxCount(), 0);
+    }
+
+    void rateLimitedSendsWaitAndKeepOrder()
+    {
+        Room *ra = startAlone({u"--rate"_s, u"5"_s, u"--burst"_s, u"3"_s});
+        QVERIFY(ra);
+        TestAccount &alice = *m_alice;
+        ClientSession *a = alice.session();
+        sendMany(ra, u"r"_s, 12);
+        QTRY_COMPARE_WITH_TIMEOUT(a->outboxCount(), 0, 20000);
+        QTRY_VERIFY(holdsAll(ra, numbered(u"r"_s, 12)));
+        verifyExactlyOnceInOrder(ra, numbered(u"r"_s, 12), {});
+    }
+
+    void deadLinkIsFoundByPings()
+    {
+        startServer();
+        TestAccount alice(m_server->url(), u"alice"_s);
+        ClientSession *a = online(alice);
+        QVERIFY(a);
+        // The server stops answering without closing anything.
+        m_server->pause();
+        QTRY_VERIFY_WITH_TIMEOUT(!isOnline(a), 10000);
+        m_server->resume();
+        QTRY_VERIFY_WITH_TIMEOUT(isOnline(a), 15000);
+    }
+
+    void revokedTokenAsksForLogin()
+    {
+        startServer();
+        TestAccount alice(m_server->url(), u"alice"_s);
+        ClientSession *a = online(alice);
+        QVERIFY(a);
+        a->logout();
+        QVERIFY(a->loginRequired());
+        QTRY_VERIFY(!isOnline(a));
+        a->connectToServer(); // no token left: stays offline, asks for a login
+        QTRY_VERIFY(a->loginRequired());
+        a->login(u"wrong-password"_s);
+        QTRY_VERIFY(!a->errorText().isEmpty());
+        QVERIFY(a->loginRequired());
+        a->login(alice.password());
+        QTRY_VERIFY_WITH_TIMEOUT(isOnline(a), 15000);
+        QVERIFY(!a->loginRequired());
+    }
+
+    void opensOnTheCacheOffline()
+    {
+        Room *ra = startAlone();
+        QVERIFY(ra);
+        TestAccount &alice = *m_alice;
+        ClientSession *a = alice.session();
+        sendMany(ra, u"cached"_s, 3);
+        QTRY_COMPARE(a->outboxCount(), 0);
+        ra->composer()->setText(u"half a thought"_s);
+        ra->composer()->startReply(2);
+        QCOMPARE(m_server->terminate(), 0);
+        alice.stopSession();
+        a = alice.startSession();
+        QVERIFY(a);
+        QTRY_COMPARE(a->rooms()->rowCount(), 1);
+        ra = a->room(u"general"_s);
+        QCOMPARE(ra->composer()->text(), u"half a thought"_s);
+        QCOMPARE(ra->composer()->replyTo(), 2);
+        ra->open();
+        QTRY_COMPARE(bodies(ra->timeline()), numbered(u"cached"_s, 3));
+        QCOMPARE(a->state(), client::Connection::State::Offline);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestClientSession)
+#include "tst_client_session.moc"

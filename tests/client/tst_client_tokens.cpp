@@ -1,0 +1,124 @@
+// Login tokens: the 0600 file fallback, and (run by with-keyring.sh inside its own D-Bus
+// session with gnome-keyring, CONFAB_TEST_KEYRING=1) the real Secret Service.
+#include "account/tokenstore.h"
+
+#include <QFile>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <sys/stat.h>
+
+using namespace confab::client;
+using namespace Qt::StringLiterals;
+
+namespace {
+int modeOf(const QString &path)
+{
+    struct stat st = {};
+    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? int(st.st_mode & 0777) : -1;
+}
+
+struct ReadResult
+{
+    bool done = false;
+    std::optional<QString> token;
+    QString error;
+};
+
+ReadResult readNow(TokenStore &store, const QString &key)
+{
+    ReadResult r;
+    store.read(key, [&r](std::optional<QString> token, const QString &error) {
+        r.done = true;
+        r.token = token;
+        r.error = error;
+    });
+    if (!QTest::qWaitFor([&r] { return r.done; }, 20000))
+        r.error = u"timed out"_s;
+    return r;
+}
+
+bool writeNow(TokenStore &store, const QString &key, const QString &token)
+{
+    bool done = false, ok = false;
+    store.write(key, token, [&](bool success, const QString &) {
+        done = true;
+        ok = success;
+    });
+    return QTest::qWaitFor([&done] { return done; }, 20000) && ok;
+}
+
+bool removeNow(TokenStore &store, const QString &key)
+{
+    bool done = false, ok = false;
+    store.remove(key, [&](bool success, const QString &) {
+        done = true;
+        ok = success;
+    });
+    return QTest::qWaitFor([&done] { return done; }, 20000) && ok;
+}
+} // namespace
+
+class TestClientTokens : public QObject
+{
+    Q_OBJECT
+
+private:
+    QTemporaryDir m_dir;
+    bool keyringRun() const { return qEnvironmentVariableIntValue("CONFAB_TEST_KEYRING") == 1; }
+
+private slots:
+    void fileStoreIsPrivate()
+    {
+        const QString path = m_dir.filePath(u"secrets/tokens.json"_s);
+        FileTokenStore store(path);
+        QVERIFY(!readNow(store, u"alice@ws://h"_s).token);
+        QVERIFY(writeNow(store, u"alice@ws://h"_s, u"tok-1"_s));
+        QVERIFY(writeNow(store, u"bob@ws://h"_s, u"tok-2"_s));
+        QCOMPARE(modeOf(path), 0600);
+        QCOMPARE(modeOf(m_dir.filePath(u"secrets"_s)), 0700);
+        QCOMPARE(readNow(store, u"alice@ws://h"_s).token, u"tok-1"_s);
+        QVERIFY(removeNow(store, u"alice@ws://h"_s));
+        QVERIFY(!readNow(store, u"alice@ws://h"_s).token);
+        QCOMPARE(readNow(store, u"bob@ws://h"_s).token, u"tok-2"_s);
+    }
+
+    void keychainFallsBackToTheFileWithOneWarning()
+    {
+        if (keyringRun())
+            QSKIP("a keyring runs here");
+        // No session bus at all: no Secret Service can answer.
+        qputenv("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/confab-test-bus");
+        const QString path = m_dir.filePath(u"fallback/tokens.json"_s);
+        KeychainTokenStore store(u"confab-test"_s, path);
+        QSignalSpy warned(&store, &TokenStore::warningTextChanged);
+        QVERIFY(writeNow(store, u"alice@ws://h"_s, u"tok-f"_s));
+        QVERIFY(store.usingFallback());
+        QCOMPARE(warned.size(), 1);
+        QVERIFY(store.warningText().contains(path));
+        QCOMPARE(readNow(store, u"alice@ws://h"_s).token, u"tok-f"_s);
+        QVERIFY(writeNow(store, u"bob@ws://h"_s, u"tok-g"_s));
+        QCOMPARE(warned.size(), 1); // said once
+        QVERIFY(QFile::exists(path));
+        QCOMPARE(modeOf(path), 0600);
+    }
+
+    void keychainHoldsTokens()
+    {
+        if (!keyringRun())
+            QSKIP("needs with-keyring.sh (gnome-keyring in a D-Bus session)");
+        const QString path = m_dir.filePath(u"unused/tokens.json"_s);
+        KeychainTokenStore store(u"confab-test"_s, path);
+        QVERIFY(writeNow(store, u"alice@ws://h"_s, u"tok-k"_s));
+        QVERIFY2(!store.usingFallback(), qPrintable(store.warningText()));
+        QCOMPARE(readNow(store, u"alice@ws://h"_s).token, u"tok-k"_s);
+        QVERIFY(!QFile::exists(path)); // nothing outside the keychain
+        KeychainTokenStore again(u"confab-test"_s, path);
+        QCOMPARE(readNow(again, u"alice@ws://h"_s).token, u"tok-k"_s);
+        QVERIFY(removeNow(again, u"alice@ws://h"_s));
+        QVERIFY(!readNow(again, u"alice@ws://h"_s).token);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestClientTokens)
+#include "tst_client_tokens.moc"
