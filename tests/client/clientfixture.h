@@ -16,6 +16,33 @@ namespace confab::testing {
 
 using namespace Qt::StringLiterals;
 
+// The options of a test account whose files live in dir: fast reconnects and pings.
+inline client::SessionOptions testSessionOptions(const QString &dir, const QUrl &url,
+                                                 const QString &user, int cacheKeep = 1000)
+{
+    const QDir d(dir);
+    client::SessionOptions o;
+    o.url = url;
+    o.user = user;
+    o.dataDir = d.filePath(u"data"_s);
+    o.cacheDir = d.filePath(u"cache"_s);
+    o.tokenKey = user + u"@"_s + url.toString();
+    o.settingsFile = d.filePath(u"settings.ini"_s);
+    o.cacheKeep = cacheKeep;
+    o.connection.backoffInitialMs = 100;
+    o.connection.backoffMaxMs = 1000;
+    o.connection.backoffSeed = 7;
+    o.connection.pingIntervalMs = 500;
+    o.connection.deadAfterMs = 2000;
+    o.watchLink = false;
+    return o;
+}
+
+inline QString testTokenFile(const QString &dir)
+{
+    return QDir(dir).filePath(u"tokens.json"_s);
+}
+
 class TestAccount
 {
 public:
@@ -32,22 +59,9 @@ public:
     client::ClientSession *startSession()
     {
         m_session.reset();
-        m_tokens = std::make_unique<client::FileTokenStore>(m_dir.filePath(u"tokens.json"_s));
-        client::SessionOptions o;
-        o.url = m_url;
-        o.user = m_user;
-        o.dataDir = m_dir.filePath(u"data"_s);
-        o.cacheDir = m_dir.filePath(u"cache"_s);
-        o.tokenKey = m_user + u"@"_s + m_url.toString();
-        o.settingsFile = m_dir.filePath(u"settings.ini"_s);
-        o.cacheKeep = m_cacheKeep;
-        o.connection.backoffInitialMs = 100;
-        o.connection.backoffMaxMs = 1000;
-        o.connection.backoffSeed = 7;
-        o.connection.pingIntervalMs = 500;
-        o.connection.deadAfterMs = 2000;
-        o.watchLink = false;
-        m_session = std::make_unique<client::ClientSession>(o, m_tokens.get());
+        m_tokens = std::make_unique<client::FileTokenStore>(testTokenFile(m_dir.path()));
+        m_session = std::make_unique<client::ClientSession>(
+            testSessionOptions(m_dir.path(), m_url, m_user, m_cacheKeep), m_tokens.get());
         if (!m_session->start())
             return nullptr;
         return m_session.get();

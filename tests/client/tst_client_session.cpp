@@ -6,7 +6,9 @@
 #include "fixtures.h"
 
 #include <QAbstractItemModelTester>
+#include <QProcess>
 #include <QSet>
+#include <QSignalSpy>
 
 using namespace confab;
 using namespace confab::testing;
@@ -240,6 +242,95 @@ private slots:
         ra->open();
         QTRY_VERIFY(holdsAll(ra, expected));
         verifyExactlyOnceInOrder(ra, expected, {});
+    }
+
+    void clientKilledWithMinus9KeepsItsOutbox()
+    {
+        Room *ra = startAlone();
+        QVERIFY(ra);
+        TestAccount &alice = *m_alice;
+        QCOMPARE(m_server->terminate(), 0);
+        alice.stopSession();
+        // The app as a process of its own queues messages offline and is killed -9.
+        QProcess probe;
+        probe.start(QStringLiteral(CONFAB_CLIENT_PROBE),
+                    {u"--dir"_s, alice.dir(), u"--url"_s, m_server->url().toString(), u"--user"_s,
+                     u"alice"_s, u"--room"_s, u"general"_s, u"--send"_s, u"6"_s, u"--prefix"_s,
+                     u"crash"_s});
+        QVERIFY(probe.waitForStarted());
+        QByteArray said;
+        QTRY_VERIFY_WITH_TIMEOUT((said += probe.readAllStandardOutput()).contains("queued 6") ||
+                                     probe.state() == QProcess::NotRunning,
+                                 15000);
+        QVERIFY2(said.contains("queued 6"), said.constData());
+        QCOMPARE(probe.state(), QProcess::Running);
+        probe.kill(); // SIGKILL: no destructor, no drain
+        QVERIFY(probe.waitForFinished());
+        ClientSession *a = alice.startSession();
+        QVERIFY(a);
+        QCOMPARE(a->outboxCount(), 6);
+        QVERIFY(m_server->start());
+        a->connectToServer();
+        TestAccount bob(m_server->url(), u"bob"_s);
+        ClientSession *b = online(bob);
+        QVERIFY(b);
+        Room *rb = joinRoom(b, u"general"_s);
+        QVERIFY(rb);
+        QTRY_VERIFY_WITH_TIMEOUT(holdsAll(rb, numbered(u"crash"_s, 6)), 20000);
+        QTRY_COMPARE(a->outboxCount(), 0);
+        QVERIFY(loadAll(rb));
+        verifyExactlyOnceInOrder(rb, numbered(u"crash"_s, 6), {});
+    }
+
+    void readMarkersSyncAcrossConnections()
+    {
+        startServer();
+        Chat chat;
+        startChat(chat);
+        RETURN_IF_FAILED();
+        // Alice's second computer: its own files, the same account.
+        TestAccount laptop(m_server->url(), u"alice"_s);
+        QVERIFY(laptop.startSession());
+        laptop.session()->login(chat.alice->password());
+        QTRY_VERIFY_WITH_TIMEOUT(isOnline(laptop.session()), 15000);
+        Room *second = laptop.session()->room(u"general"_s);
+        QVERIFY(second);
+        sendMany(chat.rb, u"unread"_s, 3);
+        QTRY_VERIFY(holdsAll(chat.ra, numbered(u"unread"_s, 3)) &&
+                    holdsAll(second, numbered(u"unread"_s, 3)));
+        QCOMPARE(second->unreadCount(), 3);
+        chat.a->setWindowActive(true);
+        chat.ra->viewed(chat.ra->highSeq());
+        QCOMPARE(chat.ra->unreadCount(), 0);
+        QTRY_COMPARE(second->readSeq(), chat.ra->highSeq());
+        QCOMPARE(second->unreadCount(), 0);
+        QCOMPARE(second->timeline()->readSeq(), chat.ra->highSeq());
+    }
+
+    void typingPresenceAndNotifications()
+    {
+        startServer();
+        Chat chat;
+        startChat(chat);
+        RETURN_IF_FAILED();
+        QSignalSpy notified(chat.a, &ClientSession::notificationRequested);
+        chat.rb->composer()->setText(u"@alice are you th"_s);
+        QTRY_COMPARE(chat.ra->typing()->rowCount(), 1);
+        QCOMPARE(chat.ra->typing()->displayNames(), QStringList{u"bob"_s});
+        QVERIFY(chat.rb->send());
+        QTRY_COMPARE(notified.size(), 1);
+        QCOMPARE(notified[0][0].toString(), u"general"_s);
+        QCOMPARE(notified[0][2].toString(), u"@alice are you th"_s);
+        QCOMPARE(notified[0][4].toString(), u"mention"_s);
+        QCOMPARE(chat.ra->typing()->rowCount(), 0); // the message ends the typing
+        QCOMPARE(chat.ra->mentionCount(), 1);
+        chat.rb->sendText(u"no mention here"_s);
+        QTRY_VERIFY(holdsAll(chat.ra, {u"no mention here"_s}));
+        QCOMPARE(notified.size(), 1); // channels notify on mentions by default
+        chat.ra->refreshMembers();
+        QTRY_COMPARE(chat.ra->members()->rowCount(), 2);
+        chat.b->setAway(true);
+        QTRY_COMPARE(chat.ra->members()->find(u"bob"_s)->presence, protocol::Presence::Away);
     }
 
     void gapIsFilledAndHistoryPages()
