@@ -89,6 +89,7 @@ void Accounts::removeAccount(ClientSession *session)
     if (!m_sessions.removeOne(session))
         return;
     m_servers->removeRecent(session->serverUrl());
+    m_tokens->remove(session->tokenKey()); // nothing of it stays behind in the keychain
     emit sessionsChanged();
     save();
     session->deleteLater();

@@ -46,7 +46,8 @@ public:
     // (login(), registerAccount() or connectToServer() do that).
     Q_INVOKABLE confab::client::ClientSession *addAccount(const QUrl &url, const QString &user);
     Q_INVOKABLE confab::client::ClientSession *find(const QUrl &url, const QString &user) const;
-    // Forgets an account on this machine: it goes from the list (its files stay).
+    // Forgets an account on this machine: it goes from the list and its token from the
+    // keychain (its outbox and cache files stay).
     Q_INVOKABLE void removeAccount(confab::client::ClientSession *session);
     // Brings back the accounts of the last run and resumes them with their tokens.
     Q_INVOKABLE void restore();

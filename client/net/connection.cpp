@@ -76,9 +76,14 @@ void Connection::close()
     m_wanted = false;
     m_retryTimer.stop();
     if (QWebSocket *socket = detachSocket()) {
-        // The close handshake finishes on its own; nothing waits for it.
-        connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
-        socket->close(QWebSocketProtocol::CloseCodeNormal);
+        if (socket->state() == QAbstractSocket::ConnectedState) {
+            // The close handshake finishes on its own; nothing waits for it.
+            connect(socket, &QWebSocket::disconnected, socket, &QObject::deleteLater);
+            socket->close(QWebSocketProtocol::CloseCodeNormal);
+        } else {
+            socket->abort();
+            socket->deleteLater();
+        }
         linkDown(QWebSocketProtocol::CloseCodeNormal, {}, {});
     }
 }
@@ -196,6 +201,11 @@ void Connection::onText(const QString &text)
 
 void Connection::onWelcome(const protocol::Welcome &welcome)
 {
+    // Only rooms the user is still in are replayed; the others will not say synced.
+    QSet<QString> member;
+    for (const protocol::RoomInfo &r : welcome.rooms)
+        member.insert(r.room);
+    m_resyncing.intersect(member);
     m_limits = welcome.limits;
     m_backoff.reset();
     setError({});

@@ -82,6 +82,7 @@ public:
     void setAway(bool away);
     int outboxCount() const;
     Connection *connection() const { return m_connection; }
+    QString tokenKey() const { return m_options.tokenKey; }
     Outbox *outbox() const { return m_outbox; }
 
     Q_INVOKABLE void login(const QString &password);

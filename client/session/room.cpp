@@ -6,6 +6,8 @@
 #include "session/mentions.h"
 #include "store/storethread.h"
 
+#include <QTimer>
+
 namespace confab::client {
 
 using protocol::Event;
@@ -22,6 +24,7 @@ template<class F> void toCache(ClientSession *session, F work)
 constexpr int kPageSize = 50;
 constexpr int kFillPageSize = protocol::kMaxHistoryLimit;
 constexpr int kTypingResendMs = 3000;
+constexpr int kFillRetryMs = 1000;
 } // namespace
 
 Room::Room(ClientSession *session, const protocol::RoomInfo &info)
@@ -287,6 +290,11 @@ void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply
         applyRun(events, true);
         if (reply.more && !events.isEmpty())
             return requestFill();
+        if (events.isEmpty() && !m_held.isEmpty()) {
+            // Nothing new although events past the gap exist: ask again, but not in a loop.
+            QTimer::singleShot(kFillRetryMs, this, &Room::requestFill);
+            return;
+        }
         return drainHeld();
     }
     case HistoryPurpose::Older:
@@ -414,6 +422,16 @@ bool Room::react(qint64 seq, const QString &emoji)
     e.kind = EventKind::React;
     e.target = seq;
     e.emoji = emoji;
+    return enqueue(e);
+}
+
+bool Room::setTopic(const QString &topic)
+{
+    if (isDirect())
+        return false;
+    OutboxEntry e;
+    e.kind = EventKind::Topic;
+    e.body = topic;
     return enqueue(e);
 }
 

@@ -81,6 +81,8 @@ public:
     Q_INVOKABLE bool edit(qint64 seq, const QString &text);
     Q_INVOKABLE bool remove(qint64 seq);
     Q_INVOKABLE bool react(qint64 seq, const QString &emoji);
+    // A topic event (channels only; an empty topic clears it).
+    Q_INVOKABLE bool setTopic(const QString &topic);
     Q_INVOKABLE bool retry(const QString &clientMsgId);
     Q_INVOKABLE bool discard(const QString &clientMsgId);
     // Loads the newest page if nothing is shown yet; the first thing a room view calls.

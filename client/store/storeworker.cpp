@@ -148,7 +148,7 @@ bool StoreWorker::insertOutbox(const OutboxEntry &e)
     q.addBindValue(e.clientMsgId);
     q.addBindValue(e.room);
     q.addBindValue(protocol::eventKindName(e.kind));
-    q.addBindValue(e.body);
+    q.addBindValue(e.body.isNull() ? u""_s : e.body); // react and delete have no body: not NULL
     q.addBindValue(optionalValue(e.replyTo));
     q.addBindValue(optionalValue(e.target));
     q.addBindValue(optionalText(e.emoji));
