@@ -319,6 +319,9 @@ void ClientSession::setWindowActive(bool active)
         return;
     m_windowActive = active;
     emit windowActiveChanged();
+    // Rows already on screen count as read once the window is active.
+    if (active && m_currentRoom)
+        m_currentRoom->viewed(0);
 }
 
 void ClientSession::setDoNotDisturb(bool on)

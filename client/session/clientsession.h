@@ -150,6 +150,7 @@ private:
     void onWelcome(const protocol::Welcome &welcome);
     void onMessage(const protocol::ServerMessage &message);
     void onEvent(const protocol::Event &event);
+    void onMembersReply(const protocol::MembersReply &reply);
     void onAck(const protocol::Ack &ack);
     void onError(const protocol::Error &error);
     void onSendError(const Request &request, const protocol::Error &error);

@@ -69,21 +69,8 @@ void ClientSession::onMessage(const protocol::ServerMessage &message)
             r->members()->setPresence(p->user, p->state);
         return;
     }
-    if (const auto *m = std::get_if<protocol::MembersReply>(&message)) {
-        m_requests.remove(m->id.value_or(0));
-        bool renamed = false;
-        for (const protocol::MemberInfo &info : m->members) {
-            renamed = renamed || m_names.value(info.user) != info.displayName;
-            m_names.insert(info.user, info.displayName);
-        }
-        if (Room *r = m_rooms.value(m->room))
-            r->onMembers(m->members);
-        if (renamed) {
-            for (Room *r : std::as_const(m_rooms))
-                r->namesChanged();
-        }
-        return;
-    }
+    if (const auto *m = std::get_if<protocol::MembersReply>(&message))
+        return onMembersReply(*m);
     if (const auto *rr = std::get_if<protocol::RoomReply>(&message)) {
         const Request req = m_requests.take(rr->id.value_or(0));
         return onRoomReply(rr->room, req.kind == Request::Kind::RoomReply);
@@ -96,6 +83,22 @@ void ClientSession::onMessage(const protocol::ServerMessage &message)
     }
     if (const auto *rooms = std::get_if<protocol::RoomsReply>(&message))
         m_requests.remove(rooms->id.value_or(0));
+}
+
+void ClientSession::onMembersReply(const protocol::MembersReply &reply)
+{
+    m_requests.remove(reply.id.value_or(0));
+    bool renamed = false;
+    for (const protocol::MemberInfo &info : reply.members) {
+        renamed = renamed || m_names.value(info.user) != info.displayName;
+        m_names.insert(info.user, info.displayName);
+    }
+    if (Room *r = m_rooms.value(reply.room))
+        r->onMembers(reply.members);
+    if (renamed) {
+        for (Room *r : std::as_const(m_rooms))
+            r->namesChanged();
+    }
 }
 
 void ClientSession::onEvent(const protocol::Event &event)

@@ -1,6 +1,9 @@
-// Reconnect delays: 0.5 s doubling to 30 s, each within +-50 %, reproducible by seed.
+// Reconnect delays: 0.5 s doubling to 30 s, each within +-50 %, reproducible by seed; and
+// the wake-from-sleep detection that makes a reconnect skip them.
 #include "net/backoff.h"
+#include "net/linkwatcher.h"
 
+#include <QSignalSpy>
 #include <QTest>
 
 using confab::client::Backoff;
@@ -49,6 +52,8 @@ private slots:
         QVERIFY(da != dc);
     }
 
+    void wakeIsAClockJump();
+
     void resetStartsOver()
     {
         Backoff b(5);
@@ -60,6 +65,16 @@ private slots:
         QVERIFY(b.nextDelayMs() < 750);
     }
 };
+
+void TestClientBackoff::wakeIsAClockJump()
+{
+    confab::client::LinkWatcher watcher(nullptr, 60000, 5000);
+    QSignalSpy woke(&watcher, &confab::client::LinkWatcher::wokeUp);
+    QVERIFY(!watcher.checkClocks());
+    QVERIFY(!watcher.checkClocks(1000)); // a small step is not a sleep
+    QVERIFY(watcher.checkClocks(20000)); // the wall clock ran on while the machine slept
+    QCOMPARE(woke.size(), 1);
+}
 
 QTEST_GUILESS_MAIN(TestClientBackoff)
 #include "tst_client_backoff.moc"

@@ -490,6 +490,31 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(isOnline(a), 15000);
     }
 
+    void wakeSkipsTheBackoff()
+    {
+        startServer();
+        const QUrl url = m_server->url();
+        QCOMPARE(m_server->terminate(), 0);
+        client::Connection::Options options;
+        options.backoffInitialMs = 20000; // a long wait the wake must cut short
+        options.backoffSeed = 3;
+        client::Connection link(options);
+        link.setUrl(url);
+        protocol::Auth auth;
+        auth.method = protocol::AuthMethod::Register;
+        auth.user = u"alice"_s;
+        auth.password = u"alice-password"_s;
+        link.setAuth(auth);
+        link.open();
+        QTRY_VERIFY(link.retryDelayMs() >= 10000);
+        QCOMPARE(link.state(), client::Connection::State::Offline);
+        QVERIFY(!link.errorText().isEmpty());
+        QVERIFY(m_server->start());
+        link.reconnectNow(u"woke from sleep"_s);
+        QTRY_COMPARE_WITH_TIMEOUT(link.state(), client::Connection::State::Online, 5000);
+        QCOMPARE(link.errorText(), QString());
+    }
+
     void revokedTokenAsksForLogin()
     {
         startServer();
