@@ -10,7 +10,8 @@ CONFAB_PACKAGES=(
   qt6-declarative-dev-tools libqt6sql6-sqlite libqt6sql6-psql libgl-dev
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
-  qml6-module-qttest
+  qml6-module-qttest qml6-module-qtqml qml6-module-qtqml-models qml6-module-qt-labs-qmlmodels
+  qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core fonts-noto-color-emoji
   libsodium-dev libhiredis-dev
   qtkeychain-qt6-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   gnome-keyring dbus-daemon dbus-x11 libsecret-tools

@@ -1,0 +1,30 @@
+import QtQuick
+import QtQuick.Controls
+import Confab.Core
+import Confab.Ui
+
+// Confirm leaving the open room.
+Dialog {
+    id: root
+
+    property ClientSession session
+    property Room room
+
+    objectName: "leaveRoomDialog"
+    parent: Overlay.overlay
+    anchors.centerIn: parent
+    width: 400
+    modal: true
+    title: root.room ? qsTr("Leave %1?").arg(root.room.isDirect ? root.room.name : "#" + root.room.name) : ""
+    standardButtons: Dialog.Ok | Dialog.Cancel
+    Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Leave")
+    onAccepted: root.session.leaveRoom(root.room.roomId)
+
+    Label {
+        width: parent.width
+        wrapMode: Text.Wrap
+        color: Theme.text
+        text: root.room && root.room.isPrivate ? qsTr("It is private: you need a new invite to come back.")
+                                               : qsTr("You can join again at any time.")
+    }
+}

@@ -1,0 +1,247 @@
+// Not "pragma ComponentBehavior: Bound": Qt 6.4's Loader refuses to create bound inline
+// components ("Cannot instantiate bound component outside its creation context").
+import QtQuick
+import QtQuick.Controls
+import Confab.Ui
+
+// One message: the sender and time unless it continues the previous sender's run, the
+// quoted message it replies to, the body (safe HTML from the core, selectable), edited
+// and deleted states, reactions, and for the user's own unsent messages their state
+// with retry / discard. Day separators and the "new messages" divider ride along.
+Item {
+    id: root
+
+    required property int index
+    required property real seq
+    required property string clientMsgId
+    required property string sender
+    required property string senderName
+    required property string body
+    required property string html
+    required property date timestamp
+    required property bool showDay
+    required property bool grouped
+    required property bool edited
+    required property bool deleted
+    required property real replyTo
+    required property string replySender
+    required property string replyBody
+    required property var reactions
+    required property int delivery // TimelineModel.Delivery: 0 delivered, 1 pending, 2 failed
+    required property string errorText
+    required property bool mine
+
+    property bool showDivider: false
+    property bool current: false
+    property bool mentionsMe: false
+    readonly property bool delivered: root.delivery === 0
+    readonly property bool hovered: hover.hovered
+
+    signal replyClicked(real seq)
+    signal reactionToggled(real seq, string emoji)
+    signal reactionPickerRequested(real seq, Item anchor)
+    signal replyRequested(real seq)
+    signal editRequested(real seq, string body)
+    signal deleteRequested(real seq)
+    signal menuRequested(Item item)
+    signal retryRequested(string clientMsgId)
+    signal discardRequested(string clientMsgId)
+
+    objectName: "messageDelegate"
+    implicitHeight: column.implicitHeight
+    height: implicitHeight
+    Accessible.role: Accessible.ListItem
+    Accessible.name: root.deleted ? qsTr("%1: message deleted").arg(root.senderName)
+                                  : qsTr("%1 at %2: %3").arg(root.senderName).arg(Ui.timeLabel(root.timestamp)).arg(root.body)
+
+    HoverHandler {
+        id: hover
+    }
+    TapHandler {
+        acceptedButtons: Qt.RightButton
+        onTapped: root.menuRequested(root)
+    }
+
+    Column {
+        id: column
+
+        width: root.width
+
+        Loader {
+            active: root.showDay
+            visible: active
+            width: parent.width
+            sourceComponent: DaySeparatorPane {
+                when: root.timestamp
+            }
+        }
+
+        Item {
+            id: row
+
+            width: parent.width
+            height: content.implicitHeight + (root.grouped ? 4 : 12)
+
+            Rectangle {
+                anchors.fill: parent
+                color: root.current ? Theme.highlight : root.mentionsMe ? Theme.mentionBackground
+                                    : root.hovered ? Theme.hover : "transparent"
+                Rectangle {
+                    visible: root.mentionsMe
+                    width: 3
+                    height: parent.height
+                    color: Theme.mention
+                }
+            }
+
+            AvatarPane {
+                visible: !root.grouped
+                x: 16
+                y: 8
+                name: root.senderName
+                user: root.sender
+                size: 36
+            }
+
+            Label {
+                visible: root.grouped && root.hovered
+                x: 8
+                width: 50
+                y: 4
+                horizontalAlignment: Text.AlignRight
+                text: Ui.timeLabel(root.timestamp)
+                color: Theme.mutedText
+                font.pixelSize: 10
+            }
+
+            Column {
+                id: content
+
+                x: 64
+                y: root.grouped ? 2 : 6
+                width: parent.width - x - 16
+                spacing: 2
+
+                Row {
+                    visible: !root.grouped
+                    spacing: 8
+
+                    Label {
+                        id: senderLabel
+
+                        text: root.senderName
+                        font.bold: true
+                        color: Theme.userColor(root.sender, Theme.dark)
+                    }
+                    Label {
+                        text: Ui.timeLabel(root.timestamp)
+                        color: Theme.mutedText
+                        font.pixelSize: 11
+                        anchors.baseline: senderLabel.baseline
+                        ToolTip.visible: timeHover.hovered
+                        ToolTip.delay: 500
+                        ToolTip.text: Ui.fullTimeLabel(root.timestamp)
+                        HoverHandler {
+                            id: timeHover
+                        }
+                    }
+                }
+
+                Loader {
+                    active: root.replyTo > 0
+                    visible: active
+                    width: parent.width
+                    sourceComponent: ReplyQuotePane {
+                        sender: root.replySender
+                        body: root.replyBody
+                        onClicked: root.replyClicked(root.replyTo)
+                    }
+                }
+
+                TextEdit {
+                    id: bodyText
+
+                    objectName: "messageBody"
+                    visible: !root.deleted
+                    width: parent.width
+                    textFormat: TextEdit.RichText
+                    text: root.deleted ? "" : Theme.messageStyle + root.html
+                    readOnly: true
+                    selectByMouse: true
+                    persistentSelection: false
+                    wrapMode: TextEdit.Wrap
+                    color: Theme.text
+                    selectionColor: Theme.accent
+                    selectedTextColor: Theme.accentText
+                    opacity: root.delivery === 1 ? 0.6 : 1
+                    activeFocusOnPress: false
+                    Accessible.ignored: true
+                    onLinkActivated: link => Qt.openUrlExternally(link)
+                    HoverHandler {
+                        enabled: bodyText.hoveredLink !== ""
+                        cursorShape: Qt.PointingHandCursor
+                    }
+                }
+
+                Label {
+                    visible: root.deleted
+                    text: qsTr("This message was deleted.")
+                    font.italic: true
+                    color: Theme.mutedText
+                }
+
+                Label {
+                    visible: root.edited && !root.deleted
+                    text: qsTr("(edited)")
+                    color: Theme.mutedText
+                    font.pixelSize: 11
+                }
+
+                Loader {
+                    active: root.reactions.length > 0 && !root.deleted
+                    visible: active
+                    width: parent.width
+                    sourceComponent: ReactionsPane {
+                        reactions: root.reactions
+                        onToggled: emoji => root.reactionToggled(root.seq, emoji)
+                    }
+                }
+
+                Loader {
+                    active: !root.delivered
+                    visible: active
+                    width: parent.width
+                    sourceComponent: DeliveryStatusPane {
+                        failed: root.delivery === 2
+                        errorText: root.errorText
+                        onRetryClicked: root.retryRequested(root.clientMsgId)
+                        onDiscardClicked: root.discardRequested(root.clientMsgId)
+                    }
+                }
+            }
+
+            Loader {
+                active: (root.hovered || root.current) && root.delivered && !root.deleted
+                anchors.right: parent.right
+                anchors.rightMargin: 16
+                y: -8
+                z: 2
+                sourceComponent: MessageToolbarPane {
+                    mine: root.mine
+                    onReactClicked: anchor => root.reactionPickerRequested(root.seq, anchor)
+                    onReplyClicked: root.replyRequested(root.seq)
+                    onEditClicked: root.editRequested(root.seq, root.body)
+                    onDeleteClicked: root.deleteRequested(root.seq)
+                    onMoreClicked: root.menuRequested(root)
+                }
+            }
+        }
+
+        Loader {
+            active: root.showDivider
+            visible: active
+            width: parent.width
+            sourceComponent: UnreadDividerPane {}
+        }
+    }
+}

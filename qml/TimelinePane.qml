@@ -1,0 +1,284 @@
+// Not "pragma ComponentBehavior: Bound": Qt 6.4's views and Loader refuse to create bound
+// inline components ("Cannot instantiate bound component outside its creation context").
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import Qt.labs.qmlmodels
+import Confab.Core
+import Confab.Ui
+
+// The open room: its timeline (newest at the bottom, laid out bottom to top so older
+// pages load at the far end without moving what is on screen), who is typing, and the
+// composer. Keeps the "new messages" divider where the read marker was when the room
+// was opened, and tells the room what has been seen.
+Pane {
+    id: root
+
+    property Room room
+    property ClientSession session
+    property real dividerSeq: 0
+    property bool dividerFrozen: false
+    property real pendingJump: 0
+    readonly property bool atLatest: view.atYEnd || view.count === 0
+
+    padding: 0
+    background: Rectangle {
+        color: Theme.window
+    }
+
+    function focusComposer() {
+        composer.focusInput()
+    }
+
+    function jumpToLatest() {
+        view.currentIndex = -1
+        view.positionViewAtBeginning()
+        root.markViewed()
+    }
+
+    function jumpToFirstUnread() {
+        if (root.dividerSeq > 0)
+            root.jumpToSeq(root.dividerSeq)
+    }
+
+    function jumpToSeq(seq) {
+        root.pendingJump = seq
+        root.tryJump()
+    }
+
+    function tryJump() {
+        if (!root.room || root.pendingJump <= 0)
+            return
+        const row = Ui.rowOfSeq(root.room.timeline, root.pendingJump)
+        if (row >= 0) {
+            root.pendingJump = 0
+            view.positionViewAtIndex(row, ListView.Center)
+            view.currentIndex = row
+            view.forceActiveFocus()
+        } else if (root.room.timeline.atBeginning) {
+            root.pendingJump = 0
+        } else {
+            root.room.loadOlder() // tried again when the page arrives
+        }
+    }
+
+    function freezeDivider() {
+        if (!root.room || root.dividerFrozen || view.count === 0)
+            return
+        root.dividerSeq = Ui.markerSeq(root.room.timeline)
+        root.dividerFrozen = true
+    }
+
+    // The newest row the user can see counts as read (the room checks the window is active).
+    function markViewed() {
+        if (!root.room || view.count === 0)
+            return
+        const row = view.indexAt(view.width / 2, view.contentY + view.height - 2)
+        const seq = Ui.seqAtOrBelow(root.room.timeline, row < 0 ? 0 : row)
+        if (seq > 0)
+            root.room.viewed(seq)
+    }
+
+    function loadOlderIfNear() {
+        if (root.room && view.count > 0 && view.contentY - view.originY < view.height)
+            root.room.loadOlder()
+    }
+
+    onRoomChanged: {
+        root.dividerFrozen = false
+        root.dividerSeq = 0
+        root.pendingJump = 0
+        view.currentIndex = -1
+        root.freezeDivider()
+    }
+
+    Connections {
+        target: root.session
+
+        function onWindowActiveChanged() {
+            if (root.session.windowActive) {
+                root.dividerFrozen = false
+                root.freezeDivider()
+                readTimer.restart()
+            }
+        }
+    }
+
+    Timer {
+        id: readTimer
+
+        interval: 250
+        onTriggered: {
+            root.markViewed()
+            root.loadOlderIfNear()
+        }
+    }
+
+    Shortcut {
+        sequence: "Shift+PgUp"
+        enabled: root.visible
+        onActivated: root.jumpToFirstUnread()
+    }
+    Shortcut {
+        sequences: ["Shift+PgDown", "Ctrl+End"]
+        enabled: root.visible
+        onActivated: root.jumpToLatest()
+    }
+    Shortcut {
+        sequence: "PgUp"
+        enabled: root.visible
+        onActivated: view.flick(0, view.height * 4)
+    }
+    Shortcut {
+        sequence: "PgDown"
+        enabled: root.visible
+        onActivated: view.flick(0, -view.height * 4)
+    }
+
+    ColumnLayout {
+        anchors.fill: parent
+        spacing: 0
+
+        Item {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+
+            ListView {
+                id: view
+
+                objectName: "timelineView"
+                anchors.fill: parent
+                clip: true
+                model: root.room ? root.room.timeline : null
+                verticalLayoutDirection: ListView.BottomToTop
+                reuseItems: true
+                cacheBuffer: 600
+                currentIndex: -1
+                highlightFollowsCurrentItem: false
+                keyNavigationEnabled: true
+                activeFocusOnTab: true
+                boundsBehavior: Flickable.StopAtBounds
+                Accessible.role: Accessible.List
+                Accessible.name: qsTr("Messages")
+
+                onCountChanged: {
+                    root.freezeDivider()
+                    if (root.pendingJump > 0)
+                        root.tryJump()
+                    readTimer.restart()
+                }
+                onContentYChanged: readTimer.restart()
+
+                Keys.onPressed: event => actions.handleKey(event)
+
+                delegate: DelegateChooser {
+                    role: "kind"
+
+                    DelegateChoice {
+                        roleValue: "text"
+
+                        MessageDelegate {
+                            width: ListView.view.width
+                            showDivider: seq === root.dividerSeq
+                            current: ListView.isCurrentItem && view.activeFocus
+                            mentionsMe: !mine && root.session !== null
+                                        && Ui.mentions(body, root.session.userName, root.session.displayName)
+                            onReplyClicked: target => root.jumpToSeq(target)
+                            onReactionToggled: (target, emoji) => root.room.react(target, emoji)
+                            onReactionPickerRequested: (target, anchor) => actions.pickReaction(target, anchor)
+                            onReplyRequested: target => actions.reply(target)
+                            onEditRequested: (target, text) => actions.edit(target, text)
+                            onDeleteRequested: target => actions.remove(target)
+                            onMenuRequested: item => actions.openMenu(item)
+                            onRetryRequested: id => root.room.retry(id)
+                            onDiscardRequested: id => root.room.discard(id)
+                        }
+                    }
+                    DelegateChoice {
+                        StateEventDelegate {
+                            width: ListView.view.width
+                            showDivider: seq === root.dividerSeq
+                        }
+                    }
+                }
+
+                header: Item {
+                    width: ListView.view ? ListView.view.width : 0
+                    height: 8
+                }
+                footer: Item {
+                    width: ListView.view ? ListView.view.width : 0
+                    height: olderLabel.implicitHeight + 24
+
+                    Label {
+                        id: olderLabel
+
+                        anchors.centerIn: parent
+                        color: Theme.mutedText
+                        text: !root.room ? ""
+                              : root.room.timeline.atBeginning ? qsTr("This is the start of %1.").arg(root.room.name)
+                              : qsTr("Loading older messages…")
+                    }
+                }
+
+                ScrollBar.vertical: ScrollBar {}
+            }
+
+            RoundButton {
+                objectName: "jumpToUnreadButton"
+                visible: root.dividerSeq > 0 && root.room !== null && root.room.unreadCount > 0
+                anchors.top: parent.top
+                anchors.horizontalCenter: parent.horizontalCenter
+                anchors.topMargin: 8
+                text: qsTr("↑ Jump to first unread (Shift+PgUp)")
+                font.pixelSize: 12
+                onClicked: root.jumpToFirstUnread()
+            }
+
+            RoundButton {
+                objectName: "jumpToLatestButton"
+                visible: !root.atLatest
+                anchors.right: parent.right
+                anchors.bottom: parent.bottom
+                anchors.margins: 16
+                text: qsTr("↓ Latest")
+                highlighted: true
+                Accessible.name: qsTr("Jump to the latest message")
+                onClicked: root.jumpToLatest()
+            }
+        }
+
+        TypingPane {
+            typing: root.room ? root.room.typing : null
+            Layout.fillWidth: true
+        }
+
+        ComposerPane {
+            id: composer
+
+            composer: root.room ? root.room.composer : null
+            members: root.room ? root.room.members : null
+            placeholder: root.room ? (root.room.isDirect ? qsTr("Message %1").arg(root.room.name)
+                                                         : qsTr("Message #%1").arg(root.room.name)) : ""
+            replyPreview: root.room && composer.replyTo > 0 ? Ui.rowSummary(root.room.timeline, composer.replyTo) : ""
+            Layout.fillWidth: true
+            onSendRequested: {
+                if (root.room.send())
+                    root.jumpToLatest()
+            }
+            onEditLastRequested: {
+                const last = Ui.lastOwnMessage(root.room.timeline)
+                if (last.seq !== undefined)
+                    root.room.composer.startEdit(last.seq, last.body)
+            }
+        }
+    }
+
+    TimelineActionsPane {
+        id: actions
+
+        room: root.room
+        view: view
+        onFocusComposerRequested: root.focusComposer()
+    }
+}

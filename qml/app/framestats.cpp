@@ -1,0 +1,91 @@
+#include "framestats.h"
+
+#include <algorithm>
+
+namespace confab::app {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+double percentileMs(QList<qint64> ns, double p)
+{
+    if (ns.isEmpty())
+        return 0;
+    std::sort(ns.begin(), ns.end());
+    const qsizetype i = std::min(ns.size() - 1, qsizetype(p * double(ns.size())));
+    return double(ns[i]) / 1e6;
+}
+} // namespace
+
+FrameStats::FrameStats(QQuickWindow *window, QObject *parent)
+    : QObject(parent)
+    , m_window(window)
+{
+    m_clock.start();
+    connect(window, &QQuickWindow::afterAnimating, this, &FrameStats::onFrameStart,
+            Qt::DirectConnection);
+    connect(window, &QQuickWindow::frameSwapped, this, &FrameStats::onSwapped,
+            Qt::DirectConnection);
+}
+
+void FrameStats::start()
+{
+    const QMutexLocker lock(&m_mutex);
+    m_running = true;
+    m_workNs.clear();
+    m_intervalNs.clear();
+    m_frameStartNs = -1;
+    m_lastSwapNs = -1;
+    m_startedNs = m_clock.nsecsElapsed();
+}
+
+QVariantMap FrameStats::stop()
+{
+    const QMutexLocker lock(&m_mutex);
+    m_running = false;
+    return {{u"frames"_s, m_workNs.size()},
+            {u"workP50Ms"_s, percentileMs(m_workNs, 0.50)},
+            {u"workP99Ms"_s, percentileMs(m_workNs, 0.99)},
+            {u"workMaxMs"_s, percentileMs(m_workNs, 1.0)},
+            {u"intervalP50Ms"_s, percentileMs(m_intervalNs, 0.50)},
+            {u"intervalP99Ms"_s, percentileMs(m_intervalNs, 0.99)},
+            {u"seconds"_s, double(m_clock.nsecsElapsed() - m_startedNs) / 1e9}};
+}
+
+void FrameStats::markArrival()
+{
+    const QMutexLocker lock(&m_mutex);
+    m_arrivalsNs.append(m_clock.nsecsElapsed());
+}
+
+QList<double> FrameStats::takeLatencies()
+{
+    const QMutexLocker lock(&m_mutex);
+    return std::exchange(m_latenciesMs, {});
+}
+
+void FrameStats::onFrameStart()
+{
+    const QMutexLocker lock(&m_mutex);
+    if (m_frameStartNs < 0)
+        m_frameStartNs = m_clock.nsecsElapsed();
+}
+
+void FrameStats::onSwapped()
+{
+    const QMutexLocker lock(&m_mutex);
+    const qint64 now = m_clock.nsecsElapsed();
+    for (const qint64 at : std::as_const(m_arrivalsNs))
+        m_latenciesMs.append(double(now - at) / 1e6);
+    m_arrivalsNs.clear();
+    if (m_running) {
+        if (m_frameStartNs >= 0)
+            m_workNs.append(now - m_frameStartNs);
+        if (m_lastSwapNs >= 0)
+            m_intervalNs.append(now - m_lastSwapNs);
+    }
+    m_frameStartNs = -1;
+    m_lastSwapNs = now;
+}
+
+} // namespace confab::app

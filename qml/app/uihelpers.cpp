@@ -1,0 +1,168 @@
+#include "uihelpers.h"
+
+#include "modelroles.h"
+#include "session/mentions.h"
+
+#include <QAbstractItemModel>
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QLocale>
+
+namespace confab::app {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+struct Roles
+{
+    explicit Roles(const QAbstractItemModel *m)
+        : seq(roleOf(m, "seq"))
+        , mine(roleOf(m, "mine"))
+        , kind(roleOf(m, "kind"))
+        , deleted(roleOf(m, "deleted"))
+        , body(roleOf(m, "body"))
+        , marker(roleOf(m, "readMarker"))
+        , senderName(roleOf(m, "senderName"))
+    {
+    }
+    int seq, mine, kind, deleted, body, marker, senderName;
+};
+} // namespace
+
+QStringList UiHelpers::quickReactions() const
+{
+    return {u"👍"_s, u"❤️"_s, u"😂"_s, u"🎉"_s, u"😮"_s, u"😢"_s, u"👀"_s, u"✅"_s};
+}
+
+void UiHelpers::copyText(const QString &text) const
+{
+    QGuiApplication::clipboard()->setText(text);
+}
+
+QString UiHelpers::clipboardText() const
+{
+    return QGuiApplication::clipboard()->text();
+}
+
+QString UiHelpers::dayLabel(const QDateTime &when) const
+{
+    const QDate day = when.toLocalTime().date();
+    const QDate today = QDate::currentDate();
+    const qint64 ago = day.daysTo(today);
+    if (ago == 0)
+        return tr("Today");
+    if (ago == 1)
+        return tr("Yesterday");
+    const QLocale locale;
+    if (ago > 1 && ago < 7)
+        return locale.dayName(day.dayOfWeek(), QLocale::LongFormat);
+    if (day.year() == today.year())
+        return locale.toString(day, tr("dddd, d MMMM", "day separator within this year"));
+    return locale.toString(day, QLocale::LongFormat);
+}
+
+QString UiHelpers::timeLabel(const QDateTime &when) const
+{
+    // The locale's short format, without seconds where it has them (the C locale does).
+    QString format = QLocale().timeFormat(QLocale::ShortFormat);
+    format.remove(u":ss"_s);
+    return QLocale().toString(when.toLocalTime().time(), format);
+}
+
+QString UiHelpers::fullTimeLabel(const QDateTime &when) const
+{
+    return QLocale().toString(when.toLocalTime(), QLocale::LongFormat);
+}
+
+QVariantMap UiHelpers::lastOwnMessage(QAbstractItemModel *timeline) const
+{
+    if (!timeline)
+        return {};
+    const Roles r(timeline);
+    // Row 0 is the newest; look back a screenful or two, not the whole history.
+    const int limit = std::min(timeline->rowCount(), 200);
+    for (int row = 0; row < limit; ++row) {
+        const QModelIndex i = timeline->index(row, 0);
+        if (i.data(r.mine).toBool() && i.data(r.kind).toString() == u"text"_s &&
+            !i.data(r.deleted).toBool() && i.data(r.seq).toLongLong() > 0)
+            return {{u"seq"_s, i.data(r.seq)}, {u"body"_s, i.data(r.body)}};
+    }
+    return {};
+}
+
+qint64 UiHelpers::markerSeq(QAbstractItemModel *timeline) const
+{
+    if (!timeline)
+        return 0;
+    const Roles r(timeline);
+    for (int row = 0; row < timeline->rowCount(); ++row) {
+        const QModelIndex i = timeline->index(row, 0);
+        if (i.data(r.marker).toBool())
+            return i.data(r.seq).toLongLong();
+    }
+    return 0;
+}
+
+int UiHelpers::rowOfSeq(QAbstractItemModel *timeline, qint64 seq) const
+{
+    if (!timeline || seq <= 0)
+        return -1;
+    const Roles r(timeline);
+    // Seqs descend with the row (pending rows first, seq 0): a binary search would do,
+    // but the rows loaded are few and this stays correct for any model.
+    for (int row = 0; row < timeline->rowCount(); ++row) {
+        const qint64 s = timeline->index(row, 0).data(r.seq).toLongLong();
+        if (s == seq)
+            return row;
+        if (s > 0 && s < seq)
+            return -1;
+    }
+    return -1;
+}
+
+qint64 UiHelpers::seqAtOrBelow(QAbstractItemModel *timeline, int row) const
+{
+    if (!timeline)
+        return 0;
+    const Roles r(timeline);
+    for (int i = std::max(0, row); i < timeline->rowCount(); ++i) {
+        const qint64 s = timeline->index(i, 0).data(r.seq).toLongLong();
+        if (s > 0)
+            return s;
+    }
+    return 0;
+}
+
+QString UiHelpers::rowSummary(QAbstractItemModel *timeline, qint64 seq) const
+{
+    const int row = rowOfSeq(timeline, seq);
+    if (row < 0)
+        return tr("an older message");
+    const Roles r(timeline);
+    const QModelIndex i = timeline->index(row, 0);
+    constexpr int kChars = 80;
+    QString body = i.data(r.body).toString().simplified();
+    if (body.size() > kChars)
+        body = body.left(kChars) + u"…"_s;
+    return tr("%1: %2").arg(i.data(r.senderName).toString(), body);
+}
+
+bool UiHelpers::mentions(const QString &body, const QString &user, const QString &displayName) const
+{
+    return !user.isEmpty() && client::mentionsUser(body, user, displayName);
+}
+
+QString UiHelpers::initials(const QString &name) const
+{
+    const QStringList parts = name.split(u' ', Qt::SkipEmptyParts);
+    QString out;
+    for (const QString &p : parts) {
+        out += p.front().toUpper();
+        if (out.size() == 2)
+            break;
+    }
+    return out.isEmpty() ? u"?"_s : out;
+}
+
+} // namespace confab::app
