@@ -114,6 +114,7 @@ void Connection::reconnectNow(const QString &why, bool probeFirst)
         sendFrame(protocol::PingRequest{nextRequestId()});
     } else if (m_socket) {
         m_backoff.reset();
+        m_reconnectAtOnce = true;
         abortLink(why);
     }
 }
@@ -239,6 +240,7 @@ void Connection::onDisconnected()
 void Connection::linkDown(int code, const QString &reason, const QString &socketError)
 {
     const bool wasAuthenticated = isAuthenticated();
+    const bool atOnce = std::exchange(m_reconnectAtOnce, false);
     setState(State::Offline);
     if (wasAuthenticated)
         emit linkLost();
@@ -262,7 +264,10 @@ void Connection::linkDown(int code, const QString &reason, const QString &socket
         return;
     default:
         setError(!socketError.isEmpty() ? socketError : closeReason(code, reason));
-        scheduleRetry();
+        if (atOnce)
+            startAttempt();
+        else
+            scheduleRetry();
     }
 }
 

@@ -113,6 +113,7 @@ private:
     int m_retryDelayMs = 0;
     int m_probeDeadlineMs = 0; // a shorter dead-link deadline after a probe
     bool m_wanted = false;
+    bool m_reconnectAtOnce = false; // the link was dropped on purpose: no backoff wait
 };
 
 } // namespace confab::client
