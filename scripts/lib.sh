@@ -58,3 +58,23 @@ build_confab() {
   cmake -S "$CONFAB_ROOT" -B "$CONFAB_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >&2
   cmake --build "$CONFAB_BUILD" --parallel "$jobs" >&2
 }
+
+# A ThreadSanitizer build of confab-server alone, in $CONFAB_BUILD-tsan; prints its path.
+# The integration suite runs against it (CONFAB_TEST_SERVER_BINARY) to find data races
+# between the server's threads.
+build_tsan_server() {
+  local dir="$CONFAB_BUILD-tsan" jobs
+  jobs=$(nproc)
+  cmake -S "$CONFAB_ROOT" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCONFAB_WERROR=ON -DCONFAB_BUILD_TESTS=OFF -DCONFAB_BUILD_BENCH=OFF -DCONFAB_BUILD_CLIENT=OFF \
+    -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >&2
+  cmake --build "$dir" --parallel "$jobs" --target confab-server-bin >&2
+  echo "$dir/server/confab-server"
+}
+
+# TSAN_OPTIONS for that run (log_path is added by the caller). Debian's Qt is not built
+# with ThreadSanitizer: accesses made inside it are not checked
+# (ignore_noninstrumented_modules), and the server's own hand-offs through Qt's queues
+# are annotated (shared/eventloop/handoff.h). Every report goes to a file, so a race in a
+# server that a test then killed is not lost.
+CONFAB_TSAN_OPTIONS="exitcode=66 ignore_noninstrumented_modules=1 second_deadlock_stack=1"

@@ -32,11 +32,6 @@ constexpr int kTokenCheckMs = 2000;
 // just before the change may attach only after the first check.
 constexpr qint64 kTokenCheckOverlapMs = 10000;
 
-// Runs f on obj's thread and waits for it; used only while starting and stopping.
-template<class F> void runOn(QObject *obj, F &&f)
-{
-    QMetaObject::invokeMethod(obj, std::forward<F>(f), Qt::BlockingQueuedConnection);
-}
 } // namespace
 
 ServerApp::ServerApp(const ServerConfig &config)
@@ -73,18 +68,20 @@ void ServerApp::startIoWorkers(int count)
     m_ioPool->setExpiryTimeout(-1);
     QSemaphore ready;
     for (int i = 0; i < count; ++i) {
-        m_ioPool->start([this, i, &ready] {
+        startOn(m_ioPool.get(), [this, i, &ready] {
             QThread::currentThread()->setObjectName(u"io-%1"_s.arg(i));
             IoWorker worker(i, &m_ctx);
             QEventLoop loop;
             worker.setQuit([&loop] { loop.quit(); });
             m_workers[i] = &worker;
             worker.start();
+            handoffRelease(&ready);
             ready.release();
             loop.exec();
         });
     }
     ready.acquire(count);
+    handoffAcquire(&ready);
 }
 
 void ServerApp::startThread(QObject *object, const QString &name,
@@ -94,6 +91,10 @@ void ServerApp::startThread(QObject *object, const QString &name,
     if (dispatcher)
         thread->setEventDispatcher(dispatcher);
     thread->setObjectName(name);
+    // What the thread did happens before whoever joins it reads (joined(thread)).
+    connect(
+        thread, &QThread::finished, thread, [thread] { handoffRelease(thread); },
+        Qt::DirectConnection);
     object->setParent(nullptr);
     object->moveToThread(thread);
     thread->start();
@@ -195,7 +196,7 @@ void ServerApp::checkTokenChanges()
         return; // the previous check is still reading
     const qint64 from =
         std::max(m_startedAt, QDateTime::currentMSecsSinceEpoch() - kTokenCheckOverlapMs);
-    m_readPool->start([this, from] {
+    startOn(m_readPool.get(), [this, from] {
         QString error;
         const QHash<QString, QSet<QString>> changes = m_reader->tokenChanges(from, &error);
         if (!error.isEmpty())
@@ -213,10 +214,11 @@ void ServerApp::checkTokenChanges()
 
 void ServerApp::waitForPool(QThreadPool *pool, const char *name)
 {
-    if (pool->waitForDone(5000))
-        return;
-    qCWarning(lcApp) << "still waiting for the" << name << "pool's tasks to finish";
-    pool->waitForDone();
+    if (!pool->waitForDone(5000)) {
+        qCWarning(lcApp) << "still waiting for the" << name << "pool's tasks to finish";
+        pool->waitForDone();
+    }
+    joined(pool);
 }
 
 void ServerApp::stop()
@@ -258,6 +260,7 @@ void ServerApp::stop()
     for (QThread *t : {acceptorThread, hubThread}) {
         t->quit();
         t->wait();
+        joined(t);
     }
     for (IoWorker *w : std::as_const(m_workers)) {
         if (m_ioPool)
@@ -265,11 +268,14 @@ void ServerApp::stop()
         else
             w->deleteLater(); // on its thread, when that finishes below
     }
-    if (m_ioPool)
+    if (m_ioPool) {
         m_ioPool->waitForDone();
+        joined(m_ioPool.get());
+    }
     for (QThread *t : m_threads) {
         t->quit();
         t->wait();
+        joined(t);
     }
     delete m_hub; // no timers; its thread is gone and nobody posts to it any more
     m_hub = nullptr;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/serverconfig.h"
+#include "eventloop/handoff.h"
 
 #include <QList>
 #include <QMetaObject>
@@ -44,10 +45,10 @@ struct ServerContext
     std::atomic<bool> draining{false}; // SIGTERM: refuse new sends
 };
 
-// Runs f on target's thread (queued). The one way threads talk to each other here.
-template<class F> void postTo(QObject *target, F &&f)
-{
-    QMetaObject::invokeMethod(target, std::forward<F>(f), Qt::QueuedConnection);
-}
+// The one way threads talk to each other here: confab::postTo (queued on the target's
+// thread), runOn and startOn, from eventloop/handoff.h.
+using confab::postTo;
+using confab::runOn;
+using confab::startOn;
 
 } // namespace confab::server

@@ -175,7 +175,7 @@ std::optional<QByteArray> answerHttp(const ServerContext &ctx, const wire::HttpR
     if (path == "/metrics") {
         // /proc reads block, and /proc/self/fd lists every connection: tens of thousands
         // of entries that the sockets of this I/O thread must not wait behind.
-        pool->start([&ctx, respond, done = std::move(done)] {
+        startOn(pool, [&ctx, respond, done = std::move(done)] {
             done(respond(200, "OK", "text/plain; version=0.0.4", renderMetrics(ctx)));
         });
         return std::nullopt;

@@ -122,7 +122,7 @@ void Session::startAuth(const protocol::Hello &hello)
             worker->withSession(sid, [&](Session *s) { s->authDone(outcome); });
         });
     };
-    ctx->authPool->start([ctx, hello, finish] { authenticate(ctx, hello, finish); });
+    startOn(ctx->authPool, [ctx, hello, finish] { authenticate(ctx, hello, finish); });
 }
 
 void Session::authDone(const AuthOutcome &outcome)
@@ -179,7 +179,7 @@ void Session::attached(const QList<protocol::RoomInfo> &rooms, const QStringList
             continue;
         }
         m_replaying.insert(plan.room, {});
-        ctx->readPool->start([ctx, worker, sid, plan] {
+        startOn(ctx->readPool, [ctx, worker, sid, plan] {
             QList<QByteArray> frames;
             bool complete = false;
             QString error;

@@ -154,7 +154,7 @@ void Session::lookupUserThen(const QString &name, protocol::RequestId id,
     ServerContext *ctx = m_ctx;
     IoWorker *worker = m_worker;
     const quint64 sid = m_id;
-    ctx->authPool->start([ctx, worker, sid, name, id, then = std::move(then)] {
+    startOn(ctx->authPool, [ctx, worker, sid, name, id, then = std::move(then)] {
         QString error;
         const std::optional<StoredUser> user = ctx->reader->findUser(name, &error);
         if (user) {
@@ -175,7 +175,7 @@ void Session::runHistory(const protocol::HistoryRequest &r, qint64 lastSeq)
     ServerContext *ctx = m_ctx;
     IoWorker *worker = m_worker;
     const quint64 sid = m_id;
-    ctx->readPool->start([ctx, worker, sid, r, lastSeq] {
+    startOn(ctx->readPool, [ctx, worker, sid, r, lastSeq] {
         // Events broadcast before this request may still sit in the writer's queue.
         const bool durable = ctx->seqBook->waitCommitted(r.room, lastSeq, kReadWaitMs);
         QString error;

@@ -58,8 +58,15 @@ void Connection::drop()
     // DEALLOCATE itself.
     auto statements = std::move(m_statements);
     m_statements.clear();
-    Database::close(m_name);
+    if (!m_name.isEmpty())
+        Database::close(m_name);
     statements.clear();
+}
+
+void Connection::abandon()
+{
+    m_statements.clear();
+    m_name.clear();
 }
 
 } // namespace confab::server

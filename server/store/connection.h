@@ -41,6 +41,11 @@ public:
     // restarted, SQLite locked): the next open() connects afresh under a new name.
     void reset();
 
+    // The connection was removed by its owner already (a reader destroyed at shutdown):
+    // frees the statements without asking Qt's registry of connections, which a thread
+    // exiting late may find already destroyed.
+    void abandon();
+
 private:
     void drop();
 

@@ -5,11 +5,12 @@
 #include "store/queries.h"
 #include "store/sqlutil.h"
 
-#include <QMutex>
+#include <QMutexLocker>
 #include <QSet>
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <mutex>
 #include <unordered_map>
 
 namespace confab::server {
@@ -22,8 +23,9 @@ struct ReaderConnections
 {
     quint64 id = 0;
     StoreConfig config;
-    QMutex mutex;
+    std::mutex mutex;    // not QMutex: its futex wait is invisible to ThreadSanitizer
     QSet<QString> names; // QSqlDatabase connection names, for the reader's destructor
+    bool closed = false; // the reader removed every connection; threads only free theirs
 };
 
 namespace {
@@ -50,13 +52,19 @@ struct ThreadConnections
     }
     static void forget(Entry &e)
     {
+        // A pool thread's thread_local destructors run after QThread::wait() returned, so
+        // they may run while the process exits. Once the reader is gone (or going: its
+        // destructor holds the lock while it removes the connections) nothing here may
+        // touch Qt's connection registry any more.
         if (const std::shared_ptr<ReaderConnections> owner = e.owner.lock()) {
-            // Under the lock: the reader's destructor may be removing connections now.
             QMutexLocker lock(&owner->mutex);
-            owner->names.remove(e.connection->name());
-            e.connection.reset();
-            return;
+            if (!owner->closed) {
+                owner->names.remove(e.connection->name());
+                e.connection.reset();
+                return;
+            }
         }
+        e.connection->abandon();
         e.connection.reset();
     }
     void prune()
@@ -146,6 +154,7 @@ StoreReader::~StoreReader()
     for (const QString &name : std::as_const(m_connections->names))
         QSqlDatabase::removeDatabase(name);
     m_connections->names.clear();
+    m_connections->closed = true;
 }
 
 std::optional<StoredUser> StoreReader::findUser(const QString &name, QString *error) const

@@ -3,6 +3,8 @@
 #include "logging.h"
 #include "store/writerworker.h"
 
+#include "eventloop/handoff.h"
+
 #include <QMutexLocker>
 #include <QThread>
 
@@ -45,18 +47,20 @@ bool StoreWriter::start(QString *error)
     m_worker->setParent(nullptr); // an object with a parent cannot change threads
     m_worker->moveToThread(m_thread);
     connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    QThread *thread = m_thread;
+    connect(
+        m_thread, &QThread::finished, m_thread, [thread] { confab::handoffRelease(thread); },
+        Qt::DirectConnection);
     m_thread->start();
 
     bool ok = false;
     QString openError;
     WriterWorker *worker = m_worker;
-    QMetaObject::invokeMethod(
-        worker, [worker, &ok, &openError] { ok = worker->openConnection(&openError); },
-        Qt::BlockingQueuedConnection);
+    confab::runOn(worker, [worker, &ok, &openError] { ok = worker->openConnection(&openError); });
     if (!ok) {
-        QMetaObject::invokeMethod(
-            worker, [worker] { worker->shutdown(); }, Qt::BlockingQueuedConnection);
+        confab::runOn(worker, [worker] { worker->shutdown(); });
         m_thread->wait();
+        confab::joined(m_thread);
         delete m_thread;
         m_thread = nullptr;
         m_worker = nullptr;
@@ -69,8 +73,7 @@ bool StoreWriter::start(QString *error)
     m_shared->accepting = true;
     if (!m_shared->queue.empty() && !m_shared->wakePosted) {
         m_shared->wakePosted = true;
-        QMetaObject::invokeMethod(
-            worker, [worker] { worker->wake(); }, Qt::QueuedConnection);
+        confab::postTo(worker, [worker] { worker->wake(); });
     }
     return true;
 }
@@ -87,8 +90,7 @@ void StoreWriter::enqueue(WriteOp op, WriteDone done)
                 // queued, because it only shuts down with an empty queue.
                 m_shared->wakePosted = true;
                 WriterWorker *worker = static_cast<WriterWorker *>(m_shared->worker);
-                QMetaObject::invokeMethod(
-                    worker, [worker] { worker->wake(); }, Qt::QueuedConnection);
+                confab::postTo(worker, [worker] { worker->wake(); });
             }
             return;
         }
@@ -104,9 +106,9 @@ void StoreWriter::stop()
     if (m_thread) {
         if (m_thread->isRunning()) {
             WriterWorker *worker = m_worker;
-            QMetaObject::invokeMethod(
-                worker, [worker] { worker->beginStop(); }, Qt::QueuedConnection);
+            confab::postTo(worker, [worker] { worker->beginStop(); });
             m_thread->wait();
+            confab::joined(m_thread);
         }
         delete m_thread;
         m_thread = nullptr;

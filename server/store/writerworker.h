@@ -5,11 +5,12 @@
 #include "store/writer.h"
 
 #include <QDeadlineTimer>
-#include <QMutex>
+#include <QMutexLocker>
 #include <QObject>
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <mutex>
 
 class QTimer;
 
@@ -27,7 +28,7 @@ struct PendingWrite
 // are guarded by mutex; the counters are atomics read lock-free by /metrics.
 struct WriterShared
 {
-    QMutex mutex;
+    std::mutex mutex; // not QMutex: its futex wait is invisible to ThreadSanitizer
     std::deque<PendingWrite> queue;
     QObject *worker = nullptr; // where wake-ups go; null before start and after stop
     bool wakePosted = false;   // a drain is posted or running: enqueue need not post one

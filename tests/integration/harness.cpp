@@ -75,24 +75,51 @@ StoreLock::~StoreLock()
     release();
 }
 
-bool StoreLock::lock(QString *error)
+namespace {
+// A connection of the test process to the store a server uses, under a unique name.
+QSqlDatabase openStore(const QString &storeUrl, bool postgres, const QString &name,
+                       QString *error)
 {
-    QSqlDatabase db =
-        QSqlDatabase::addDatabase(m_postgres ? u"QPSQL"_s : u"QSQLITE"_s, m_connection);
-    if (m_postgres) {
-        const QUrl url(m_url);
+    QSqlDatabase db = QSqlDatabase::addDatabase(postgres ? u"QPSQL"_s : u"QSQLITE"_s, name);
+    if (postgres) {
+        const QUrl url(storeUrl);
         db.setHostName(url.host());
         db.setPort(url.port(5432));
         db.setUserName(url.userName());
         db.setPassword(url.password());
         db.setDatabaseName(url.path().mid(1));
     } else {
-        db.setDatabaseName(m_url);
+        db.setDatabaseName(storeUrl);
     }
-    if (!db.open()) {
+    if (!db.open())
         *error = db.lastError().text();
-        return false;
+    return db;
+}
+} // namespace
+
+bool execOnStore(const TestStore &store, const QString &statement, QString *error)
+{
+    const QString name = u"exec-"_s + QUuid::createUuid().toString(QUuid::Id128);
+    bool ok = false;
+    {
+        QSqlDatabase db = openStore(store.url(), store.isPostgres(), name, error);
+        if (db.isOpen()) {
+            QSqlQuery q(db);
+            ok = q.exec(statement);
+            if (!ok)
+                *error = q.lastError().text();
+            db.close();
+        }
     }
+    QSqlDatabase::removeDatabase(name);
+    return ok;
+}
+
+bool StoreLock::lock(QString *error)
+{
+    QSqlDatabase db = openStore(m_url, m_postgres, m_connection, error);
+    if (!db.isOpen())
+        return false;
     QSqlQuery q(db);
     const bool ok = m_postgres
                         ? q.exec(u"BEGIN"_s) && q.exec(u"LOCK TABLE events IN EXCLUSIVE MODE"_s)

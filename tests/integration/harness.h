@@ -49,6 +49,10 @@ private:
     QString m_connection;
 };
 
+// Runs one SQL statement on the store from the test process: what another program
+// writing to the same database looks like to the server.
+bool execOnStore(const TestStore &store, const QString &statement, QString *error);
+
 class ServerProcess
 {
 public:

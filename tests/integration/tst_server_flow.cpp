@@ -398,6 +398,65 @@ private slots:
         QVERIFY(h);
         QCOMPARE(h->events.size(), acked + 1);
     }
+
+    // The store refuses an event (another program stored a row under the seq the hub
+    // gave it): its sender gets unavailable, nobody receives it, later events flow, and a
+    // resend of the refused message is a new message with a new seq.
+    void refusedEventIsUnavailableAndUnseen()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        auto bob = connectUser(*m_server, u"bob"_s);
+        QVERIFY(alice && bob);
+        alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
+        QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
+        bob->sendMessage(protocol::JoinRequest{2, u"general"_s});
+        QVERIFY(replyAs<protocol::RoomReply>(*bob, 2));
+        alice->sendMessage(textMessage(u"general"_s, u"m1"_s, u"m1"_s, 10));
+        const auto m1 = replyAs<protocol::Ack>(*alice, 10);
+        QVERIFY(m1);
+        QVERIFY(bob->waitForType<protocol::Event>(
+            10000, [&](const protocol::Event &e) { return e.seq == m1->seq; }));
+        QString error;
+        QVERIFY2(execOnStore(*m_store,
+                             u"INSERT INTO events (room, seq, ts, sender, kind, body)"
+                             " VALUES ('general', %1, 0, 'intruder', 'text', 'taken')"_s
+                                 .arg(m1->seq + 1),
+                             &error),
+                 qPrintable(error));
+
+        alice->sendMessage(textMessage(u"general"_s, u"m2"_s, u"m2"_s, 11));
+        const auto refused = errorReply(*alice, 11);
+        QVERIFY(refused);
+        QCOMPARE(refused->code, ErrorCode::Unavailable);
+        alice->sendMessage(textMessage(u"general"_s, u"m3"_s, u"m3"_s, 12));
+        const auto m3 = replyAs<protocol::Ack>(*alice, 12);
+        QVERIFY(m3);
+        QCOMPARE(m3->seq, m1->seq + 2);
+        const auto seen = bob->waitForType<protocol::Event>(
+            10000, [&](const protocol::Event &e) { return e.seq == m3->seq; });
+        QVERIFY(seen);
+        for (const auto &m : bob->pending()) {
+            const auto *e = std::get_if<protocol::Event>(&m);
+            QVERIFY2(!e || e->body != u"m2"_s, "a refused event was sent");
+        }
+        alice->sendMessage(textMessage(u"general"_s, u"m2"_s, u"m2"_s, 13));
+        const auto again = replyAs<protocol::Ack>(*alice, 13);
+        QVERIFY(again);
+        QCOMPARE(again->seq, m3->seq + 1);
+        QVERIFY(metricValue(m_server->port(), "confab_events_failed_total") == 1);
+        // A resume across the refused seq is not held up: the watermark moved past it.
+        TestClient back;
+        QVERIFY(back.connectTo(m_server->url()));
+        QVERIFY(back.login(u"bob"_s, u"bob-password"_s, {{u"general"_s, m1->seq}}));
+        const auto synced = back.waitForType<protocol::Synced>(5000);
+        QVERIFY(synced);
+        const auto replayed = back.takeEvents(u"general"_s);
+        QCOMPARE(replayed.size(), 3);
+        QCOMPARE(replayed[0].body, u"taken"_s); // what the store holds under that seq
+        QCOMPARE(replayed[1].body, u"m3"_s);
+        QCOMPARE(replayed[2].body, u"m2"_s);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestServerFlow)
