@@ -120,7 +120,9 @@ QHash<int, QByteArray> TimelineModel::roleNames() const
             {DeliveryRole, "delivery"},
             {ErrorTextRole, "errorText"},
             {MineRole, "mine"},
-            {ReadMarkerRole, "readMarker"}};
+            {ReadMarkerRole, "readMarker"},
+            {PendingChangeRole, "pendingChange"},
+            {FailedChangesRole, "failedChanges"}};
 }
 
 QVariant TimelineModel::data(const QModelIndex &index, int role) const
@@ -142,9 +144,12 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
     case KindRole:
         return protocol::eventKindName(e.kind);
     case BodyRole:
-        return a && a->deleted ? QString() : (a && a->editSeq ? a->editBody : e.body);
+        return effectiveBody(*r);
     case HtmlRole:
-        return r->html;
+        // A queued edit is rendered here: there are few, and they are short-lived.
+        return effectiveBody(*r) == (a && a->editSeq ? a->editBody : e.body)
+                   ? r->html
+                   : markdownToHtml(effectiveBody(*r));
     case TimestampRole:
         return QDateTime::fromMSecsSinceEpoch(e.ts);
     case ShowDayRole:
@@ -152,9 +157,9 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
     case GroupedRole:
         return groupedWithOlder(index.row());
     case EditedRole:
-        return a && a->editSeq > 0;
+        return effectiveEdited(*r);
     case DeletedRole:
-        return a && a->deleted;
+        return effectiveDeleted(*r);
     case ReplyToRole:
         return e.replyTo.value_or(0);
     case ReplySenderRole:
@@ -168,6 +173,10 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
         return r->errorText;
     case MineRole:
         return e.from == m_me;
+    case PendingChangeRole:
+        return !queuedChanges(e.seq).isEmpty();
+    case FailedChangesRole:
+        return failedChanges(e.seq);
     case ReadMarkerRole: {
         const qsizetype i = markerIndex(m_readSeq);
         return e.seq > 0 && i >= 0 && i + 1 < m_events.size() && m_events[i].event.seq == e.seq;
@@ -196,12 +205,22 @@ QVariant TimelineModel::replyField(const Row &row, int role) const
 QVariant TimelineModel::reactionsOf(const Row &row) const
 {
     const Annotation *a = annotationOf(row.event.seq);
-    if (!a || a->reactions.isEmpty())
-        return QVariantList();
     QMap<QString, QStringList> byEmoji; // sorted by emoji: a stable order for the UI
-    for (auto it = a->reactions.cbegin(); it != a->reactions.cend(); ++it) {
-        if (it->second)
-            byEmoji[it.key().emoji].append(it.key().user);
+    if (a) {
+        for (auto it = a->reactions.cbegin(); it != a->reactions.cend(); ++it) {
+            if (it->second)
+                byEmoji[it.key().emoji].append(it.key().user);
+        }
+    }
+    // A queued reaction toggles the user's own, as the server will.
+    for (const OutboxEntry *c : queuedChanges(row.event.seq)) {
+        if (c->kind != EventKind::React || !c->emoji)
+            continue;
+        QStringList &users = byEmoji[*c->emoji];
+        if (!users.removeOne(m_me))
+            users.append(m_me);
+        if (users.isEmpty())
+            byEmoji.remove(*c->emoji);
     }
     QVariantList out;
     for (auto it = byEmoji.cbegin(); it != byEmoji.cend(); ++it) {
@@ -284,7 +303,10 @@ void TimelineModel::appendOne(const Event &e)
     if (!m_events.isEmpty() && e.seq <= m_events.last().event.seq)
         return;
     if (isAnnotation(e.kind)) {
-        annotate(e, true);
+        if (e.clientMsgId && e.from == m_me)
+            m_changes.removeIf(
+                [&](const OutboxEntry &c) { return c.clientMsgId == *e.clientMsgId; });
+        annotate(e, true); // the server's version replaces the queued one
         return;
     }
     const int p = int(m_pending.size());
@@ -317,6 +339,8 @@ void TimelineModel::prependEvents(const QList<Event> &ascending, bool reachedBeg
         if (e.seq >= oldest)
             continue;
         if (isAnnotation(e.kind)) {
+            if (e.clientMsgId && e.from == m_me)
+                dropChange(*e.clientMsgId);
             annotate(e, false);
             continue;
         }
@@ -343,6 +367,13 @@ void TimelineModel::prependEvents(const QList<Event> &ascending, bool reachedBeg
 
 void TimelineModel::addPending(const OutboxEntry &entry)
 {
+    if (entry.kind != EventKind::Text && entry.target) {
+        if (!isChange(entry.clientMsgId)) {
+            m_changes.append(entry);
+            changeTarget(*entry.target);
+        }
+        return;
+    }
     if (entry.kind != EventKind::Text || pendingIndexOf(entry.clientMsgId) >= 0)
         return;
     Row row;
@@ -373,6 +404,12 @@ void TimelineModel::updatePendingState(Row &row, const OutboxEntry &entry)
 
 void TimelineModel::updatePending(const OutboxEntry &entry)
 {
+    for (OutboxEntry &c : m_changes) {
+        if (c.clientMsgId == entry.clientMsgId) {
+            c = entry;
+            return changeTarget(entry.target.value_or(0));
+        }
+    }
     const qsizetype i = pendingIndexOf(entry.clientMsgId);
     if (i < 0)
         return;
@@ -383,6 +420,8 @@ void TimelineModel::updatePending(const OutboxEntry &entry)
 
 void TimelineModel::removePending(const QString &clientMsgId)
 {
+    if (isChange(clientMsgId))
+        return dropChange(clientMsgId);
     const qsizetype i = pendingIndexOf(clientMsgId);
     if (i < 0)
         return;

@@ -14,8 +14,9 @@ namespace confab::client {
 // still in the outbox (pending or failed), then the room's events in descending seq.
 // Edits, deletes and reactions are not rows: they change their target. A pending row is
 // turned into the real event in place when it comes back from the server, so one
-// message is one row from typing to delivery. A live event is one row insert; older
-// pages are one insert at the far end; nothing ever resets the model.
+// message is one row from typing to delivery. The user's own edits, deletes and
+// reactions show on their target while they wait in the outbox. A live event is one row
+// insert; older pages are one insert at the far end; nothing ever resets the model.
 class TimelineModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -47,6 +48,8 @@ public:
         ErrorTextRole,
         MineRole,
         ReadMarkerRole,
+        PendingChangeRole, // an edit, delete or reaction of the user not acked yet
+        FailedChangesRole, // [{clientMsgId, kind, errorText}] refused changes of the user
     };
     Q_ENUM(Role)
     enum class Delivery { Delivered, Pending, Failed };
@@ -126,6 +129,15 @@ private:
     static void updatePendingState(Row &row, const OutboxEntry &entry);
     void appendOne(const protocol::Event &e);
     QVariant reactionsOf(const Row &row) const;
+    // The user's queued (not failed) changes of the row at seq, oldest first.
+    QList<const OutboxEntry *> queuedChanges(qint64 seq) const;
+    QString effectiveBody(const Row &row) const;
+    bool effectiveDeleted(const Row &row) const;
+    bool effectiveEdited(const Row &row) const;
+    QVariant failedChanges(qint64 seq) const;
+    bool isChange(const QString &clientMsgId) const;
+    void changeTarget(qint64 seq);
+    void dropChange(const QString &clientMsgId);
     QVariant replyField(const Row &row, int role) const;
     bool groupedWithOlder(int row) const;
     bool showDay(int row) const;
@@ -133,8 +145,9 @@ private:
 
     QString m_me;
     NameLookup m_names;
-    QList<Row> m_events;  // ascending seq, visible kinds only
-    QList<Row> m_pending; // ascending ordinal
+    QList<Row> m_events;          // ascending seq, visible kinds only
+    QList<Row> m_pending;         // ascending ordinal
+    QList<OutboxEntry> m_changes; // the user's edits/deletes/reactions in the outbox
     QHash<qint64, Annotation> m_annotations;
     std::function<void()> m_loadOlder;
     qint64 m_readSeq = 0;

@@ -333,6 +333,49 @@ private slots:
         QTRY_COMPARE(chat.ra->members()->find(u"bob"_s)->presence, protocol::Presence::Away);
     }
 
+    void editsDeletesAndReactionsReachEveryone()
+    {
+        startServer();
+        Chat chat;
+        startChat(chat);
+        RETURN_IF_FAILED();
+        chat.ra->sendText(u"helo"_s);
+        chat.rb->sendText(u"to be removed"_s);
+        QTRY_VERIFY(holdsAll(chat.ra, {u"helo"_s, u"to be removed"_s}) &&
+                    holdsAll(chat.rb, {u"helo"_s, u"to be removed"_s}));
+        const auto seqOf = [](Room *room, const QString &body) {
+            const client::TimelineModel *t = room->timeline();
+            for (int row = 0; row < t->rowCount(); ++row) {
+                if (t->data(t->index(row), client::TimelineModel::BodyRole).toString() == body)
+                    return t->data(t->index(row), client::TimelineModel::SeqRole).toLongLong();
+            }
+            return qint64(0);
+        };
+        const qint64 mine = seqOf(chat.ra, u"helo"_s);
+        const qint64 theirs = seqOf(chat.rb, u"to be removed"_s);
+        QVERIFY(mine > 0 && theirs > 0);
+        chat.ra->composer()->startEdit(mine, u"helo"_s);
+        chat.ra->composer()->setText(u"hello"_s);
+        QVERIFY(chat.ra->send());
+        QVERIFY(chat.rb->react(mine, u"👍"_s));
+        QVERIFY(chat.rb->remove(theirs));
+        const auto roleAt = [](Room *room, qint64 seq, int role) {
+            return room->timeline()->data(room->timeline()->index(room->timeline()->rowOfSeq(seq)),
+                                          role);
+        };
+        QTRY_COMPARE(roleAt(chat.rb, mine, client::TimelineModel::BodyRole).toString(), u"hello"_s);
+        QVERIFY(roleAt(chat.rb, mine, client::TimelineModel::EditedRole).toBool());
+        QTRY_VERIFY(roleAt(chat.ra, theirs, client::TimelineModel::DeletedRole).toBool());
+        QTRY_COMPARE(roleAt(chat.ra, mine, client::TimelineModel::ReactionsRole).toList().size(),
+                     1);
+        QTRY_COMPARE(chat.a->outboxCount() + chat.b->outboxCount(), 0);
+        const QVariantMap thumbs =
+            roleAt(chat.rb, mine, client::TimelineModel::ReactionsRole).toList().value(0).toMap();
+        QCOMPARE(thumbs.value(u"you"_s).toBool(), true);
+        QCOMPARE(thumbs.value(u"count"_s).toInt(), 1);
+        QCOMPARE(chat.ra->timeline()->seqs(), chat.rb->timeline()->seqs());
+    }
+
     void gapIsFilledAndHistoryPages()
     {
         Room *ra = startAlone({u"--rate"_s, u"0"_s});

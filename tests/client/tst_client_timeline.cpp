@@ -193,6 +193,46 @@ private slots:
         QCOMPARE(at(*m_model, m_model->rowOfSeq(2), TimelineModel::BodyRole).toString(), QString());
     }
 
+    void ownChangesShowWhileQueued()
+    {
+        m_model->appendEvents({ev(1, u"alice"_s, u"tpyo"_s), ev(2, u"bob"_s, u"hi"_s)});
+        OutboxEntry edit = pending(10, u"typo"_s);
+        edit.kind = protocol::EventKind::Edit;
+        edit.target = 1;
+        OutboxEntry react = pending(11, QString());
+        react.kind = protocol::EventKind::React;
+        react.target = 2;
+        react.emoji = u"🎉"_s;
+        m_model->addPending(edit);
+        m_model->addPending(react);
+        QCOMPARE(m_model->rowCount(), 2); // changes are not rows
+        const int row1 = m_model->rowOfSeq(1), row2 = m_model->rowOfSeq(2);
+        QCOMPARE(at(*m_model, row1, TimelineModel::BodyRole).toString(), u"typo"_s);
+        QVERIFY(at(*m_model, row1, TimelineModel::EditedRole).toBool());
+        QVERIFY(at(*m_model, row1, TimelineModel::PendingChangeRole).toBool());
+        const QVariantList reactions = at(*m_model, row2, TimelineModel::ReactionsRole).toList();
+        QCOMPARE(reactions.size(), 1);
+        QCOMPARE(reactions[0].toMap()[u"you"_s].toBool(), true);
+        // Refused: the row shows the server's state again and says what failed.
+        react.state = OutboxEntry::State::Failed;
+        react.errorText = u"slow down"_s;
+        m_model->updatePending(react);
+        QCOMPARE(at(*m_model, row2, TimelineModel::ReactionsRole).toList().size(), 0);
+        const QVariantList failed = at(*m_model, row2, TimelineModel::FailedChangesRole).toList();
+        QCOMPARE(failed.size(), 1);
+        QCOMPARE(failed[0].toMap()[u"errorText"_s].toString(), u"slow down"_s);
+        m_model->removePending(react.clientMsgId); // discarded
+        QCOMPARE(at(*m_model, row2, TimelineModel::FailedChangesRole).toList().size(), 0);
+        // The server's edit with the same client_msg_id takes over.
+        protocol::Event stored = annotation(3, protocol::EventKind::Edit, 1, u"alice"_s);
+        stored.body = u"typo"_s;
+        stored.clientMsgId = edit.clientMsgId;
+        m_model->appendEvents({stored});
+        QVERIFY(!at(*m_model, row1, TimelineModel::PendingChangeRole).toBool());
+        QCOMPARE(at(*m_model, row1, TimelineModel::BodyRole).toString(), u"typo"_s);
+        QVERIFY(at(*m_model, row1, TimelineModel::HtmlRole).toString().contains(u"typo"_s));
+    }
+
     void annotationsWaitForTargetsPagedInLater()
     {
         protocol::Event edit = annotation(20, protocol::EventKind::Edit, 5);
