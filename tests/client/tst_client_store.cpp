@@ -116,6 +116,35 @@ private slots:
         QVERIFY(outbox.add(later).ordinal > outbox.entries().at(3).ordinal);
     }
 
+    void bodilessChangesAreStored()
+    {
+        auto store = openStore();
+        Outbox outbox(store.get());
+        QVERIFY(outbox.load(nullptr));
+        QSignalSpy written(&outbox, &Outbox::written);
+        OutboxEntry react;
+        react.room = u"general"_s;
+        react.kind = protocol::EventKind::React;
+        react.target = 4;
+        react.emoji = u"👍"_s;
+        OutboxEntry remove;
+        remove.room = u"general"_s;
+        remove.kind = protocol::EventKind::Delete;
+        remove.target = 5;
+        outbox.add(react);
+        outbox.add(remove);
+        QTRY_COMPARE(written.size(), 2);
+        for (const OutboxEntry &e : outbox.entries())
+            QCOMPARE(e.state, OutboxEntry::State::Queued);
+        store.reset();
+        auto again = openStore();
+        Outbox reloaded(again.get());
+        QVERIFY(reloaded.load(nullptr));
+        QCOMPARE(reloaded.entries().size(), 2);
+        QCOMPARE(reloaded.entries()[0].emoji, u"👍"_s);
+        QCOMPARE(reloaded.entries()[1].target, 5);
+    }
+
     void cacheKeepsTheNewestN_data()
     {
         QTest::addColumn<int>("stored");
