@@ -5,16 +5,13 @@ import Confab.Core
 import Confab.Ui
 
 // A new channel: its name, whether it is private (invite only), its topic.
-Dialog {
+FormDialog {
     id: root
 
     property ClientSession session
 
     objectName: "createRoomDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 420
-    modal: true
     title: qsTr("Create a channel")
     standardButtons: Dialog.Ok | Dialog.Cancel
     Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Create")

@@ -5,16 +5,13 @@ import Confab.Core
 import Confab.Ui
 
 // Start (or open) a direct conversation with a user.
-Dialog {
+FormDialog {
     id: root
 
     property ClientSession session
 
     objectName: "directMessageDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 380
-    modal: true
     title: qsTr("Message someone")
     standardButtons: Dialog.Ok | Dialog.Cancel
     Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Open")

@@ -6,7 +6,7 @@ import Confab.Ui
 // Trust on first use of a wss:// server: its certificate's SHA-256 fingerprint, to
 // compare with what the admin published. When a pinned certificate has changed it is a
 // hard warning: the safe choice is the default and trusting needs a deliberate tick.
-Dialog {
+FormDialog {
     id: root
 
     property string server
@@ -15,10 +15,7 @@ Dialog {
     readonly property bool changed: root.previousFingerprint !== ""
 
     objectName: "fingerprintDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: Math.min(560, parent.width - 40)
-    modal: true
     closePolicy: Popup.CloseOnEscape
     title: root.changed ? qsTr("Warning: the server's certificate has changed") : qsTr("Trust this server?")
 
@@ -80,7 +77,7 @@ Dialog {
         Label {
             visible: root.changed
             Layout.fillWidth: true
-            text: root.previousFingerprint
+            text: Ui.formatFingerprint(root.previousFingerprint)
             font.family: "monospace"
             wrapMode: Text.WrapAnywhere
             color: Theme.mutedText
@@ -92,7 +89,7 @@ Dialog {
         TextArea {
             objectName: "fingerprintText"
             Layout.fillWidth: true
-            text: root.fingerprint
+            text: Ui.formatFingerprint(root.fingerprint)
             readOnly: true
             selectByMouse: true
             font.family: "monospace"

@@ -5,17 +5,14 @@ import Confab.Core
 import Confab.Ui
 
 // Invite a user to the open channel.
-Dialog {
+FormDialog {
     id: root
 
     property ClientSession session
     property Room room
 
     objectName: "inviteDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 380
-    modal: true
     title: root.room ? qsTr("Invite someone to #%1").arg(root.room.name) : ""
     standardButtons: Dialog.Ok | Dialog.Cancel
     Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Invite")

@@ -5,16 +5,13 @@ import Confab.Core
 import Confab.Ui
 
 // Join a public channel by name.
-Dialog {
+FormDialog {
     id: root
 
     property ClientSession session
 
     objectName: "joinRoomDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 380
-    modal: true
     title: qsTr("Join a channel")
     standardButtons: Dialog.Ok | Dialog.Cancel
     Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Join")

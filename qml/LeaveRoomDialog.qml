@@ -4,17 +4,14 @@ import Confab.Core
 import Confab.Ui
 
 // Confirm leaving the open room.
-Dialog {
+FormDialog {
     id: root
 
     property ClientSession session
     property Room room
 
     objectName: "leaveRoomDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 400
-    modal: true
     title: root.room ? qsTr("Leave %1?").arg(root.room.isDirect ? root.room.name : "#" + root.room.name) : ""
     standardButtons: Dialog.Ok | Dialog.Cancel
     Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Leave")

@@ -85,6 +85,19 @@ ApplicationWindow {
         }
     }
 
+    FingerprintDialog {
+        id: fingerprint
+    }
+
+    // Trust on first use of a wss:// server (previous empty) or the hard warning when its
+    // certificate changed. Called when the core reports a certificate to pin.
+    function showFingerprintPrompt(server, fingerprintText, previous) {
+        fingerprint.server = server
+        fingerprint.fingerprint = fingerprintText
+        fingerprint.previousFingerprint = previous
+        fingerprint.open()
+    }
+
     Connections {
         target: App
 

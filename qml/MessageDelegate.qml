@@ -165,7 +165,9 @@ Item {
                     visible: !root.deleted
                     width: parent.width
                     textFormat: TextEdit.RichText
-                    text: root.deleted ? "" : Theme.messageStyle + root.html
+                    // cmark ends a code block with a newline: an empty last line in Qt's
+                    // rich text, so it goes.
+                    text: root.deleted ? "" : Theme.messageStyle + root.html.replace(/\n<\/code><\/pre>/g, "</code></pre>")
                     readOnly: true
                     selectByMouse: true
                     persistentSelection: false

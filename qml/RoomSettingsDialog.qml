@@ -5,16 +5,13 @@ import Confab.Core
 import Confab.Ui
 
 // Notifications of the open room: when to notify, and mute.
-Dialog {
+FormDialog {
     id: root
 
     property Room room
 
     objectName: "roomSettingsDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 420
-    modal: true
     title: root.room ? qsTr("Notifications for %1").arg(root.room.name) : ""
     standardButtons: Dialog.Close
 

@@ -6,19 +6,16 @@ import Confab.Core
 import Confab.Ui
 
 // Ctrl+K: type part of a room's name, arrows to choose, Enter to open.
-Dialog {
+FormDialog {
     id: root
 
     property ClientSession session
     signal roomChosen(string roomId)
 
     objectName: "roomSwitcher"
-    parent: Overlay.overlay
-    x: (parent.width - width) / 2
     y: parent.height * 0.15
     width: 460
-    modal: true
-    padding: 8
+    padding: 12
     title: qsTr("Jump to a room")
 
     function choose(row) {

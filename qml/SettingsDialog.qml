@@ -5,16 +5,13 @@ import Confab.Core
 import Confab.Ui
 
 // The app's settings: theme, do not disturb, away, close to tray.
-Dialog {
+FormDialog {
     id: root
 
     property ClientSession session
 
     objectName: "settingsDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 440
-    modal: true
     title: qsTr("Settings")
     standardButtons: Dialog.Close
 

@@ -5,15 +5,12 @@ import QtQuick.Layouts
 import Confab.Ui
 
 // Ctrl+/: every keyboard shortcut of the app.
-Dialog {
+FormDialog {
     id: root
 
     objectName: "shortcutsDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 520
     height: Math.min(parent.height * 0.85, 600)
-    modal: true
     title: qsTr("Keyboard shortcuts")
     standardButtons: Dialog.Close
 

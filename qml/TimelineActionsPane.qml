@@ -149,15 +149,12 @@ Item {
         }
     }
 
-    Dialog {
+    FormDialog {
         id: confirmDelete
 
         property real seq: 0
 
         objectName: "confirmDeleteDialog"
-        parent: Overlay.overlay
-        anchors.centerIn: parent
-        modal: true
         title: qsTr("Delete this message?")
         standardButtons: Dialog.Cancel | Dialog.Ok
         Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Delete")

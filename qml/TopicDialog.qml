@@ -5,16 +5,13 @@ import Confab.Core
 import Confab.Ui
 
 // Set the open channel's topic (empty clears it).
-Dialog {
+FormDialog {
     id: root
 
     property Room room
 
     objectName: "topicDialog"
-    parent: Overlay.overlay
-    anchors.centerIn: parent
     width: 460
-    modal: true
     title: root.room ? qsTr("Topic of #%1").arg(root.room.name) : ""
     standardButtons: Dialog.Ok | Dialog.Cancel
     Component.onCompleted: standardButton(Dialog.Ok).text = qsTr("Set topic")

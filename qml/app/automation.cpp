@@ -347,10 +347,15 @@ QJsonObject Automation::invoke(const QJsonObject &cmd)
     } else if (args.size() == 1) {
         ok = QMetaObject::invokeMethod(obj, method.constData(), Q_RETURN_ARG(QVariant, ret),
                                        Q_ARG(QVariant, args[0].toVariant()));
-    } else {
+    } else if (args.size() == 2) {
         ok = QMetaObject::invokeMethod(obj, method.constData(), Q_RETURN_ARG(QVariant, ret),
                                        Q_ARG(QVariant, args[0].toVariant()),
                                        Q_ARG(QVariant, args[1].toVariant()));
+    } else {
+        ok = QMetaObject::invokeMethod(obj, method.constData(), Q_RETURN_ARG(QVariant, ret),
+                                       Q_ARG(QVariant, args[0].toVariant()),
+                                       Q_ARG(QVariant, args[1].toVariant()),
+                                       Q_ARG(QVariant, args[2].toVariant()));
     }
     if (!ok)
         return fail(u"cannot invoke "_s + QString::fromUtf8(method));

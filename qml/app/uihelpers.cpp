@@ -153,6 +153,18 @@ bool UiHelpers::mentions(const QString &body, const QString &user, const QString
     return !user.isEmpty() && client::mentionsUser(body, user, displayName);
 }
 
+QString UiHelpers::formatFingerprint(const QString &fingerprint) const
+{
+    const QStringList bytes = fingerprint.split(u':');
+    constexpr int kPerLine = 16;
+    if (bytes.size() <= kPerLine)
+        return fingerprint;
+    QStringList lines;
+    for (qsizetype i = 0; i < bytes.size(); i += kPerLine)
+        lines.append(bytes.mid(i, kPerLine).join(u':'));
+    return lines.join(u'\n');
+}
+
 QString UiHelpers::initials(const QString &name) const
 {
     const QStringList parts = name.split(u' ', Qt::SkipEmptyParts);

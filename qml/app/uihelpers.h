@@ -43,6 +43,8 @@ public:
     // Whether a body mentions the user (the core's rule).
     Q_INVOKABLE bool mentions(const QString &body, const QString &user,
                               const QString &displayName) const;
+    // A SHA-256 fingerprint (AA:BB:...) as two lines of 16 bytes, easier to compare.
+    Q_INVOKABLE QString formatFingerprint(const QString &fingerprint) const;
     // The user's initials for an avatar.
     Q_INVOKABLE QString initials(const QString &name) const;
 };

@@ -1,0 +1,359 @@
+// The real confab app (offscreen) against the real confab-server: register through the
+// connect page, create a room, send, see a second client's reply appear, edit and react,
+// go offline (server killed with -9) and come back with nothing lost or doubled. It
+// saves the screenshots docs/screenshots/ shows: the connect page, the main window in
+// light and dark, the fingerprint prompt.
+#include "appdriver.h"
+#include "fixtures.h"
+
+#include <QDir>
+#include <QJsonArray>
+#include <QTemporaryDir>
+
+using namespace confab;
+using namespace confab::testing;
+using namespace Qt::StringLiterals;
+
+namespace {
+const QString kView = u"timelineView"_s;
+const QString kPassword = u"alice-password"_s;
+
+QString screenshotDir()
+{
+    const QString dir = qEnvironmentVariable("CONFAB_SCREENSHOT_DIR",
+                                             QStringLiteral(CONFAB_DEFAULT_SCREENSHOT_DIR));
+    QDir().mkpath(dir);
+    return dir;
+}
+} // namespace
+
+#define VERIFY_WAIT(expr, ms)                                                                      \
+    QVERIFY2(AppDriver::waitFor([&] { return bool(expr); }, ms),                                   \
+             qPrintable(u"timed out: "_s + QStringLiteral(#expr) + u" | "_s + m_app.lastError()))
+
+class TestAppEndToEnd : public QObject
+{
+    Q_OBJECT
+
+    TestStore m_store;
+    std::unique_ptr<ServerProcess> m_server;
+    QTemporaryDir m_profile;
+    AppDriver m_app;
+    std::unique_ptr<TestClient> m_bob;
+    qint64 m_aliceSeq = 0;
+    qint64 m_bobSeq = 0;
+    qint64 m_nextId = 100;
+
+    QJsonArray timeline() { return m_app.rows(kView); }
+    QJsonObject rowWithSeq(qint64 seq) { return m_app.findRow(kView, u"seq"_s, double(seq)); }
+
+    std::unique_ptr<TestClient> loginAs(const QString &user)
+    {
+        auto c = std::make_unique<TestClient>();
+        if (!c->connectTo(m_server->url()) || !c->login(user, user + u"-password"_s))
+            return nullptr;
+        return c;
+    }
+
+    std::optional<protocol::Event> waitForEvent(TestClient &c, const QString &room,
+                                                protocol::EventKind kind)
+    {
+        return c.waitForType<protocol::Event>(
+            15000, [&](const protocol::Event &e) { return e.room == room && e.kind == kind; });
+    }
+
+    qint64 send(TestClient &c, const QString &room, const QString &body,
+                std::optional<qint64> replyTo = std::nullopt)
+    {
+        auto s = textMessage(room, body, QUuid::createUuid().toString(QUuid::Id128), ++m_nextId);
+        s.replyTo = replyTo;
+        c.sendMessage(s);
+        const auto ack = replyAs<protocol::Ack>(c, *s.id);
+        return ack ? ack->seq : 0;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY2(m_store.error().isEmpty(), qPrintable(m_store.error()));
+        for (const auto &[user, name] :
+             {std::pair{u"bob"_s, u"Bob Stone"_s}, std::pair{u"carol"_s, u"Carol Diaz"_s}}) {
+            QCOMPARE(runAdmin(m_store.url(),
+                              {u"user"_s, u"add"_s, user, u"--display-name"_s, name,
+                               u"--password-stdin"_s},
+                              (user + u"-password\n"_s).toUtf8()),
+                     0);
+        }
+        m_server = std::make_unique<ServerProcess>(m_store.url());
+        QVERIFY(m_server->start());
+        QVERIFY2(m_app.start(m_server->url(), m_profile.path()), qPrintable(m_app.lastError()));
+    }
+
+    void cleanupTestCase()
+    {
+        const int code = m_app.stop();
+        if (code != 0)
+            qInfo().noquote() << "app output:\n" << m_app.output().right(6000);
+        QCOMPARE(code, 0);
+    }
+
+    void connectPageShowsInlineErrors()
+    {
+        bool shown = false;
+        VERIFY_WAIT(m_app.exists(u"connectPage"_s, &shown) && shown, 10000);
+        QCOMPARE(m_app.get(u"serverField"_s, u"text"_s).toString(), m_server->url().toString());
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/connect.png"_s));
+
+        // A name that exists: the error is under the user name.
+        QVERIFY(m_app.click(u"registerTab"_s));
+        QVERIFY(m_app.focus(u"userField"_s));
+        QVERIFY(m_app.type(u"bob"_s));
+        QVERIFY(m_app.focus(u"passwordField"_s));
+        QVERIFY(m_app.type(kPassword));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"userError"_s, u"text"_s).toString().contains(u"taken"_s), 10000);
+        QCOMPARE(m_app.get(u"App"_s, u"signedIn"_s).toBool(), false);
+
+        // A wrong password for an existing account: under the password.
+        QVERIFY(m_app.click(u"loginTab"_s));
+        QVERIFY(m_app.focus(u"passwordField"_s));
+        QVERIFY(m_app.type(u"x"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"passwordError"_s, u"text"_s).toString().contains(u"Wrong"_s),
+                    10000);
+    }
+
+    void registerThroughTheForm()
+    {
+        QVERIFY(m_app.click(u"registerTab"_s));
+        QVERIFY(m_app.focus(u"userField"_s));
+        QVERIFY(m_app.key(u"A"_s, {u"ctrl"_s}));
+        QVERIFY(m_app.type(u"alice"_s));
+        QVERIFY(m_app.focus(u"displayNameField"_s));
+        QVERIFY(m_app.type(u"Alice Martin"_s));
+        QVERIFY(m_app.focus(u"passwordField"_s));
+        QVERIFY(m_app.key(u"A"_s, {u"ctrl"_s}));
+        QVERIFY(m_app.type(kPassword));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"App"_s, u"signedIn"_s).toBool(), 15000);
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.state"_s).toString() == u"Online"_s, 15000);
+        QCOMPARE(m_app.get(u"accountName"_s, u"text"_s).toString(), u"Alice Martin"_s);
+    }
+
+    void createRoomAndSend()
+    {
+        QVERIFY(m_app.key(u"N"_s, {u"ctrl"_s}));
+        VERIFY_WAIT(m_app.focus(u"createRoomName"_s), 5000);
+        QVERIFY(m_app.type(u"team"_s));
+        QVERIFY(m_app.focus(u"createRoomTopic"_s));
+        QVERIFY(m_app.type(u"Release 0.3 on Friday"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == u"team"_s,
+                    10000);
+        QCOMPARE(m_app.get(u"roomTopic"_s, u"text"_s).toString(), u"Release 0.3 on Friday"_s);
+
+        QVERIFY(m_app.focus(u"composerInput"_s));
+        QVERIFY(m_app.type(u"Hello **team**, the build is green"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.findRow(kView, u"body"_s, u"Hello **team**, the build is green"_s)
+                            .value(u"delivery"_s)
+                            .toString() == u"Delivered"_s,
+                    10000);
+        QCOMPARE(m_app.get(u"composerInput"_s, u"text"_s).toString(), QString());
+    }
+
+    void secondClientsReplyAppears()
+    {
+        m_bob = loginAs(u"bob"_s);
+        QVERIFY(m_bob);
+        const qint64 id = ++m_nextId;
+        m_bob->sendMessage(protocol::JoinRequest{id, u"team"_s});
+        QVERIFY(replyAs<protocol::RoomReply>(*m_bob, id));
+        const QJsonObject mine =
+            m_app.findRow(kView, u"body"_s, u"Hello **team**, the build is green"_s);
+        m_aliceSeq = qint64(mine.value(u"seq"_s).toDouble());
+        QVERIFY(m_aliceSeq > 0);
+        m_bobSeq = send(*m_bob, u"team"_s, u"Great, shipping it :)"_s, m_aliceSeq);
+        QVERIFY(m_bobSeq > m_aliceSeq);
+        VERIFY_WAIT(!rowWithSeq(m_bobSeq).isEmpty(), 5000);
+        const QJsonObject reply = rowWithSeq(m_bobSeq);
+        QCOMPARE(reply.value(u"senderName"_s).toString(), u"Bob Stone"_s);
+        QCOMPARE(qint64(reply.value(u"replyTo"_s).toDouble()), m_aliceSeq);
+        QVERIFY(reply.value(u"replyBody"_s).toString().contains(u"the build is green"_s));
+    }
+
+    void editAndReact()
+    {
+        // Up in the empty composer takes the last message for editing.
+        QVERIFY(m_app.focus(u"composerInput"_s));
+        QVERIFY(m_app.key(u"Up"_s));
+        QCOMPARE(m_app.get(u"composerInput"_s, u"text"_s).toString(),
+                 u"Hello **team**, the build is green"_s);
+        QVERIFY(m_app.key(u"End"_s));
+        QVERIFY(m_app.type(u" again"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(rowWithSeq(m_aliceSeq).value(u"edited"_s).toBool(), 10000);
+        QCOMPARE(rowWithSeq(m_aliceSeq).value(u"body"_s).toString(),
+                 u"Hello **team**, the build is green again"_s);
+        QVERIFY(waitForEvent(*m_bob, u"team"_s, protocol::EventKind::Edit));
+
+        // A reaction on Bob's message from the keyboard: select it, +, the first emoji.
+        int row = -1;
+        const QJsonArray rows = timeline();
+        for (int i = 0; i < rows.size(); ++i) {
+            if (qint64(rows[i].toObject().value(u"seq"_s).toDouble()) == m_bobSeq)
+                row = i;
+        }
+        QVERIFY(row >= 0);
+        QVERIFY(m_app.focus(kView));
+        QVERIFY(m_app.set(kView, u"currentIndex"_s, row));
+        QVERIFY(m_app.key(u"+"_s));
+        VERIFY_WAIT(m_app.exists(u"pick_0"_s), 5000);
+        QVERIFY(m_app.click(u"pick_0"_s));
+        VERIFY_WAIT(rowWithSeq(m_bobSeq).value(u"reactions"_s).toArray().size() == 1, 10000);
+        const QJsonObject reaction =
+            rowWithSeq(m_bobSeq).value(u"reactions"_s).toArray().first().toObject();
+        QCOMPARE(reaction.value(u"count"_s).toInt(), 1);
+        QCOMPARE(reaction.value(u"you"_s).toBool(), true);
+        const auto react = waitForEvent(*m_bob, u"team"_s, protocol::EventKind::React);
+        QVERIFY(react);
+        QCOMPARE(react->target.value_or(0), m_bobSeq);
+        QVERIFY(m_app.key(u"Escape"_s)); // back to the composer
+    }
+
+    void offlineAndBackWithoutDuplicates()
+    {
+        m_bob.reset();
+        m_server->kill9();
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.state"_s).toString() == u"Offline"_s, 15000);
+        bool shown = false;
+        VERIFY_WAIT(m_app.exists(u"connectionBanner"_s, &shown) && shown, 5000);
+        QVERIFY(m_app.get(u"bannerText"_s, u"text"_s).toString().startsWith(u"Offline"_s));
+        // The banner has its own row: the timeline is still all there.
+        QVERIFY(!timeline().isEmpty());
+
+        const QString offline = u"Typed while the server was down"_s;
+        QVERIFY(m_app.focus(u"composerInput"_s));
+        QVERIFY(m_app.type(offline));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.findRow(kView, u"body"_s, offline).value(u"delivery"_s).toString() ==
+                        u"Pending"_s,
+                    5000);
+
+        QVERIFY(m_server->start());
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.state"_s).toString() == u"Online"_s, 30000);
+        VERIFY_WAIT(m_app.findRow(kView, u"body"_s, offline).value(u"delivery"_s).toString() ==
+                        u"Delivered"_s,
+                    15000);
+        VERIFY_WAIT(!m_app.exists(u"connectionBanner"_s, &shown) || !shown, 10000);
+
+        // One row per message, the seqs strictly descending: no duplicate, no gap.
+        const QJsonArray rows = timeline();
+        QSet<QString> ids;
+        qint64 previous = std::numeric_limits<qint64>::max();
+        for (const QJsonValue &v : rows) {
+            const QJsonObject r = v.toObject();
+            const qint64 seq = qint64(r.value(u"seq"_s).toDouble());
+            QVERIFY2(seq > 0 && seq < previous, "rows are not unique, delivered seqs");
+            previous = seq;
+            const QString id = r.value(u"clientMsgId"_s).toString();
+            QVERIFY2(id.isEmpty() || !ids.contains(id), qPrintable(u"twice: "_s + id));
+            ids.insert(id);
+        }
+        QCOMPARE(m_app.countRows(kView, u"body"_s, offline), 1);
+
+        // The other client, resuming from before the outage, gets it exactly once.
+        m_bob = loginAs(u"bob"_s);
+        QVERIFY(m_bob);
+        m_bob->sendMessage(
+            protocol::HistoryRequest{++m_nextId, u"team"_s, std::nullopt, m_bobSeq, 100});
+        const auto history = replyAs<protocol::HistoryReply>(*m_bob, m_nextId);
+        QVERIFY(history);
+        int copies = 0;
+        for (const protocol::Event &e : history->events)
+            copies += e.kind == protocol::EventKind::Text && e.body == offline ? 1 : 0;
+        QCOMPARE(copies, 1);
+    }
+
+    void screenshotsOfTheMainWindow()
+    {
+        // A livelier scene: a second channel with a mention, a direct message, code.
+        auto carol = loginAs(u"carol"_s);
+        QVERIFY(carol);
+        carol->sendMessage(protocol::CreateRequest{++m_nextId, u"random"_s, false,
+                                                   u"Lunch, links and cat pictures"_s});
+        QVERIFY(replyAs<protocol::RoomReply>(*carol, m_nextId));
+        QVERIFY(m_app.key(u"J"_s, {u"ctrl"_s}));
+        VERIFY_WAIT(m_app.focus(u"joinRoomName"_s), 5000);
+        QVERIFY(m_app.type(u"random"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == u"random"_s,
+                    10000);
+        // Back to #team with the switcher.
+        QVERIFY(m_app.key(u"K"_s, {u"ctrl"_s}));
+        VERIFY_WAIT(m_app.focus(u"switcherField"_s), 5000);
+        QVERIFY(m_app.type(u"tea"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == u"team"_s,
+                    10000);
+
+        QVERIFY(send(*carol, u"random"_s, u"@alice could you look at the release notes?"_s));
+        carol->sendMessage(protocol::JoinRequest{++m_nextId, u"team"_s});
+        QVERIFY(replyAs<protocol::RoomReply>(*carol, m_nextId));
+        QVERIFY(send(*carol, u"team"_s,
+                     u"Release checklist:\n```\nmake release VERSION=0.3\n```\nthen tag it"_s));
+        QVERIFY(send(*m_bob, u"team"_s, u"Tagged. Notes are at https://example.org/notes"_s));
+        m_bob->sendMessage(protocol::DmRequest{++m_nextId, u"alice"_s});
+        const auto dm = replyAs<protocol::RoomReply>(*m_bob, m_nextId);
+        QVERIFY(dm);
+        QVERIFY(send(*m_bob, dm->room.room, u"Lunch at 12?"_s));
+
+        VERIFY_WAIT(m_app.findRow(u"channelList"_s, u"roomId"_s, u"random"_s)
+                            .value(u"mentionCount"_s)
+                            .toInt() == 1,
+                    10000);
+        VERIFY_WAIT(m_app.findRow(u"directList"_s, u"roomId"_s, dm->room.room)
+                            .value(u"unreadCount"_s)
+                            .toInt() == 1,
+                    10000);
+        VERIFY_WAIT(m_app.countRows(kView, u"sender"_s, u"carol"_s) == 2, 10000); // joined, wrote
+        // @ completion: the list, then Tab takes the name.
+        QVERIFY(m_app.focus(u"composerInput"_s));
+        QVERIFY(m_app.type(u"Thanks @bo"_s));
+        VERIFY_WAIT(m_app.get(u"completionPopup"_s, u"visible"_s).toBool(), 5000);
+        QTest::qWait(300); // let the last frames settle
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/completion.png"_s));
+        QVERIFY(m_app.key(u"Tab"_s));
+        QCOMPARE(m_app.get(u"composerInput"_s, u"text"_s).toString(), u"Thanks @bob "_s);
+        QVERIFY(!m_app.get(u"completionPopup"_s, u"visible"_s).toBool());
+        QTest::qWait(300);
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/main-light.png"_s));
+        QVERIFY(m_app.set(u"App"_s, u"theme"_s, u"dark"_s));
+        QTest::qWait(300);
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/main-dark.png"_s));
+        QVERIFY(m_app.key(u"Escape"_s));
+        QVERIFY(m_app.set(u"App"_s, u"theme"_s, u"light"_s));
+
+        const QString fp = u"3A:91:5C:0E:77:D2:48:1B:C6:0F:9E:21:AA:53:8D:64:"
+                           "E0:12:7B:C9:35:F4:86:0D:5E:A1:29:B7:4C:63:D8:1F"_s;
+        m_app.invoke(u"window"_s, u"showFingerprintPrompt"_s,
+                     {u"wss://chat.office.lan:7680"_s, fp, QString()});
+        VERIFY_WAIT(m_app.get(u"fingerprintDialog"_s, u"opened"_s).toBool(), 5000);
+        QTest::qWait(300);
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/fingerprint.png"_s));
+        QVERIFY(m_app.key(u"Escape"_s));
+        VERIFY_WAIT(!m_app.get(u"fingerprintDialog"_s, u"visible"_s).toBool(), 5000);
+        m_app.invoke(u"window"_s, u"showFingerprintPrompt"_s,
+                     {u"wss://chat.office.lan:7680"_s,
+                      u"C4:07:E2:19:5B:8A:3F:60:D1:74:0C:9B:E8:26:A5:3D:"
+                      "71:F0:4E:B2:93:1A:6C:D7:08:5F:C3:2E:96:4B:E1:7A"_s,
+                      fp});
+        VERIFY_WAIT(m_app.get(u"fingerprintDialog"_s, u"opened"_s).toBool(), 5000);
+        QTest::qWait(300);
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/fingerprint-changed.png"_s));
+        QVERIFY(m_app.key(u"Escape"_s));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestAppEndToEnd)
+#include "tst_app_e2e.moc"
