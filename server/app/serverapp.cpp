@@ -229,8 +229,9 @@ void ServerApp::stop()
     qCInfo(lcApp) << "stopping: no new connections, flushing the writer";
     if (m_tokenWatch)
         m_tokenWatch->stop();
-    runOn(m_acceptor, [this] { m_acceptor->close(); });
+    // Draining before the port closes: whoever sees the port closed sees writes refused.
     m_ctx.draining = true;
+    runOn(m_acceptor, [this] { m_acceptor->close(); });
     // Everything accepted so far is committed, and its fan-out and ack are posted to the
     // hub behind it.
     m_writer->stop();

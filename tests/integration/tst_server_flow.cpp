@@ -8,6 +8,7 @@
 #include <QFile>
 #include <QTcpSocket>
 #include <QTemporaryFile>
+#include <csignal>
 #include <unistd.h>
 
 using namespace confab;
@@ -418,11 +419,11 @@ private slots:
         QVERIFY(bob->waitForType<protocol::Event>(
             10000, [&](const protocol::Event &e) { return e.seq == m1->seq; }));
         QString error;
-        QVERIFY2(execOnStore(*m_store,
-                             u"INSERT INTO events (room, seq, ts, sender, kind, body)"
-                             " VALUES ('general', %1, 0, 'intruder', 'text', 'taken')"_s
-                                 .arg(m1->seq + 1),
-                             &error),
+        QVERIFY2(execOnStore(
+                     *m_store,
+                     u"INSERT INTO events (room, seq, ts, sender, kind, body)"
+                     " VALUES ('general', %1, 0, 'intruder', 'text', 'taken')"_s.arg(m1->seq + 1),
+                     &error),
                  qPrintable(error));
 
         alice->sendMessage(textMessage(u"general"_s, u"m2"_s, u"m2"_s, 11));
@@ -456,6 +457,49 @@ private slots:
         QCOMPARE(replayed[0].body, u"taken"_s); // what the store holds under that seq
         QCOMPARE(replayed[1].body, u"m3"_s);
         QCOMPARE(replayed[2].body, u"m2"_s);
+    }
+
+    // While the server drains (SIGTERM, its writer still flushing into a store that
+    // cannot commit), requests that would write are refused with unavailable instead of
+    // being queued into a writer that is stopping; reads still work.
+    void drainingRefusesWrites()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        QVERIFY(alice);
+        alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
+        QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
+        StoreLock lock(*m_store);
+        QString error;
+        QVERIFY2(lock.lock(&error), qPrintable(error));
+        alice->sendMessage(textMessage(u"general"_s, u"held"_s, u"held"_s, 10));
+        // The hub answers in order: with this reply here, "held" waits in the writer.
+        alice->sendMessage(protocol::RoomsRequest{9});
+        QVERIFY(replyAs<protocol::RoomsReply>(*alice, 9));
+        QVERIFY(::kill(pid_t(m_server->pid()), SIGTERM) == 0);
+        // The server stops accepting first: once a new connection is refused, it drains.
+        QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                QTcpSocket probe;
+                probe.connectToHost(QHostAddress::LocalHost, m_server->port());
+                return !probe.waitForConnected(1000);
+            }(),
+            10000);
+        alice->sendMessage(textMessage(u"general"_s, u"late"_s, u"late"_s, 11));
+        alice->sendMessage(protocol::CreateRequest{12, u"ops"_s, false, {}});
+        alice->sendMessage(protocol::LeaveRequest{13, u"general"_s});
+        for (qint64 id : {11, 12, 13}) {
+            const auto refused = errorReply(*alice, id);
+            QVERIFY2(refused, qPrintable(u"no answer to request %1"_s.arg(id)));
+            QCOMPARE(refused->code, ErrorCode::Unavailable);
+        }
+        alice->sendMessage(protocol::RoomsRequest{14});
+        QVERIFY(replyAs<protocol::RoomsReply>(*alice, 14)); // reads still work
+        lock.release();
+        // What was accepted before the drain is still stored and acked.
+        QVERIFY(replyAs<protocol::Ack>(*alice, 10, 30000));
+        QVERIFY(alice->waitForClose(30000));
+        QCOMPARE(alice->closeCode(), 1001);
     }
 };
 
