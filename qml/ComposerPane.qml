@@ -14,7 +14,7 @@ Pane {
     // The room's Composer (text, replyTo, editing, cancel()), or anything shaped like it.
     property QtObject composer
     // The room's members (roles user and displayName) for @ completion.
-    property var members
+    property var members: null
     property string placeholder
     property string replyPreview
     readonly property real replyTo: root.composer ? root.composer.replyTo : 0

@@ -165,9 +165,9 @@ Item {
                     visible: !root.deleted
                     width: parent.width
                     textFormat: TextEdit.RichText
-                    // cmark ends a code block with a newline: an empty last line in Qt's
-                    // rich text, so it goes.
-                    text: root.deleted ? "" : Theme.messageStyle + root.html.replace(/\n<\/code><\/pre>/g, "</code></pre>")
+                    // cmark ends a code block (and the document) with a newline: an empty
+                    // last line or a trailing space in Qt's rich text, so they go.
+                    text: root.deleted ? "" : Theme.messageStyle + root.html.replace(/\n<\/code><\/pre>/g, "</code></pre>").trim()
                     readOnly: true
                     selectByMouse: true
                     persistentSelection: false
@@ -193,6 +193,7 @@ Item {
                 }
 
                 Label {
+                    objectName: "editedLabel"
                     visible: root.edited && !root.deleted
                     text: qsTr("(edited)")
                     color: Theme.mutedText

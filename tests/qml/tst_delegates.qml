@@ -1,0 +1,196 @@
+import QtQuick
+import QtQuick.Controls
+import QtTest
+import Confab.Ui
+
+// Every kind of timeline row as the delegates draw it: a message with its header or
+// grouped under the previous one, a reply (its quote jumps), edited, deleted, with
+// reactions (a click toggles), pending and failed (retry, discard), the day separator
+// and the new-messages divider, and the room changes (join, leave, topic).
+Item {
+    id: root
+
+    width: 700
+    height: 600
+
+    // What the timeline model gives a text row, with the defaults of a plain message.
+    function message(overrides) {
+        const row = {
+            index: 0, seq: 10, clientMsgId: "c1", sender: "bob", senderName: "Bob Stone",
+            body: "hello **there**", html: "<p>hello <strong>there</strong></p>\n",
+            timestamp: new Date(2026, 0, 5, 9, 30), showDay: false, grouped: false,
+            edited: false, deleted: false, replyTo: 0, replySender: "", replyBody: "",
+            reactions: [], delivery: 0, errorText: "", mine: false, width: 600
+        }
+        for (const k in overrides)
+            row[k] = overrides[k]
+        return row
+    }
+
+    Component {
+        id: messageComponent
+
+        MessageDelegate {}
+    }
+
+    Component {
+        id: stateComponent
+
+        StateEventDelegate {}
+    }
+
+    SignalSpy {
+        id: spy
+    }
+
+    TestCase {
+        name: "Delegates"
+        when: windowShown
+
+        function make(overrides) {
+            const d = createTemporaryObject(messageComponent, root, root.message(overrides))
+            verify(d)
+            return d
+        }
+
+        function shown(item, name) {
+            const child = findChild(item, name)
+            return child !== null && child.visible
+        }
+
+        function test_plainMessage() {
+            const d = make({})
+            const body = findChild(d, "messageBody")
+            verify(body.visible)
+            compare(body.getText(0, body.length), "hello there")
+            verify(!shown(d, "replyQuote"))
+            verify(!shown(d, "deliveryStatus"))
+            verify(d.height > 30)
+        }
+
+        function test_groupedIsShorter() {
+            const first = make({})
+            const next = make({grouped: true})
+            verify(next.height < first.height)
+        }
+
+        function test_replyQuoteJumps() {
+            const d = make({replyTo: 4, replySender: "Alice", replyBody: "the build is green"})
+            const quote = findChild(d, "replyQuote")
+            verify(quote && quote.visible)
+            spy.target = d
+            spy.signalName = "replyClicked"
+            spy.clear()
+            mouseClick(quote)
+            compare(spy.count, 1)
+            compare(spy.signalArguments[0][0], 4)
+        }
+
+        function test_replyToAnUnloadedMessage() {
+            const d = make({replyTo: 2})
+            const quote = findChild(d, "replyQuote")
+            verify(quote.visible)
+            verify(quote.Accessible.name.length > 0)
+        }
+
+        function test_editedMessage() {
+            const d = make({edited: true})
+            verify(shown(d, "editedLabel"))
+            verify(!shown(make({}), "editedLabel"))
+        }
+
+        function test_deletedMessage() {
+            const d = make({deleted: true, body: "", html: "", reactions: [{emoji: "👍", count: 1, you: false, users: ["a"]}]})
+            verify(!findChild(d, "messageBody").visible)
+            verify(!shown(d, "reaction_👍")) // a deleted message keeps no reactions
+            verify(d.Accessible.name.indexOf("deleted") >= 0)
+        }
+
+        function test_reactionsToggle() {
+            const d = make({reactions: [{emoji: "👍", count: 2, you: true, users: ["alice", "bob"]},
+                                        {emoji: "🎉", count: 1, you: false, users: ["carol"]}]})
+            const party = findChild(d, "reaction_🎉")
+            verify(party && party.visible)
+            spy.target = d
+            spy.signalName = "reactionToggled"
+            spy.clear()
+            mouseClick(party)
+            compare(spy.count, 1)
+            compare(spy.signalArguments[0][0], 10)
+            compare(spy.signalArguments[0][1], "🎉")
+            verify(findChild(d, "reaction_👍").Accessible.name.indexOf("including you") >= 0)
+        }
+
+        function test_pendingMessage() {
+            const d = make({seq: 0, delivery: 1, mine: true})
+            verify(shown(d, "deliveryStatus"))
+            compare(findChild(d, "deliveryText").text, "Sending…")
+            verify(!findChild(d, "retryButton").visible)
+        }
+
+        function test_failedMessageRetriesAndDiscards() {
+            const d = make({seq: 0, delivery: 2, mine: true, errorText: "too large"})
+            compare(findChild(d, "deliveryText").text, "Not sent: too large")
+            spy.target = d
+            spy.signalName = "retryRequested"
+            spy.clear()
+            mouseClick(findChild(d, "retryButton"))
+            compare(spy.count, 1)
+            compare(spy.signalArguments[0][0], "c1")
+            spy.signalName = "discardRequested"
+            spy.clear()
+            mouseClick(findChild(d, "discardButton"))
+            compare(spy.count, 1)
+        }
+
+        function test_daySeparatorAndDivider() {
+            const plain = make({})
+            const d = make({showDay: true, showDivider: true})
+            verify(shown(d, "unreadDivider"))
+            verify(d.height > plain.height + 40)
+        }
+
+        function test_mentionIsHighlighted() {
+            const d = make({mentionsMe: true})
+            verify(d.mentionsMe)
+        }
+
+        function test_toolbarOnHover() {
+            const d = make({mine: true})
+            verify(!shown(d, "messageToolbar"))
+            mouseMove(d, d.width / 2, d.height / 2)
+            tryVerify(() => shown(d, "messageToolbar"))
+            verify(shown(d, "editAction"))
+            spy.target = d
+            spy.signalName = "replyRequested"
+            spy.clear()
+            mouseClick(findChild(d, "replyAction"))
+            compare(spy.count, 1)
+        }
+
+        function test_noToolbarOnOthersEdit() {
+            const d = make({mine: false})
+            mouseMove(d, d.width / 2, d.height / 2)
+            tryVerify(() => shown(d, "messageToolbar"))
+            verify(!shown(d, "editAction"))
+            verify(!shown(d, "deleteAction"))
+        }
+
+        function test_stateEvents_data() {
+            return [
+                {tag: "join", kind: "join", body: "", expect: "Bob Stone joined"},
+                {tag: "leave", kind: "leave", body: "", expect: "Bob Stone left"},
+                {tag: "topic", kind: "topic", body: "Ship it", expect: "Bob Stone set the topic: Ship it"},
+                {tag: "topic cleared", kind: "topic", body: "", expect: "Bob Stone cleared the topic"}
+            ]
+        }
+
+        function test_stateEvents(data) {
+            const d = createTemporaryObject(stateComponent, root, {
+                seq: 3, kind: data.kind, sender: "bob", senderName: "Bob Stone", body: data.body,
+                timestamp: new Date(), showDay: false, width: 600
+            })
+            verify(d.Accessible.name.startsWith(data.expect))
+        }
+    }
+}
