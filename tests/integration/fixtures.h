@@ -49,6 +49,21 @@ inline std::optional<protocol::Error> errorReply(TestClient &c, qint64 id)
     return replyAs<protocol::Error>(c, id);
 }
 
+// Creates a public channel; true once the room reply is here (the join is stored).
+inline bool createRoom(TestClient &c, const QString &room)
+{
+    const qint64 id = c.nextId();
+    c.sendMessage(protocol::CreateRequest{id, room, false, {}});
+    return replyAs<protocol::RoomReply>(c, id).has_value();
+}
+
+inline bool joinRoom(TestClient &c, const QString &room)
+{
+    const qint64 id = c.nextId();
+    c.sendMessage(protocol::JoinRequest{id, room});
+    return replyAs<protocol::RoomReply>(c, id).has_value();
+}
+
 // Base of the suites that start one server per test function on a fresh store.
 class ServerTest : public QObject
 {

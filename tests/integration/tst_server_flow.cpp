@@ -409,10 +409,8 @@ private slots:
         auto alice = connectUser(*m_server, u"alice"_s);
         auto bob = connectUser(*m_server, u"bob"_s);
         QVERIFY(alice && bob);
-        alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
-        QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
-        bob->sendMessage(protocol::JoinRequest{2, u"general"_s});
-        QVERIFY(replyAs<protocol::RoomReply>(*bob, 2));
+        QVERIFY(createRoom(*alice, u"general"_s));
+        QVERIFY(joinRoom(*bob, u"general"_s));
         alice->sendMessage(textMessage(u"general"_s, u"m1"_s, u"m1"_s, 10));
         const auto m1 = replyAs<protocol::Ack>(*alice, 10);
         QVERIFY(m1);
@@ -467,8 +465,7 @@ private slots:
         startServer({u"--rate"_s, u"0"_s});
         auto alice = connectUser(*m_server, u"alice"_s);
         QVERIFY(alice);
-        alice->sendMessage(protocol::CreateRequest{1, u"general"_s, false, {}});
-        QVERIFY(replyAs<protocol::RoomReply>(*alice, 1));
+        QVERIFY(createRoom(*alice, u"general"_s));
         StoreLock lock(*m_store);
         QString error;
         QVERIFY2(lock.lock(&error), qPrintable(error));

@@ -26,20 +26,6 @@ class TestServerResume : public ServerTest
     Q_OBJECT
 
 private:
-    static bool joinRoom(TestClient &c, const QString &room)
-    {
-        const qint64 id = c.nextId();
-        c.sendMessage(protocol::JoinRequest{id, room});
-        return replyAs<protocol::RoomReply>(c, id).has_value();
-    }
-
-    static bool createRoom(TestClient &c, const QString &room)
-    {
-        const qint64 id = c.nextId();
-        c.sendMessage(protocol::CreateRequest{id, room, false, {}});
-        return replyAs<protocol::RoomReply>(c, id).has_value();
-    }
-
     // Collects events of a room until `count` arrived; returns them in arrival order.
     static QList<protocol::Event> collect(TestClient &c, const QString &room, int count,
                                           int timeoutMs = 20000)
