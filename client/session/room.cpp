@@ -276,7 +276,18 @@ void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply
             return drainHeld();
         m_highSeq = events.isEmpty() ? m_info.lastSeq : events.first().seq - 1;
         m_oldestLoaded = events.isEmpty() ? m_highSeq + 1 : events.first().seq;
-        applyRun(events, false);
+        {
+            // What arrived live while this first page was asked for (a new DM's first
+            // message) is news and notifies; the older rows of the page do not.
+            const qint64 liveFrom =
+                m_held.isEmpty() ? std::numeric_limits<qint64>::max() : m_held.firstKey();
+            const qsizetype split =
+                std::find_if(events.cbegin(), events.cend(),
+                             [liveFrom](const Event &e) { return e.seq >= liveFrom; }) -
+                events.cbegin();
+            applyRun(events.mid(0, split), false);
+            applyRun(events.mid(split), true);
+        }
         m_timeline->prependEvents({}, m_oldestLoaded <= 1);
         return drainHeld();
     case HistoryPurpose::Fill: {
