@@ -19,7 +19,7 @@ Rectangle {
     color: Theme.userColor(root.user, false)
     Accessible.ignored: true
 
-    Label {
+    Text {
         anchors.centerIn: parent
         text: Ui.initials(root.name || root.user)
         color: "white"

@@ -19,20 +19,22 @@ Item {
         height: 1
         color: Theme.border
     }
-    Label {
-        id: label
-
+    Rectangle {
         anchors.centerIn: parent
-        text: Ui.dayLabel(root.when)
-        color: Theme.mutedText
-        font.pixelSize: 12
-        font.bold: true
-        leftPadding: 10
-        rightPadding: 10
-        background: Rectangle {
-            color: Theme.window
-            radius: 10
-            border.color: Theme.border
+        width: label.implicitWidth + 20
+        height: label.implicitHeight + 2
+        color: Theme.window
+        radius: height / 2
+        border.color: Theme.border
+
+        Text {
+            id: label
+
+            anchors.centerIn: parent
+            text: Ui.dayLabel(root.when)
+            color: Theme.mutedText
+            font.pixelSize: 12
+            font.bold: true
         }
     }
 }

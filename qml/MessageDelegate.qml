@@ -103,7 +103,7 @@ Item {
                 size: 36
             }
 
-            Label {
+            Text {
                 visible: root.grouped && root.hovered
                 x: 8
                 width: 50
@@ -126,24 +126,18 @@ Item {
                     visible: !root.grouped
                     spacing: 8
 
-                    Label {
+                    Text {
                         id: senderLabel
 
                         text: root.senderName
                         font.bold: true
                         color: Theme.userColor(root.sender, Theme.dark)
                     }
-                    Label {
+                    Text {
                         text: Ui.timeLabel(root.timestamp)
                         color: Theme.mutedText
                         font.pixelSize: 11
                         anchors.baseline: senderLabel.baseline
-                        ToolTip.visible: timeHover.hovered
-                        ToolTip.delay: 500
-                        ToolTip.text: Ui.fullTimeLabel(root.timestamp)
-                        HoverHandler {
-                            id: timeHover
-                        }
                     }
                 }
 
@@ -185,14 +179,14 @@ Item {
                     }
                 }
 
-                Label {
+                Text {
                     visible: root.deleted
                     text: qsTr("This message was deleted.")
                     font.italic: true
                     color: Theme.mutedText
                 }
 
-                Label {
+                Text {
                     objectName: "editedLabel"
                     visible: root.edited && !root.deleted
                     text: qsTr("(edited)")

@@ -40,7 +40,7 @@ Flow {
                 color: chip.modelData.you ? Theme.reactionMine : Theme.reaction
                 border.color: chip.modelData.you ? Theme.accent : (chip.hovered ? Theme.border : "transparent")
             }
-            contentItem: Label {
+            contentItem: Text {
                 id: chipLabel
 
                 text: chip.modelData.emoji + " " + chip.modelData.count

@@ -23,7 +23,7 @@ Item {
         color: Theme.quoteBar
     }
 
-    Label {
+    Text {
         id: quote
 
         x: 10

@@ -38,7 +38,7 @@ Item {
             }
         }
 
-        Label {
+        Text {
             id: line
 
             x: 64

@@ -16,6 +16,8 @@ Pane {
 
     property Room room
     property ClientSession session
+
+    objectName: "timelinePane"
     property real dividerSeq: 0
     property bool dividerFrozen: false
     property real pendingJump: 0
@@ -65,7 +67,7 @@ Pane {
     function freezeDivider() {
         if (!root.room || root.dividerFrozen || view.count === 0)
             return
-        root.dividerSeq = Ui.markerSeq(root.room.timeline)
+        root.dividerSeq = Ui.markerSeq(root.room.timeline, root.room.timeline.readSeq)
         root.dividerFrozen = true
     }
 
@@ -152,7 +154,7 @@ Pane {
                 model: root.room ? root.room.timeline : null
                 verticalLayoutDirection: ListView.BottomToTop
                 reuseItems: true
-                cacheBuffer: 600
+                cacheBuffer: 2000
                 currentIndex: -1
                 highlightFollowsCurrentItem: false
                 keyNavigationEnabled: true
@@ -167,7 +169,10 @@ Pane {
                         root.tryJump()
                     readTimer.restart()
                 }
-                onContentYChanged: readTimer.restart()
+                onContentYChanged: {
+                    readTimer.restart()
+                    root.loadOlderIfNear() // while a fling runs, not only once it rests
+                }
 
                 Keys.onPressed: event => actions.handleKey(event)
 

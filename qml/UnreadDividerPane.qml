@@ -18,20 +18,22 @@ Item {
         height: 1
         color: Theme.mention
     }
-    Label {
-        id: label
-
+    Rectangle {
         anchors.right: parent.right
         anchors.rightMargin: 24
         anchors.verticalCenter: parent.verticalCenter
-        text: qsTr("New messages")
-        color: Theme.mention
-        font.pixelSize: 11
-        font.bold: true
-        leftPadding: 6
-        rightPadding: 6
-        background: Rectangle {
-            color: Theme.window
+        width: label.implicitWidth + 12
+        height: label.implicitHeight
+        color: Theme.window
+
+        Text {
+            id: label
+
+            anchors.centerIn: parent
+            text: qsTr("New messages")
+            color: Theme.mention
+            font.pixelSize: 11
+            font.bold: true
         }
     }
 }

@@ -8,6 +8,7 @@
 #include <QApplication>
 #include <QQmlApplicationEngine>
 #include <QQuickStyle>
+#include <QQuickWindow>
 #include <QtQml/qqmlextensionplugin.h>
 #include <cstdio>
 
@@ -42,6 +43,9 @@ int main(int argc, char *argv[])
     QApplication::setWindowIcon(confab::app::TrayIcon::appIcon());
     // One style everywhere; its palette comes from Theme (Main.qml).
     QQuickStyle::setStyle(u"Fusion"_s);
+    // Native glyph rendering: crisp desktop text, and far cheaper than distance-field text
+    // where OpenGL is software (llvmpipe) - the timeline is mostly text.
+    QQuickWindow::setTextRenderType(QQuickWindow::NativeTextRendering);
 
     confab::app::AppController controller(options);
     controller.restore();

@@ -1,10 +1,12 @@
 #include "automation.h"
 
 #include "appcontroller.h"
+#include "automationbench.h"
 #include "logging.h"
 
 #include <QAbstractItemModel>
 #include <QCoreApplication>
+#include <QGuiApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QKeyEvent>
@@ -14,6 +16,7 @@
 #include <QQmlApplicationEngine>
 #include <QQuickItem>
 #include <QQuickWindow>
+#include <QSGRendererInterface>
 
 // Exported by QtGui for QTest (declared in qtestmouse.h); the app does not link QtTest.
 Q_GUI_EXPORT void qt_handleMouseEvent(QWindow *window, const QPointF &local, const QPointF &global,
@@ -61,6 +64,20 @@ bool shown(const QQuickItem *item)
             return false;
     }
     return true;
+}
+
+QString graphicsApiName(QSGRendererInterface::GraphicsApi api)
+{
+    switch (api) {
+    case QSGRendererInterface::Software:
+        return u"software"_s;
+    case QSGRendererInterface::OpenGL:
+        return u"OpenGL"_s;
+    case QSGRendererInterface::Vulkan:
+        return u"Vulkan"_s;
+    default:
+        return u"other (%1)"_s.arg(int(api));
+    }
 }
 
 const QMap<QString, int> &keyNames()
@@ -117,11 +134,29 @@ void Automation::onReadyRead(QLocalSocket *socket)
         const QByteArray line = socket->readLine();
         QJsonParseError err;
         const QJsonDocument doc = QJsonDocument::fromJson(line, &err);
-        const QJsonObject reply =
-            doc.isObject() ? run(doc.object()) : fail(u"not a JSON object: "_s + err.errorString());
-        socket->write(QJsonDocument(reply).toJson(QJsonDocument::Compact) + '\n');
-        socket->flush();
+        const QPointer<QLocalSocket> to(socket);
+        const auto reply = [to](const QJsonObject &r) {
+            if (!to)
+                return;
+            to->write(QJsonDocument(r).toJson(QJsonDocument::Compact) + '\n');
+            to->flush();
+        };
+        if (!doc.isObject())
+            reply(fail(u"not a JSON object: "_s + err.errorString()));
+        else if (AutomationBench::handles(doc.object().value(u"cmd"_s).toString()) && bench())
+            bench()->run(doc.object(), reply); // answers when the measurement ends
+        else
+            reply(run(doc.object()));
     }
+}
+
+AutomationBench *Automation::bench()
+{
+    if (!m_bench && window()) {
+        m_bench = new AutomationBench(
+            window(), [this] { return qobject_cast<QQuickItem *>(find(u"timelineView"_s)); }, this);
+    }
+    return m_bench;
 }
 
 QQuickWindow *Automation::window() const
@@ -172,6 +207,15 @@ QJsonObject Automation::run(const QJsonObject &cmd)
         return screenshot(cmd);
     if (what == u"items"_s)
         return items(cmd);
+    if (what == u"info"_s) {
+        // What renders: the platform plugin and the scene graph's graphics API.
+        QQuickWindow *w = window();
+        const QSGRendererInterface *ri = w ? w->rendererInterface() : nullptr;
+        return {{u"ok"_s, true},
+                {u"platform"_s, QGuiApplication::platformName()},
+                {u"graphicsApi"_s, ri ? graphicsApiName(ri->graphicsApi()) : QString()},
+                {u"renderLoop"_s, qEnvironmentVariable("QSG_RENDER_LOOP", u"(default)"_s)}};
+    }
     if (what == u"focusItem"_s) {
         QQuickWindow *w = window();
         QQuickItem *item = w ? w->activeFocusItem() : nullptr;

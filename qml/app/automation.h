@@ -17,6 +17,8 @@ namespace confab::app {
 // the way a user does (keys into the focused item, clicks at an item's centre) and
 // reads what the window shows (item properties by objectName, the rows of a view's
 // model, a screenshot). It holds no test logic.
+class AutomationBench;
+
 class Automation : public QObject
 {
     Q_OBJECT
@@ -30,6 +32,7 @@ private:
     void onReadyRead(QLocalSocket *socket);
     QJsonObject run(const QJsonObject &cmd);
     QQuickWindow *window() const;
+    AutomationBench *bench();
     QObject *find(const QString &name) const;
     QJsonObject click(const QJsonObject &cmd);
     QJsonObject keys(const QJsonObject &cmd);
@@ -40,6 +43,7 @@ private:
 
     QQmlApplicationEngine *m_engine;
     QLocalServer *m_server;
+    AutomationBench *m_bench = nullptr;
 };
 
 } // namespace confab::app

@@ -1,5 +1,7 @@
 #include "theme.h"
 
+#include "logging.h"
+
 #include <QDBusConnection>
 #include <QDBusMessage>
 #include <QDBusPendingCallWatcher>
@@ -36,9 +38,11 @@ Theme::Theme(QObject *parent)
     : QObject(parent)
     , m_systemDark(fallbackDark())
 {
-    QDBusConnection::sessionBus().connect(
-        kPortalService, kPortalPath, kPortalSettings, u"SettingChanged"_s, this,
-        SLOT(onPortalSettingChanged(QString, QString, QDBusVariant)));
+    if (!QDBusConnection::sessionBus().connect(kPortalService, kPortalPath, kPortalSettings,
+                                               u"SettingChanged"_s, this,
+                                               SLOT(onPortalSettingChanged(QDBusMessage))))
+        qCInfo(lcApp) << "no appearance portal signal:"
+                      << QDBusConnection::sessionBus().lastError().message();
     readPortal();
 }
 
@@ -65,11 +69,14 @@ void Theme::readPortal()
     });
 }
 
-void Theme::onPortalSettingChanged(const QString &ns, const QString &key, const QDBusVariant &value)
+void Theme::onPortalSettingChanged(const QDBusMessage &message)
 {
-    if (ns != kAppearance || key != kColorScheme)
+    // (namespace, key, value); the whole message, since QtDBus (6.4) will not connect
+    // this signal to a slot with a QDBusVariant argument.
+    const QList<QVariant> args = message.arguments();
+    if (args.size() != 3 || args[0].toString() != kAppearance || args[1].toString() != kColorScheme)
         return;
-    setSystemDark(schemeIsDark(value.variant()).value_or(fallbackDark()));
+    setSystemDark(schemeIsDark(args[2]).value_or(fallbackDark()));
 }
 
 void Theme::setSystemDark(bool on)

@@ -1,7 +1,7 @@
 #pragma once
 
 #include <QColor>
-#include <QDBusVariant>
+#include <QDBusMessage>
 #include <QObject>
 #include <QtQml/qqmlregistration.h>
 
@@ -97,7 +97,7 @@ signals:
     void changed();
 
 private slots:
-    void onPortalSettingChanged(const QString &ns, const QString &key, const QDBusVariant &value);
+    void onPortalSettingChanged(const QDBusMessage &message);
 
 private:
     QColor pick(QRgb light, QRgb dark) const { return QColor(this->dark() ? dark : light); }

@@ -22,11 +22,10 @@ struct Roles
         , kind(roleOf(m, "kind"))
         , deleted(roleOf(m, "deleted"))
         , body(roleOf(m, "body"))
-        , marker(roleOf(m, "readMarker"))
         , senderName(roleOf(m, "senderName"))
     {
     }
-    int seq, mine, kind, deleted, body, marker, senderName;
+    int seq, mine, kind, deleted, body, senderName;
 };
 } // namespace
 
@@ -91,17 +90,26 @@ QVariantMap UiHelpers::lastOwnMessage(QAbstractItemModel *timeline) const
     return {};
 }
 
-qint64 UiHelpers::markerSeq(QAbstractItemModel *timeline) const
+qint64 UiHelpers::markerSeq(QAbstractItemModel *timeline, qint64 readSeq) const
 {
     if (!timeline)
         return 0;
     const Roles r(timeline);
+    int oldestUnread = -1;
+    // Newest first; everything at or below the read marker is read.
     for (int row = 0; row < timeline->rowCount(); ++row) {
         const QModelIndex i = timeline->index(row, 0);
-        if (i.data(r.marker).toBool())
-            return i.data(r.seq).toLongLong();
+        const qint64 seq = i.data(r.seq).toLongLong();
+        if (seq <= 0)
+            continue; // pending rows are the user's own
+        if (seq <= readSeq)
+            break;
+        if (!i.data(r.mine).toBool() && i.data(r.kind).toString() == u"text"_s)
+            oldestUnread = row;
     }
-    return 0;
+    if (oldestUnread < 0 || oldestUnread + 1 >= timeline->rowCount())
+        return 0;
+    return timeline->index(oldestUnread + 1, 0).data(r.seq).toLongLong();
 }
 
 int UiHelpers::rowOfSeq(QAbstractItemModel *timeline, qint64 seq) const

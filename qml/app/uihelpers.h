@@ -32,8 +32,10 @@ public:
     Q_INVOKABLE QString fullTimeLabel(const QDateTime &when) const;
     // The newest delivered, not deleted text row of the user: {"seq", "body"}, or {}.
     Q_INVOKABLE QVariantMap lastOwnMessage(QAbstractItemModel *timeline) const;
-    // The seq of the row the "new messages" divider goes above (0: none).
-    Q_INVOKABLE qint64 markerSeq(QAbstractItemModel *timeline) const;
+    // The seq of the row the "new messages" divider goes under: the one just older than
+    // the oldest unread message (someone else's text after readSeq); 0: none, or not
+    // loaded yet.
+    Q_INVOKABLE qint64 markerSeq(QAbstractItemModel *timeline, qint64 readSeq) const;
     // The row of a seq (-1 while not loaded).
     Q_INVOKABLE int rowOfSeq(QAbstractItemModel *timeline, qint64 seq) const;
     // The seq of the newest delivered row at or below a row index (for read markers).

@@ -66,15 +66,21 @@ bool AppDriver::start(const QUrl &server, const QString &profileDir, const QStri
         return false;
     }
     // The socket exists once the window is loaded.
-    return waitFor(
-               [&] {
-                   if (!isRunning())
-                       return true;
-                   m_socket.connectToServer(m_name);
-                   return m_socket.waitForConnected(100);
-               },
-               timeoutMs) &&
-           m_socket.state() == QLocalSocket::ConnectedState;
+    const bool connected = waitFor(
+        [&] {
+            if (!isRunning())
+                return true;
+            m_socket.connectToServer(m_name);
+            return m_socket.waitForConnected(100);
+        },
+        timeoutMs);
+    if (!connected || m_socket.state() != QLocalSocket::ConnectedState)
+        return false;
+    // Without a window manager (Xvfb) nothing activates the window, and shortcuts only
+    // work in an active one.
+    invoke(u"window"_s, u"requestActivate"_s);
+    waitFor([&] { return get(u"window"_s, u"active"_s).toBool(); }, 2000);
+    return true;
 }
 
 int AppDriver::stop(int timeoutMs)

@@ -352,6 +352,46 @@ private slots:
         QTest::qWait(300);
         QVERIFY(m_app.screenshot(screenshotDir() + u"/fingerprint-changed.png"_s));
         QVERIFY(m_app.key(u"Escape"_s));
+        VERIFY_WAIT(!m_app.get(u"fingerprintDialog"_s, u"visible"_s).toBool(), 5000);
+    }
+
+    void draftsDividerAndTyping()
+    {
+        // Someone typing in the open room shows under the timeline.
+        m_bob->sendMessage(protocol::TypingRequest{u"team"_s});
+        VERIFY_WAIT(m_app.get(u"typingIndicator"_s, u"names"_s).toArray().contains(u"Bob Stone"_s),
+                    5000);
+
+        // The draft stays with its room; #random opens on the new-messages divider.
+        QCOMPARE(m_app.get(u"composerInput"_s, u"text"_s).toString(), u"Thanks @bob "_s);
+        QVERIFY(m_app.key(u"K"_s, {u"ctrl"_s}));
+        VERIFY_WAIT(m_app.focus(u"switcherField"_s), 5000);
+        QVERIFY(m_app.type(u"rand"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == u"random"_s,
+                    10000);
+        QCOMPARE(m_app.get(u"composerInput"_s, u"text"_s).toString(), QString());
+        bool shown = false;
+        if (!AppDriver::waitFor([&] { return m_app.exists(u"unreadDivider"_s, &shown) && shown; },
+                                5000))
+            qWarning() << "divider at" << m_app.get(u"timelinePane"_s, u"dividerSeq"_s)
+                       << m_app.rows(kView);
+        QVERIFY(shown);
+        // Read once seen: the badge goes, the divider stays while the room is open.
+        VERIFY_WAIT(m_app.findRow(u"channelList"_s, u"roomId"_s, u"random"_s)
+                            .value(u"mentionCount"_s)
+                            .toInt() == 0,
+                    5000);
+        QVERIFY(m_app.exists(u"unreadDivider"_s, &shown) && shown);
+        QVERIFY(m_app.key(u"Down"_s, {u"alt"_s, u"shift"_s})); // the next unread room: the DM
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.currentRoom.isDirect"_s).toBool(), 5000);
+        QVERIFY(m_app.key(u"K"_s, {u"ctrl"_s}));
+        VERIFY_WAIT(m_app.focus(u"switcherField"_s), 5000);
+        QVERIFY(m_app.type(u"team"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == u"team"_s,
+                    10000);
+        QCOMPARE(m_app.get(u"composerInput"_s, u"text"_s).toString(), u"Thanks @bob "_s);
     }
 };
 

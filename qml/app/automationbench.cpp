@@ -1,0 +1,169 @@
+#include "automationbench.h"
+
+#include "appcontroller.h"
+#include "framestats.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QTimer>
+#include <algorithm>
+#include <memory>
+
+namespace confab::app {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+QJsonObject summary(QList<double> ms)
+{
+    std::sort(ms.begin(), ms.end());
+    const auto at = [&](double p) {
+        return ms.isEmpty() ? 0.0 : ms[std::min(ms.size() - 1, qsizetype(p * double(ms.size())))];
+    };
+    return {{u"ok"_s, true},
+            {u"count"_s, ms.size()},
+            {u"p50Ms"_s, at(0.5)},
+            {u"p99Ms"_s, at(0.99)},
+            {u"maxMs"_s, at(1.0)}};
+}
+} // namespace
+
+AutomationBench::AutomationBench(QQuickWindow *window, std::function<QQuickItem *()> timeline,
+                                 QObject *parent)
+    : QObject(parent)
+    , m_window(window)
+    , m_timeline(std::move(timeline))
+    , m_stats(new FrameStats(window, this))
+{
+}
+
+AutomationBench::~AutomationBench() = default;
+
+bool AutomationBench::handles(const QString &command)
+{
+    return command == u"openRoom"_s || command == u"fling"_s || command == u"latencyStart"_s ||
+           command == u"latencyStop"_s;
+}
+
+void AutomationBench::run(const QJsonObject &command, Reply reply)
+{
+    const QString what = command.value(u"cmd"_s).toString();
+    if (what == u"openRoom"_s)
+        return openRoom(command.value(u"room"_s).toString(), std::move(reply));
+    if (what == u"fling"_s)
+        return fling(command.value(u"seconds"_s).toDouble(3),
+                     command.value(u"velocity"_s).toDouble(4000), std::move(reply));
+    reply(what == u"latencyStart"_s ? latencyStart() : latencyStop());
+}
+
+void AutomationBench::openRoom(const QString &roomId, Reply reply)
+{
+    AppController *app = AppController::instance();
+    if (!app || !app->session() || !app->session()->room(roomId))
+        return reply({{u"ok"_s, false}, {u"error"_s, u"no such room"_s}});
+    struct State
+    {
+        QElapsedTimer clock;
+        bool readyBeforeFrame = false;
+        bool done = false; // queued swaps may still arrive after the disconnect
+        QMetaObject::Connection before, swapped;
+        QTimer timeout;
+    };
+    auto state = std::make_shared<State>();
+    const auto finish = [this, state, reply](QJsonObject result) {
+        if (std::exchange(state->done, true))
+            return;
+        disconnect(state->before);
+        disconnect(state->swapped);
+        state->timeout.stop();
+        reply(result);
+    };
+    // Checked as each frame starts: the view is filled (or shows everything there is).
+    state->before = connect(m_window, &QQuickWindow::afterAnimating, this, [this, state] {
+        QQuickItem *view = m_timeline();
+        if (!view || !view->isVisible())
+            return;
+        const int count = view->property("count").toInt();
+        const bool filled = view->property("contentHeight").toReal() >= view->height();
+        const bool complete =
+            count > 0 && view->property("model").value<QObject *>() &&
+            view->property("model").value<QObject *>()->property("atBeginning").toBool();
+        state->readyBeforeFrame = count > 0 && (filled || complete);
+    });
+    // frameSwapped comes from the render thread; the check runs back on this one.
+    state->swapped = connect(
+        m_window, &QQuickWindow::frameSwapped, this,
+        [state, finish] {
+            if (state->readyBeforeFrame)
+                finish({{u"ok"_s, true}, {u"ms"_s, double(state->clock.nsecsElapsed()) / 1e6}});
+        },
+        Qt::QueuedConnection);
+    state->timeout.setSingleShot(true);
+    connect(&state->timeout, &QTimer::timeout, this, [finish] {
+        finish({{u"ok"_s, false}, {u"error"_s, u"no full screen in 10 s"_s}});
+    });
+    state->timeout.start(10000);
+    state->clock.start();
+    app->openRoom(roomId);
+    m_window->update();
+}
+
+void AutomationBench::fling(double seconds, double velocity, Reply reply)
+{
+    QQuickItem *view = m_timeline();
+    if (!view)
+        return reply({{u"ok"_s, false}, {u"error"_s, u"no timeline"_s}});
+    // A fresh flick towards older messages every 250 ms keeps it moving the whole time;
+    // older pages load from the cache as it nears the far end.
+    auto *timer = new QTimer(this);
+    auto clock = std::make_shared<QElapsedTimer>();
+    const qreal startY = view->property("contentY").toReal();
+    timer->setInterval(250);
+    connect(timer, &QTimer::timeout, this, [=, this] {
+        QQuickItem *v = m_timeline();
+        if (v && clock->elapsed() < seconds * 1000) {
+            QMetaObject::invokeMethod(v, "flick", Q_ARG(qreal, 0), Q_ARG(qreal, velocity));
+            return;
+        }
+        timer->deleteLater();
+        QJsonObject result = QJsonObject::fromVariantMap(m_stats->stop());
+        result.insert(u"ok"_s, true);
+        result.insert(u"rows"_s, v ? v->property("count").toInt() : 0);
+        result.insert(u"scrolledPx"_s, v ? startY - v->property("contentY").toReal() : 0);
+        reply(result);
+    });
+    m_stats->start();
+    clock->start();
+    QMetaObject::invokeMethod(view, "flick", Q_ARG(qreal, 0), Q_ARG(qreal, velocity));
+    timer->start();
+}
+
+QJsonObject AutomationBench::latencyStart()
+{
+    AppController *app = AppController::instance();
+    if (!app || !app->session())
+        return {{u"ok"_s, false}, {u"error"_s, u"no session"_s}};
+    client::ClientSession *session = app->session();
+    m_stats->takeLatencies();
+    disconnect(m_arrivals);
+    // Connected after the session's own handler: the row is in the model when this runs.
+    m_arrivals = connect(session->connection(), &client::Connection::messageReceived, this,
+                         [this, session](const protocol::ServerMessage &m) {
+                             const auto *e = std::get_if<protocol::Event>(&m);
+                             if (e && e->kind == protocol::EventKind::Text &&
+                                 e->from != session->userName() && session->currentRoom() &&
+                                 e->room == session->currentRoom()->roomId())
+                                 m_stats->markArrival();
+                         });
+    return {{u"ok"_s, true}};
+}
+
+QJsonObject AutomationBench::latencyStop()
+{
+    disconnect(m_arrivals);
+    return summary(m_stats->takeLatencies());
+}
+
+} // namespace confab::app

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <QJsonObject>
+#include <QObject>
+#include <QPointer>
+#include <functional>
+
+class QQuickWindow;
+class QQuickItem;
+class QTimer;
+
+namespace confab::app {
+
+class FrameStats;
+
+// The benchmark commands of the automation socket, answered when the measurement ends:
+//   openRoom {room}          ms from asking for the room to the swap of the first frame
+//                            whose timeline fills the view (or holds all the room's rows)
+//   fling {seconds, velocity} flicks the timeline towards older messages for a while;
+//                            frame work and interval percentiles (FrameStats)
+//   latencyStart / latencyStop  ms from each text event of someone else reaching the app
+//                            (the core has added its row) to the next swapped frame
+class AutomationBench : public QObject
+{
+    Q_OBJECT
+
+public:
+    using Reply = std::function<void(const QJsonObject &)>;
+    AutomationBench(QQuickWindow *window, std::function<QQuickItem *()> timeline,
+                    QObject *parent = nullptr);
+    ~AutomationBench() override;
+
+    static bool handles(const QString &command);
+    void run(const QJsonObject &command, Reply reply);
+
+private:
+    void openRoom(const QString &roomId, Reply reply);
+    void fling(double seconds, double velocity, Reply reply);
+    QJsonObject latencyStart();
+    QJsonObject latencyStop();
+
+    QPointer<QQuickWindow> m_window;
+    std::function<QQuickItem *()> m_timeline;
+    FrameStats *m_stats;
+    QMetaObject::Connection m_arrivals;
+};
+
+} // namespace confab::app
