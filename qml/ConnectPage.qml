@@ -93,53 +93,13 @@ Page {
                     anchors.fill: parent
                     spacing: 8
 
-                    Label {
-                        text: qsTr("Servers")
-                        font.bold: true
-                        color: Theme.text
-                    }
-
-                    ListView {
-                        id: serverList
-
-                        objectName: "serverList"
+                    ServerListPane {
                         Layout.fillWidth: true
-                        Layout.preferredHeight: Math.min(contentHeight, 5 * 40)
-                        clip: true
-                        model: App.servers
-                        activeFocusOnTab: count > 0
-                        keyNavigationEnabled: true
-                        delegate: ItemDelegate {
-                            id: serverRow
-
-                            required property url url
-                            required property string name
-                            required property string user
-                            required property bool discovered
-                            required property bool tls
-                            required property int index
-
-                            width: ListView.view.width
-                            text: (serverRow.user ? qsTr("%1 as %2").arg(serverRow.name).arg(serverRow.user) : serverRow.name)
-                                  + (serverRow.discovered ? qsTr("  · on this network") : "")
-                                  + (serverRow.tls ? qsTr("  · secure") : "")
-                            highlighted: ListView.isCurrentItem && serverList.activeFocus
-                            Accessible.name: qsTr("Use server %1").arg(serverRow.name)
-                            onClicked: {
-                                serverField.text = serverRow.url.toString()
-                                userField.text = serverRow.user
-                                passwordField.forceActiveFocus()
-                            }
-                            Keys.onReturnPressed: clicked()
+                        onServerChosen: (url, user) => {
+                            serverField.text = url
+                            userField.text = user
+                            passwordField.forceActiveFocus()
                         }
-                    }
-
-                    Label {
-                        visible: serverList.count === 0
-                        text: qsTr("No servers heard on this network yet. Enter an address below.")
-                        color: Theme.mutedText
-                        wrapMode: Text.Wrap
-                        Layout.fillWidth: true
                     }
 
                     TabBar {

@@ -35,6 +35,10 @@ Item {
     property bool current: false
     property bool mentionsMe: false
     readonly property bool delivered: root.delivery === 0
+    // cmark ends a code block (and the document) with a newline: an empty last line or a
+    // trailing space in Qt's rich text, so they go.
+    readonly property string richBody: root.deleted ? "" : Theme.messageStyle
+        + root.html.replace(/\n<\/code><\/pre>/g, "</code></pre>").trim()
     readonly property bool hovered: hover.hovered
 
     signal replyClicked(real seq)
@@ -152,30 +156,51 @@ Item {
                     }
                 }
 
-                TextEdit {
+                // A plain Text while scrolling past (the cheap row); a TextEdit for
+                // selecting once the pointer is over the row or it is selected.
+                Text {
                     id: bodyText
 
                     objectName: "messageBody"
-                    visible: !root.deleted
+                    visible: !root.deleted && !selectable.active
                     width: parent.width
-                    textFormat: TextEdit.RichText
-                    // cmark ends a code block (and the document) with a newline: an empty
-                    // last line or a trailing space in Qt's rich text, so they go.
-                    text: root.deleted ? "" : Theme.messageStyle + root.html.replace(/\n<\/code><\/pre>/g, "</code></pre>").trim()
-                    readOnly: true
-                    selectByMouse: true
-                    persistentSelection: false
-                    wrapMode: TextEdit.Wrap
+                    textFormat: Text.RichText
+                    text: root.richBody
+                    wrapMode: Text.Wrap
                     color: Theme.text
-                    selectionColor: Theme.accent
-                    selectedTextColor: Theme.accentText
+                    linkColor: Theme.link
                     opacity: root.delivery === 1 ? 0.6 : 1
-                    activeFocusOnPress: false
                     Accessible.ignored: true
                     onLinkActivated: link => Qt.openUrlExternally(link)
-                    HoverHandler {
-                        enabled: bodyText.hoveredLink !== ""
-                        cursorShape: Qt.PointingHandCursor
+                }
+
+                Loader {
+                    id: selectable
+
+                    active: !root.deleted && (root.hovered || root.current)
+                    visible: active
+                    width: parent.width
+                    sourceComponent: TextEdit {
+                        id: editBody
+
+                        objectName: "messageBodySelectable"
+                        textFormat: TextEdit.RichText
+                        text: root.richBody
+                        readOnly: true
+                        selectByMouse: true
+                        persistentSelection: false
+                        wrapMode: TextEdit.Wrap
+                        color: Theme.text
+                        selectionColor: Theme.accent
+                        selectedTextColor: Theme.accentText
+                        opacity: root.delivery === 1 ? 0.6 : 1
+                        activeFocusOnPress: false
+                        Accessible.ignored: true
+                        onLinkActivated: link => Qt.openUrlExternally(link)
+                        HoverHandler {
+                            enabled: editBody.hoveredLink !== ""
+                            cursorShape: Qt.PointingHandCursor
+                        }
                     }
                 }
 

@@ -24,6 +24,8 @@ FrameStats::FrameStats(QQuickWindow *window, QObject *parent)
     m_clock.start();
     connect(window, &QQuickWindow::afterAnimating, this, &FrameStats::onFrameStart,
             Qt::DirectConnection);
+    connect(window, &QQuickWindow::afterSynchronizing, this, &FrameStats::onSynchronized,
+            Qt::DirectConnection);
     connect(window, &QQuickWindow::frameSwapped, this, &FrameStats::onSwapped,
             Qt::DirectConnection);
 }
@@ -33,6 +35,8 @@ void FrameStats::start()
     const QMutexLocker lock(&m_mutex);
     m_running = true;
     m_workNs.clear();
+    m_prepareNs.clear();
+    m_renderNs.clear();
     m_intervalNs.clear();
     m_frameStartNs = -1;
     m_lastSwapNs = -1;
@@ -47,6 +51,8 @@ QVariantMap FrameStats::stop()
             {u"workP50Ms"_s, percentileMs(m_workNs, 0.50)},
             {u"workP99Ms"_s, percentileMs(m_workNs, 0.99)},
             {u"workMaxMs"_s, percentileMs(m_workNs, 1.0)},
+            {u"prepareP99Ms"_s, percentileMs(m_prepareNs, 0.99)},
+            {u"renderP99Ms"_s, percentileMs(m_renderNs, 0.99)},
             {u"intervalP50Ms"_s, percentileMs(m_intervalNs, 0.50)},
             {u"intervalP99Ms"_s, percentileMs(m_intervalNs, 0.99)},
             {u"seconds"_s, double(m_clock.nsecsElapsed() - m_startedNs) / 1e9}};
@@ -71,6 +77,12 @@ void FrameStats::onFrameStart()
         m_frameStartNs = m_clock.nsecsElapsed();
 }
 
+void FrameStats::onSynchronized()
+{
+    const QMutexLocker lock(&m_mutex);
+    m_syncedNs = m_clock.nsecsElapsed();
+}
+
 void FrameStats::onSwapped()
 {
     const QMutexLocker lock(&m_mutex);
@@ -79,8 +91,13 @@ void FrameStats::onSwapped()
         m_latenciesMs.append(double(now - at) / 1e6);
     m_arrivalsNs.clear();
     if (m_running) {
-        if (m_frameStartNs >= 0)
+        if (m_frameStartNs >= 0) {
             m_workNs.append(now - m_frameStartNs);
+            if (m_syncedNs >= m_frameStartNs) {
+                m_prepareNs.append(m_syncedNs - m_frameStartNs);
+                m_renderNs.append(now - m_syncedNs);
+            }
+        }
         if (m_lastSwapNs >= 0)
             m_intervalNs.append(now - m_lastSwapNs);
     }

@@ -23,7 +23,8 @@ public:
     explicit FrameStats(QQuickWindow *window, QObject *parent = nullptr);
 
     void start();
-    // {frames, workP50Ms, workP99Ms, workMaxMs, intervalP50Ms, intervalP99Ms, seconds}
+    // {frames, workP50Ms, workP99Ms, workMaxMs, prepareP99Ms, renderP99Ms, intervalP50Ms,
+    //  intervalP99Ms, seconds}
     QVariantMap stop();
     // The next swapped frame ends a latency measurement that starts now.
     void markArrival();
@@ -33,6 +34,7 @@ public:
 
 private:
     void onFrameStart();
+    void onSynchronized();
     void onSwapped();
 
     QPointer<QQuickWindow> m_window;
@@ -40,9 +42,12 @@ private:
     mutable QMutex m_mutex;
     bool m_running = false;
     qint64 m_frameStartNs = -1;
+    qint64 m_syncedNs = -1;
     qint64 m_lastSwapNs = -1;
     qint64 m_startedNs = 0;
     QList<qint64> m_workNs;
+    QList<qint64> m_prepareNs; // start to the end of the sync (animations, polish, sync)
+    QList<qint64> m_renderNs;  // end of the sync to the swap (render and swap)
     QList<qint64> m_intervalNs;
     QList<qint64> m_arrivalsNs; // waiting for their frame
     QList<double> m_latenciesMs;

@@ -152,6 +152,10 @@ void benchOpenAndFling(int events, int runs, double flingSeconds)
                        .arg(f.value(u"seconds"_s).toDouble(), 0, 'f', 1));
             report("fling: frame work p99", f.value(u"workP99Ms"_s).toDouble(), "ms");
             report("fling: frame work max", f.value(u"workMaxMs"_s).toDouble(), "ms");
+            report("fling: prepare p99", f.value(u"prepareP99Ms"_s).toDouble(), "ms",
+                   u"animations, polish (rows created), sync"_s);
+            report("fling: render p99", f.value(u"renderP99Ms"_s).toDouble(), "ms",
+                   u"render and swap"_s);
             report("fling: swap interval p50", f.value(u"intervalP50Ms"_s).toDouble(), "ms");
             report("fling: swap interval p99", f.value(u"intervalP99Ms"_s).toDouble(), "ms",
                    u"%1 rows loaded, %2 px scrolled"_s.arg(f.value(u"rows"_s).toInt())

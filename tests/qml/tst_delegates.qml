@@ -62,7 +62,8 @@ Item {
             const d = make({})
             const body = findChild(d, "messageBody")
             verify(body.visible)
-            compare(body.getText(0, body.length), "hello there")
+            verify(body.text.indexOf("<strong>there</strong>") >= 0)
+            verify(!shown(d, "messageBodySelectable")) // the cheap Text until hovered
             verify(!shown(d, "replyQuote"))
             verify(!shown(d, "deliveryStatus"))
             verify(d.height > 30)
@@ -160,6 +161,11 @@ Item {
             verify(!shown(d, "messageToolbar"))
             mouseMove(d, d.width / 2, d.height / 2)
             tryVerify(() => shown(d, "messageToolbar"))
+            // Hovered: the body turns selectable, with the same text.
+            const selectable = findChild(d, "messageBodySelectable")
+            verify(selectable && selectable.visible)
+            verify(!findChild(d, "messageBody").visible)
+            compare(selectable.getText(0, selectable.length), "hello there")
             verify(shown(d, "editAction"))
             spy.target = d
             spy.signalName = "replyRequested"
