@@ -8,6 +8,7 @@ namespace confab::protocol {
 inline constexpr int kProtocolVersion = 1;
 inline constexpr const char *kSubprotocol = "confab.v1";
 inline constexpr quint16 kDefaultPort = 7680;
+inline constexpr quint16 kDefaultDiscoveryPort = 7681;
 
 // Error codes carried by {"type":"error"}; the wire names are in errorCodeName().
 enum class ErrorCode {
