@@ -3,6 +3,7 @@
 #include "app/config.h"
 #include "app/serverapp.h"
 #include "logging.h"
+#include "net/tls.h"
 #include "protocol/names.h"
 #include "store/admin.h"
 #include "store/database.h"
@@ -53,9 +54,11 @@ const char *kUsage = R"(Usage:
   confab-server user list
   confab-server room create NAME [--private] [--topic TEXT]
   confab-server room list
+  confab-server fingerprint                    print the TLS certificate's SHA-256
 
 Admin subcommands work on the store directly (the same --config, --state-dir and
---db options select it). Passwords are read from the terminal, or one line from
+--db options select it). fingerprint reads the certificate that --config,
+--state-dir or --tls-cert name, as the server would serve it. Passwords are read from the terminal, or one line from
 standard input with --password-stdin.)";
 
 void addStoreOptions(QCommandLineParser &p)
@@ -98,6 +101,13 @@ bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
         {"ping-interval-ms", "server", "ping_interval_ms"},
         {"idle-timeout-ms", "server", "idle_timeout_ms"},
         {"outbound-queue-bytes", "limits", "outbound_queue_bytes"},
+        {"tls", "server", "tls"},
+        {"tls-cert", "tls", "cert"},
+        {"tls-key", "tls", "key"},
+        {"tls-handshake-timeout-ms", "tls", "handshake_timeout_ms"},
+        {"discovery", "server", "discovery"},
+        {"discovery-port", "discovery", "port"},
+        {"discovery-name", "discovery", "name"},
     };
     for (const Flag &f : flags) {
         const QString name = QLatin1String(f.flag);
@@ -262,6 +272,19 @@ int adminCommand(const QCommandLineParser &p)
     return args[0] == "user"_L1 ? userCommand(admin, args, p) : roomCommand(admin, args, p);
 }
 
+int fingerprintCommand(const QCommandLineParser &p)
+{
+    ServerConfig cfg;
+    QString error;
+    if (!buildConfig(p, &cfg, &error))
+        return fail(error);
+    QSslCertificate certificate;
+    if (!configuredCertificate(cfg, &certificate, &error))
+        return fail(error);
+    out() << certificateFingerprint(certificate) << "\n";
+    return 0;
+}
+
 } // namespace
 
 int runCli(int argc, char **argv)
@@ -294,6 +317,18 @@ int runCli(int argc, char **argv)
         {u"ping-interval-ms"_s, u"WebSocket ping interval."_s, u"ms"_s},
         {u"idle-timeout-ms"_s, u"Close a connection silent for this long (4003)."_s, u"ms"_s},
         {u"outbound-queue-bytes"_s, u"Per-connection outbound bound (4000 over it)."_s, u"n"_s},
+        {u"tls"_s,
+         u"TLS on the port: off (default), auto (self-signed, made on first start), "
+         "on (--tls-cert/--tls-key) or required (no plain WebSocket)."_s,
+         u"mode"_s},
+        {u"tls-cert"_s, u"TLS certificate (PEM, leaf first)."_s, u"file"_s},
+        {u"tls-key"_s, u"TLS private key (PEM, no passphrase)."_s, u"file"_s},
+        {u"tls-handshake-timeout-ms"_s, u"Close a connection whose TLS handshake takes longer."_s,
+         u"ms"_s},
+        {u"discovery"_s, u"Answer LAN discovery probes on UDP: on (default) or off."_s,
+         u"on|off"_s},
+        {u"discovery-port"_s, u"UDP port for discovery probes (default 7681)."_s, u"port"_s},
+        {u"discovery-name"_s, u"Name announced on the LAN (default: the host name)."_s, u"text"_s},
         {u"admin"_s, u"user add: make the user an admin."_s},
         {u"display-name"_s, u"user add: display name."_s, u"text"_s},
         {u"password-stdin"_s, u"Read the password as one line from standard input."_s},
@@ -306,6 +341,8 @@ int runCli(int argc, char **argv)
         return serve(app, p);
     if (args[0] == "user"_L1 || args[0] == "room"_L1)
         return adminCommand(p);
+    if (args[0] == "fingerprint"_L1)
+        return fingerprintCommand(p);
     err() << "confab-server: unknown command '" << args[0] << "'\n\n" << kUsage << "\n";
     return 2;
 }

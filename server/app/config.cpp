@@ -67,6 +67,14 @@ const QList<IntKey> &intKeys()
          [](ServerConfig &c, qint64 v) {
              c.helloTimeoutMs = int(v);
          }},
+        {"tls", "handshake_timeout_ms", 100, 600000,
+         [](ServerConfig &c, qint64 v) {
+             c.tlsHandshakeTimeoutMs = int(v);
+         }},
+        {"discovery", "port", 1, 65535,
+         [](ServerConfig &c, qint64 v) {
+             c.discoveryPort = quint16(v);
+         }},
         {"limits", "max_body_bytes", 16, 1 << 24,
          [](ServerConfig &c, qint64 v) {
              c.limits.maxBodyBytes = int(v);
@@ -170,16 +178,47 @@ bool setConfigValue(ServerConfig &cfg, const QString &section, const QString &ke
         cfg.eventDispatcher = value;
         return true;
     }
+    if (name == "server.tls"_L1 || name == "tls.mode"_L1) {
+        static const QHash<QString, ServerConfig::TlsMode> modes = {
+            {u"off"_s, ServerConfig::TlsMode::Off},
+            {u"auto"_s, ServerConfig::TlsMode::Auto},
+            {u"on"_s, ServerConfig::TlsMode::On},
+            {u"required"_s, ServerConfig::TlsMode::Required}};
+        const auto mode = modes.constFind(value.toLower());
+        if (mode == modes.constEnd()) {
+            *error = u"%1: '%2' is not off, auto, on or required"_s.arg(name, value);
+            return false;
+        }
+        cfg.tls = *mode;
+        return true;
+    }
+    if (name == "tls.cert"_L1 || name == "tls.key"_L1) {
+        (key == "cert"_L1 ? cfg.tlsCert : cfg.tlsKey) = value;
+        return true;
+    }
+    if (name == "discovery.name"_L1) {
+        if (value.toUtf8().size() > 64) {
+            *error = u"%1: longer than 64 bytes"_s.arg(name);
+            return false;
+        }
+        cfg.discoveryName = value;
+        return true;
+    }
     if (name == "log.rules"_L1) {
         cfg.logRules = value;
         return true;
     }
-    if (name == "server.allow_register"_L1 || name == "auth.fast_password_hash"_L1) {
+    static const QHash<QString, bool ServerConfig::*> flags = {
+        {u"server.allow_register"_s, &ServerConfig::allowRegister},
+        {u"auth.fast_password_hash"_s, &ServerConfig::fastPasswordHash},
+        {u"server.discovery"_s, &ServerConfig::discovery},
+        {u"discovery.enabled"_s, &ServerConfig::discovery}};
+    if (const auto f = flags.constFind(name); f != flags.constEnd()) {
         if (!parseBool(value, &flag)) {
             *error = u"%1: '%2' is not a boolean (true/false)"_s.arg(name, value);
             return false;
         }
-        (name == "server.allow_register"_L1 ? cfg.allowRegister : cfg.fastPasswordHash) = flag;
+        cfg.**f = flag;
         return true;
     }
     *error = u"unknown key '%1' in section [%2]"_s.arg(key, section);
@@ -209,8 +248,8 @@ bool loadConfigFile(ServerConfig &cfg, const QString &path, QString *error)
                 return false;
             }
             section = line.mid(1, line.size() - 2).trimmed();
-            static const QStringList known = {u"server"_s, u"limits"_s, u"store"_s, u"auth"_s,
-                                              u"log"_s};
+            static const QStringList known = {u"server"_s, u"limits"_s, u"store"_s,    u"auth"_s,
+                                              u"log"_s,    u"tls"_s,    u"discovery"_s};
             if (!known.contains(section)) {
                 *error = where + u"unknown section [%1]"_s.arg(section);
                 return false;

@@ -9,6 +9,7 @@
 #include "eventloop/filelimit.h"
 #include "logging.h"
 #include "net/acceptor.h"
+#include "net/discovery.h"
 #include "net/ioworker.h"
 #include "store/database.h"
 #include "store/reader.h"
@@ -18,6 +19,7 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QEventLoop>
+#include <QHostInfo>
 #include <QSemaphore>
 #include <QThreadPool>
 #include <QTimer>
@@ -149,12 +151,23 @@ bool ServerApp::start(QString *error)
     m_ctx.authPool = m_authPool.get();
     m_ctx.readPool = m_readPool.get();
 
+    auto tls = std::make_shared<TlsSetup>();
+    if (!loadTlsSetup(cfg, tls.get(), error))
+        return false;
+    if (tls->enabled) {
+        qCInfo(lcApp).noquote() << "TLS" << (tls->required ? "required" : "on")
+                                << "(TLS 1.2 or later)";
+        // Users compare this with what their app shows the first time it connects.
+        qCInfo(lcApp).noquote() << "TLS certificate fingerprint (SHA-256):" << tls->fingerprint;
+    }
+
     const int workerCount =
         cfg.workers > 0 ? cfg.workers : std::max(1, QThread::idealThreadCount());
     startIoWorkers(workerCount);
     // Before any connection arrives: nothing reads these until the acceptor runs.
     for (IoWorker *w : std::as_const(m_workers)) {
         w->setPeers(m_workers);
+        w->setTls(tls);
         m_ctx.sinks.append(w);
     }
     m_hub = new Hub(&m_ctx);
@@ -179,6 +192,23 @@ bool ServerApp::start(QString *error)
                      .arg(listenError);
         stop();
         return false;
+    }
+    if (cfg.discovery) {
+        protocol::DiscoveryAnswer answer;
+        answer.host = QHostInfo::localHostName();
+        answer.name = cfg.discoveryName.isEmpty() ? answer.host : cfg.discoveryName;
+        answer.port = m_port;
+        answer.protocol = protocol::kProtocolVersion;
+        answer.tls = tls->enabled;
+        answer.tlsRequired = tls->required;
+        answer.fingerprint = tls->fingerprint;
+        m_discovery = new Discovery(&m_ctx, answer, this);
+        QString discoveryError;
+        // A LAN without discovery still works by address: warn, do not refuse to start.
+        if (m_discovery->start(cfg.discoveryPort, &discoveryError))
+            qCInfo(lcApp) << "answering discovery probes on UDP port" << m_discovery->port();
+        else
+            qCWarning(lcApp).noquote() << discoveryError;
     }
     m_startedAt = QDateTime::currentMSecsSinceEpoch();
     m_tokenWatch = new QTimer(this);
@@ -229,6 +259,8 @@ void ServerApp::stop()
     qCInfo(lcApp) << "stopping: no new connections, flushing the writer";
     if (m_tokenWatch)
         m_tokenWatch->stop();
+    delete m_discovery; // a server on its way out is not offered to anyone
+    m_discovery = nullptr;
     // Draining before the port closes: whoever sees the port closed sees writes refused.
     m_ctx.draining = true;
     runOn(m_acceptor, [this] { m_acceptor->close(); });

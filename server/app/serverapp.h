@@ -14,6 +14,7 @@ class QThreadPool;
 namespace confab::server {
 
 class Acceptor;
+class Discovery;
 class Hub;
 class IoWorker;
 class SeqBook;
@@ -55,6 +56,7 @@ private:
     std::unique_ptr<QThreadPool> m_ioPool;
     Hub *m_hub = nullptr;
     Acceptor *m_acceptor = nullptr;
+    Discovery *m_discovery = nullptr;
     std::vector<QThread *> m_threads;
     QList<IoWorker *> m_workers;
     quint16 m_port = 0;

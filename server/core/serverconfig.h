@@ -32,6 +32,21 @@ struct ServerConfig
     int idleTimeoutMs = 75000;
     int helloTimeoutMs = 10000;
     QString logRules;
+
+    // TLS on the WebSocket port, told apart from plain HTTP by the first byte. Off: plain
+    // only. Auto: a self-signed certificate created in the state directory on first
+    // start (unless cert and key are given), plain still accepted. On: the given cert and
+    // key, plain still accepted. Required: TLS only; a plain upgrade gets HTTP 426.
+    enum class TlsMode { Off, Auto, On, Required };
+    TlsMode tls = TlsMode::Off;
+    QString tlsCert; // PEM files; empty with auto or required: the state directory's own
+    QString tlsKey;
+    int tlsHandshakeTimeoutMs = 10000; // from accept to the end of the TLS handshake
+
+    // LAN discovery: answers probes on UDP (broadcast and multicast group).
+    bool discovery = true;
+    quint16 discoveryPort = protocol::kDefaultDiscoveryPort;
+    QString discoveryName; // empty: the host name
 };
 
 } // namespace confab::server

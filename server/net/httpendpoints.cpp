@@ -129,6 +129,25 @@ QByteArray renderMetrics(const ServerContext &ctx)
             m.slowConsumerCloses);
     counter("confab_logins_total", "Successful authentications.", m.loginsOk);
     counter("confab_login_failures_total", "Failed authentications.", m.loginsFailed);
+    counter("confab_tls_handshakes_total", "TLS handshakes completed.", m.tlsHandshakes);
+    counter("confab_tls_handshake_failures_total",
+            "TLS handshakes that failed (malformed ClientHello, no common protocol, ...).",
+            m.tlsHandshakeFailures);
+    counter("confab_tls_handshake_timeouts_total",
+            "Connections closed for sending no first byte or not finishing the TLS "
+            "handshake in time (tls.handshake_timeout_ms).",
+            m.tlsHandshakeTimeouts);
+    counter("confab_plain_refused_total",
+            "Plain WebSocket upgrades refused with 426 (tls = "
+            "required).",
+            m.plainRefused);
+    counter("confab_discovery_answers_total", "LAN discovery probes answered.", m.discoveryAnswers);
+    counter("confab_discovery_ignored_total",
+            "Datagrams on the discovery port that were not probes, or smaller than the answer.",
+            m.discoveryIgnored);
+    counter("confab_discovery_rate_limited_total",
+            "Discovery probes left unanswered because their source asked too often.",
+            m.discoveryRateLimited);
     out +=
         "# HELP confab_errors_total Error replies by code.\n# TYPE confab_errors_total counter\n";
     for (size_t i = 0; i < m.errorsByCode.size(); ++i) {

@@ -7,7 +7,11 @@
 #include "logging.h"
 #include "net/session.h"
 
+#include <QSocketNotifier>
+#include <QSslSocket>
 #include <QTcpSocket>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace confab::server {
 
@@ -20,6 +24,9 @@ IoWorker::IoWorker(int index, ServerContext *context)
 IoWorker::~IoWorker()
 {
     qDeleteAll(m_sessions);
+    const QList<int> unsniffed = m_unsniffed.keys();
+    for (const int fd : unsniffed)
+        dropUnsniffed(fd);
 }
 
 void IoWorker::start()
@@ -33,17 +40,68 @@ void IoWorker::start()
 
 void IoWorker::adoptSocket(qintptr descriptor)
 {
-    auto *socket = new QTcpSocket(this);
-    if (!socket->setSocketDescriptor(descriptor)) {
+    bump(m_ctx->metrics->connectionsAccepted);
+    bump(m_ctx->metrics->connectionsOpen);
+    const int fd = int(descriptor);
+    if (!m_tls || !m_tls->enabled) {
+        startSession(fd, false);
+        return;
+    }
+    // Nothing is read from the socket until its first byte says which it is: a QTcpSocket
+    // reads what is there at once, and the TLS layer must see the ClientHello whole.
+    auto *notifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
+    m_unsniffed.insert(fd, Unsniffed{notifier, monotonicMs()});
+    connect(notifier, &QSocketNotifier::activated, this, [this, fd] { sniff(fd); });
+}
+
+void IoWorker::sniff(int fd)
+{
+    unsigned char first = 0;
+    const ssize_t n = ::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    const auto it = m_unsniffed.find(fd);
+    if (it == m_unsniffed.end())
+        return;
+    // Disabled before the socket gets its own notifier for the same descriptor; deleted
+    // later, its signal is still on the stack.
+    it->notifier->setEnabled(false);
+    it->notifier->deleteLater();
+    m_unsniffed.erase(it);
+    if (n <= 0) { // closed (or reset) before saying anything
+        ::close(fd);
+        m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
+        return;
+    }
+    constexpr unsigned char kTlsHandshakeRecord = 0x16;
+    startSession(fd, first == kTlsHandshakeRecord);
+}
+
+void IoWorker::dropUnsniffed(int fd)
+{
+    const auto it = m_unsniffed.find(fd);
+    if (it == m_unsniffed.end())
+        return;
+    it->notifier->setEnabled(false);
+    delete it->notifier;
+    m_unsniffed.erase(it);
+    ::close(fd);
+    m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void IoWorker::startSession(int fd, bool tls)
+{
+    QTcpSocket *socket = tls ? new QSslSocket(this) : new QTcpSocket(this);
+    if (!socket->setSocketDescriptor(fd)) {
         qCWarning(lcNet) << "could not adopt socket:" << socket->errorString();
         delete socket;
+        ::close(fd);
+        m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
         return;
     }
     socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     const quint64 id = m_nextId++;
-    m_sessions.insert(id, new Session(this, id, socket));
-    bump(m_ctx->metrics->connectionsAccepted);
-    bump(m_ctx->metrics->connectionsOpen);
+    m_sessions.insert(id, new Session(this, id, socket, tls));
 }
 
 void IoWorker::deliverRoom(const QString &room, const QByteArray &frame, quint64 exceptSession)
@@ -222,6 +280,15 @@ void IoWorker::housekeeping()
     const QList<Session *> sessions = m_sessions.values();
     for (Session *s : sessions)
         s->tick(now);
+    QList<int> late;
+    for (auto it = m_unsniffed.cbegin(); it != m_unsniffed.cend(); ++it) {
+        if (now - it->since > m_ctx->config.tlsHandshakeTimeoutMs)
+            late.append(it.key());
+    }
+    for (const int fd : std::as_const(late)) {
+        dropUnsniffed(fd);
+        bump(m_ctx->metrics->tlsHandshakeTimeouts);
+    }
 }
 
 } // namespace confab::server

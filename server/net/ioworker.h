@@ -2,12 +2,16 @@
 
 #include "core/context.h"
 #include "core/sessionsink.h"
+#include "net/tls.h"
 
 #include <QHash>
 #include <QObject>
 #include <QSet>
 #include <QTimer>
 #include <functional>
+#include <memory>
+
+class QSocketNotifier;
 
 namespace confab::server {
 
@@ -28,6 +32,9 @@ public:
     // Every worker of the server, this one included; set before any of them starts.
     void setPeers(const QList<IoWorker *> &peers) { m_peers = peers; }
     const QList<IoWorker *> &peers() const { return m_peers; }
+    // TLS certificate and mode, shared by all workers; set before any of them starts.
+    void setTls(std::shared_ptr<const TlsSetup> tls) { m_tls = std::move(tls); }
+    const TlsSetup *tls() const { return m_tls.get(); }
 
     // SessionSink, from any thread.
     void postRoomFrame(const QString &room, const QByteArray &frame,
@@ -76,6 +83,11 @@ public:
 
 private:
     void housekeeping();
+    // With TLS on, a new connection waits here for its first byte: a TLS ClientHello
+    // (0x16) makes it a TLS session, anything else a plain one.
+    void sniff(int fd);
+    void startSession(int fd, bool tls);
+    void dropUnsniffed(int fd);
 
     int m_index;
     ServerContext *m_ctx;
@@ -83,6 +95,13 @@ private:
     QTimer *m_timer = nullptr;
     std::function<void()> m_quit;
     QList<IoWorker *> m_peers;
+    std::shared_ptr<const TlsSetup> m_tls;
+    struct Unsniffed
+    {
+        QSocketNotifier *notifier;
+        qint64 since;
+    };
+    QHash<int, Unsniffed> m_unsniffed;
     QHash<quint64, Session *> m_sessions;
     QHash<QString, QSet<Session *>> m_byRoom;
     QHash<QString, QSet<Session *>> m_byUser;

@@ -9,6 +9,7 @@
 #include "net/ioworker.h"
 
 #include <QDateTime>
+#include <QSslSocket>
 #include <QTcpSocket>
 #include <sys/socket.h>
 
@@ -35,11 +36,12 @@ qint64 nowMs()
 }
 } // namespace
 
-Session::Session(IoWorker *worker, quint64 id, QTcpSocket *socket)
+Session::Session(IoWorker *worker, quint64 id, QTcpSocket *socket, bool tls)
     : m_worker(worker)
     , m_ctx(worker->context())
     , m_id(id)
     , m_socket(socket)
+    , m_tls(tls)
     , m_parser(wire::FrameParser::Role::Server, m_ctx->config.limits.maxFrameBytes)
 {
     m_openedAt = m_lastSeen = m_lastPing = m_tokensAt = nowMs();
@@ -50,6 +52,24 @@ Session::Session(IoWorker *worker, quint64 id, QTcpSocket *socket)
         m_state = State::Closed;
         m_worker->sessionGone(this);
     });
+    if (m_tls) {
+        auto *ssl = static_cast<QSslSocket *>(m_socket);
+        QObject::connect(ssl, &QSslSocket::encrypted, ssl, [this] {
+            m_encrypted = true;
+            bump(m_ctx->metrics->tlsHandshakes);
+        });
+        QObject::connect(ssl, &QAbstractSocket::errorOccurred, ssl,
+                         [this, ssl](QAbstractSocket::SocketError error) {
+                             if (m_encrypted || m_state == State::Closed)
+                                 return;
+                             bump(m_ctx->metrics->tlsHandshakeFailures);
+                             qCDebug(lcNet)
+                                 << "TLS handshake failed:" << error << ssl->errorString();
+                             abort();
+                         });
+        ssl->setSslConfiguration(m_worker->tls()->configuration);
+        ssl->startServerEncryption();
+    }
 }
 
 Session::~Session()
@@ -91,11 +111,28 @@ void Session::handleHttp()
                                         "request head too large\n"));
     } else if (head < 0) {
         httpAnswered(wire::httpResponse(400, "Bad Request", "text/plain", "bad request\n"));
+    } else if (refusePlain(request)) {
+        return;
     } else if (request.isWebSocketUpgrade()) {
         acceptUpgrade(request, head);
     } else {
         serveHttp(request);
     }
+}
+
+bool Session::refusePlain(const wire::HttpRequest &request)
+{
+    const TlsSetup *tls = m_worker->tls();
+    if (m_tls || !tls || !tls->required)
+        return false;
+    // Health checks stay plain: a load balancer or a monitor probing the port.
+    if (!request.isWebSocketUpgrade() && request.target.split('?').value(0) == "/healthz")
+        return false;
+    bump(m_ctx->metrics->plainRefused);
+    httpAnswered(wire::httpResponse(426, "Upgrade Required", "text/plain",
+                                    "this server accepts TLS only: connect with wss://\n",
+                                    "Upgrade: TLS/1.2, HTTP/1.1\r\n", request.method == "HEAD"));
+    return true;
 }
 
 void Session::serveHttp(const wire::HttpRequest &request)
@@ -227,9 +264,12 @@ void Session::shutdownWriteWhenFlushed()
     if (m_socket->state() != QAbstractSocket::ConnectedState)
         return;
     m_socket->flush();
-    if (m_socket->bytesToWrite() == 0)
+    if (m_socket->bytesToWrite() != 0)
+        return; // onBytesWritten() comes back here
+    if (m_tls)
+        m_socket->disconnectFromHost(); // TLS close_notify, then the TCP close
+    else
         ::shutdown(int(m_socket->socketDescriptor()), SHUT_WR);
-    // else onBytesWritten() comes back here
 }
 
 void Session::countBadRequest()
@@ -354,7 +394,7 @@ void Session::writeOut(const QByteArray &frame)
     // from the event loop, never inside this call (a delivery loop may be walking the
     // room's sessions).
     qsizetype sent = 0;
-    if (m_socket->bytesToWrite() == 0) {
+    if (!m_tls && m_socket->bytesToWrite() == 0) {
         const ssize_t n = ::send(int(m_socket->socketDescriptor()), frame.constData(),
                                  size_t(frame.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n == frame.size())
@@ -410,6 +450,12 @@ void Session::tick(qint64 now)
     const ServerConfig &cfg = m_ctx->config;
     switch (m_state) {
     case State::Http:
+        if (m_tls && !m_encrypted && now - m_openedAt > cfg.tlsHandshakeTimeoutMs) {
+            bump(m_ctx->metrics->tlsHandshakeTimeouts);
+            abort();
+            break;
+        }
+        [[fallthrough]];
     case State::Hello:
     case State::Authenticating:
         if (now - m_openedAt > cfg.helloTimeoutMs) {

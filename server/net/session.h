@@ -37,7 +37,9 @@ class Session
 public:
     enum class State { Http, Hello, Authenticating, Active, Closing, Closed };
 
-    Session(IoWorker *worker, quint64 id, QTcpSocket *socket);
+    // socket is a QSslSocket when tls: the session starts the server side of the
+    // handshake and reads nothing before it is done.
+    Session(IoWorker *worker, quint64 id, QTcpSocket *socket, bool tls);
     ~Session();
 
     quint64 id() const { return m_id; }
@@ -80,6 +82,8 @@ public:
 
 private:
     void onReadyRead();
+    // tls = required and this connection is plain: what it may still ask for.
+    bool refusePlain(const wire::HttpRequest &request);
     void onBytesWritten();
     void handleHttp();
     void acceptUpgrade(const wire::HttpRequest &request, qsizetype headLength);
@@ -109,6 +113,8 @@ private:
     quint64 m_id;
     QTcpSocket *m_socket;
     State m_state = State::Http;
+    bool m_tls = false;        // a TLS connection
+    bool m_encrypted = false;  // its handshake is done
     bool m_upgraded = false;   // past the WebSocket handshake
     qint64 m_closingSince = 0; // when the state became Closing
     QByteArray m_httpBuffer;

@@ -41,7 +41,9 @@ std::optional<QJsonObject> parseObject(QByteArrayView datagram, QLatin1StringVie
 
 QByteArray encodeProbe(const DiscoveryProbe &probe)
 {
-    QJsonObject o{{"type"_L1, "confab.probe"_L1}, {"v"_L1, 1}, {"nonce"_L1, probe.nonce},
+    QJsonObject o{{"type"_L1, "confab.probe"_L1},
+                  {"v"_L1, 1},
+                  {"nonce"_L1, probe.nonce},
                   {"pad"_L1, QString()}};
     const qsizetype bare = QJsonDocument(o).toJson(QJsonDocument::Compact).size();
     o.insert("pad"_L1, QString(std::max<qsizetype>(0, kProbeSize - bare), u'x'));
@@ -96,8 +98,8 @@ QString makeProbeNonce()
 {
     quint32 words[4];
     QRandomGenerator::system()->fillRange(words);
-    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(words), sizeof words)
-                                   .toHex());
+    return QString::fromLatin1(
+        QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
 }
 
 } // namespace confab::protocol

@@ -13,7 +13,7 @@
 namespace confab::protocol {
 
 inline constexpr const char *kDiscoveryGroup = "239.255.76.81";
-inline constexpr qsizetype kProbeSize = 512;      // what encodeProbe() produces
+inline constexpr qsizetype kProbeSize = 512;        // what encodeProbe() produces
 inline constexpr qsizetype kMaxDatagramSize = 1400; // anything larger is not ours
 
 struct DiscoveryProbe
@@ -24,10 +24,10 @@ struct DiscoveryProbe
 struct DiscoveryAnswer
 {
     QString nonce;
-    QString name;        // the server's LAN name
-    QString host;        // its host name
-    quint16 port = 0;    // the WebSocket port
-    int protocol = 0;    // protocol version
+    QString name;     // the server's LAN name
+    QString host;     // its host name
+    quint16 port = 0; // the WebSocket port
+    int protocol = 0; // protocol version
     bool tls = false;
     bool tlsRequired = false;
     QString fingerprint; // SHA-256 of the certificate, "AB:CD:..."; empty without TLS

@@ -2,10 +2,34 @@
 
 #include "harness.h"
 
+#include <QTcpSocket>
 #include <QTest>
 
 // Shared helpers for the integration suites.
 namespace confab::testing {
+
+// One counter of a Prometheus text body; -1 when it is not there.
+inline qint64 metricIn(const QByteArray &metrics, const QByteArray &name)
+{
+    const qsizetype at = metrics.indexOf('\n' + name + ' ');
+    if (at < 0)
+        return -1;
+    const qsizetype from = at + name.size() + 2;
+    return metrics.mid(from, metrics.indexOf('\n', from) - from).toLongLong();
+}
+
+// One counter from GET /metrics on a plain connection; -1 when it cannot be read.
+inline qint64 metricValue(quint16 port, const QByteArray &name)
+{
+    QTcpSocket s;
+    s.connectToHost(QHostAddress::LocalHost, port);
+    s.write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+    QByteArray all;
+    QObject::connect(&s, &QTcpSocket::readyRead, &s, [&] { all += s.readAll(); });
+    if (!QTest::qWaitFor([&] { return s.state() == QAbstractSocket::UnconnectedState; }, 10000))
+        return -1;
+    return metricIn(all + s.readAll(), name);
+}
 
 inline protocol::SendRequest textMessage(const QString &room, const QString &body,
                                          const QString &clientMsgId, qint64 id)

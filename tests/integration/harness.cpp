@@ -77,8 +77,7 @@ StoreLock::~StoreLock()
 
 namespace {
 // A connection of the test process to the store a server uses, under a unique name.
-QSqlDatabase openStore(const QString &storeUrl, bool postgres, const QString &name,
-                       QString *error)
+QSqlDatabase openStore(const QString &storeUrl, bool postgres, const QString &name, QString *error)
 {
     QSqlDatabase db = QSqlDatabase::addDatabase(postgres ? u"QPSQL"_s : u"QSQLITE"_s, name);
     if (postgres) {
@@ -180,12 +179,11 @@ bool ServerProcess::start(int timeoutMs)
 {
     m_process = std::make_unique<QProcess>();
     m_process->setProcessChannelMode(QProcess::SeparateChannels);
-    QStringList args = {u"--db"_s,
-                        m_dbUrl,
-                        u"--listen"_s,
-                        u"127.0.0.1:%1"_s.arg(m_port),
-                        u"--fast-password-hash"_s,
-                        u"--allow-register"_s};
+    QStringList args = {u"--db"_s, m_dbUrl, u"--listen"_s, u"127.0.0.1:%1"_s.arg(m_port),
+                        u"--fast-password-hash"_s, u"--allow-register"_s,
+                        // Test servers stay off the LAN (and off UDP 7681); a test of
+                        // discovery turns it on with a port of its own (the last flag wins).
+                        u"--discovery"_s, u"off"_s};
     args += m_extraArgs;
     // Lets ctest run a suite against another server configuration.
     const QString more = qEnvironmentVariable("CONFAB_TEST_SERVER_ARGS");
@@ -199,7 +197,14 @@ bool ServerProcess::start(int timeoutMs)
             ::setrlimit(RLIMIT_NOFILE, &files);
         });
     }
-    m_process->start(binary(), args);
+    // A command the server runs under, e.g. `ip netns exec NAME` (it must exec the binary,
+    // so that the pid is the server's).
+    const QStringList wrapper =
+        qEnvironmentVariable("CONFAB_TEST_SERVER_WRAPPER").split(u' ', Qt::SkipEmptyParts);
+    if (wrapper.isEmpty())
+        m_process->start(binary(), args);
+    else
+        m_process->start(wrapper.first(), wrapper.mid(1) + QStringList{binary()} + args);
     if (!m_process->waitForStarted(timeoutMs))
         return false;
     QElapsedTimer timer;

@@ -109,24 +109,6 @@ private:
     int m_pings = 0;
 };
 
-// One counter from GET /metrics; -1 if it could not be read.
-qint64 metricValue(quint16 port, const QByteArray &name)
-{
-    QTcpSocket s;
-    s.connectToHost(QHostAddress::LocalHost, port);
-    if (!s.waitForConnected(5000))
-        return -1;
-    s.write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    QByteArray all;
-    while (s.waitForReadyRead(5000))
-        all += s.readAll();
-    for (const QByteArray &line : all.split('\n')) {
-        if (line.startsWith(name + ' '))
-            return line.mid(name.size() + 1).toLongLong();
-    }
-    return -1;
-}
-
 // User + system CPU seconds of a process so far, from /proc; -1 if unknown.
 double processCpuSeconds(qint64 pid)
 {

@@ -28,24 +28,6 @@ QByteArray masked(quint8 first, QByteArrayView payload, FrameLength form = Frame
     return rawFrame(first, payload, true, form, declared);
 }
 
-// One counter from GET /metrics; -1 when it is not there.
-qint64 metric(quint16 port, const QByteArray &name)
-{
-    QTcpSocket s;
-    s.connectToHost(QHostAddress::LocalHost, port);
-    s.write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
-    QByteArray all;
-    QObject::connect(&s, &QTcpSocket::readyRead, &s, [&] { all += s.readAll(); });
-    if (!QTest::qWaitFor([&] { return s.state() == QAbstractSocket::UnconnectedState; }, 10000))
-        return -1;
-    all += s.readAll();
-    const qsizetype at = all.indexOf('\n' + name + ' ');
-    if (at < 0)
-        return -1;
-    const qsizetype from = at + name.size() + 2;
-    return all.mid(from, all.indexOf('\n', from) - from).toLongLong();
-}
-
 // A peer on a plain POSIX socket. Unlike QTcpSocket it stays open for writing after the
 // server's FIN, and it tells a reset from an orderly end, so a test can see whether the
 // server still reads what a peer sends after the server's Close.
@@ -344,7 +326,7 @@ void TestServerWire::peerStillSendingIsNotReset()
 
 void TestServerWire::framesInAreCounted()
 {
-    const qint64 before = metric(m_server->port(), "confab_frames_in_total");
+    const qint64 before = metricValue(m_server->port(), "confab_frames_in_total");
     QVERIFY2(before >= 0, "no confab_frames_in_total in /metrics");
     WireClient c;
     QVERIFY(c.open(m_server->port()));
@@ -358,7 +340,7 @@ void TestServerWire::framesInAreCounted()
         QVERIFY(pong && pong->opcode == wire::Opcode::Pong);
     }
     QVERIFY(c.next()); // the answer to the fragmented message: all its frames are read
-    QTRY_VERIFY_WITH_TIMEOUT(metric(m_server->port(), "confab_frames_in_total") >= before + 6,
+    QTRY_VERIFY_WITH_TIMEOUT(metricValue(m_server->port(), "confab_frames_in_total") >= before + 6,
                              10000);
 }
 
