@@ -17,6 +17,7 @@ struct Metrics
     std::atomic<qint64> framesIn{0};
     std::atomic<qint64> framesOut{0};
     std::atomic<qint64> bytesOut{0};
+    std::atomic<qint64> socketWrites{0}; // send()/sendmsg() calls carrying frames
     std::atomic<qint64> eventsAssigned{0};
     std::atomic<qint64> eventsDuplicate{0};
     std::atomic<qint64> eventsFailed{0}; // assigned a seq, then refused by the store

@@ -119,6 +119,8 @@ QByteArray renderMetrics(const ServerContext &ctx)
             m.framesIn);
     counter("confab_frames_out_total", "Frames written to clients.", m.framesOut);
     counter("confab_bytes_out_total", "Bytes written to clients.", m.bytesOut);
+    counter("confab_socket_writes_total",
+            "Writes to the kernel that carried frames (one can carry many).", m.socketWrites);
     counter("confab_events_total", "Events assigned a seq.", m.eventsAssigned);
     counter("confab_events_duplicate_total", "Resends answered from the idempotency record.",
             m.eventsDuplicate);

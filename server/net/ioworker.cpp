@@ -206,6 +206,25 @@ void IoWorker::sessionGone(Session *session)
     postTo(this, [session] { delete session; });
 }
 
+void IoWorker::schedulePump(Session *session)
+{
+    m_toPump.push_back(session->id());
+    if (m_pumpPosted)
+        return;
+    m_pumpPosted = true;
+    // Queued behind whatever is already posted (the rest of a burst of deliveries), not
+    // on a timer: alone, a frame still leaves right after the call that queued it.
+    postTo(this, [this] {
+        m_pumpPosted = false;
+        std::vector<quint64> ids;
+        ids.swap(m_toPump);
+        for (const quint64 id : ids) {
+            if (Session *s = m_sessions.value(id))
+                s->scheduledPump();
+        }
+    });
+}
+
 void IoWorker::postRoomFrame(const QString &room, const QByteArray &frame, quint64 exceptSession)
 {
     postTo(this, [this, room, frame, exceptSession] { deliverRoom(room, frame, exceptSession); });

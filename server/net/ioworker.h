@@ -10,6 +10,7 @@
 #include <QTimer>
 #include <functional>
 #include <memory>
+#include <vector>
 
 class QSocketNotifier;
 
@@ -80,6 +81,9 @@ public:
     void sessionAuthenticated(Session *session, const QStringList &rooms);
     void sessionJoined(Session *session, const QString &room);
     void sessionGone(Session *session);
+    // Pumps the session once everything already posted to this worker has run: frames
+    // that a pass of deliveries queues for a session leave in one write.
+    void schedulePump(Session *session);
 
 private:
     void housekeeping();
@@ -102,6 +106,8 @@ private:
         qint64 since;
     };
     QHash<int, Unsniffed> m_unsniffed;
+    std::vector<quint64> m_toPump; // sessions with frames queued in this pass
+    bool m_pumpPosted = false;
     QHash<quint64, Session *> m_sessions;
     QHash<QString, QSet<Session *>> m_byRoom;
     QHash<QString, QSet<Session *>> m_byUser;

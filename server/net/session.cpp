@@ -12,6 +12,7 @@
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 namespace confab::server {
 
@@ -23,6 +24,7 @@ namespace {
 // Bytes handed to the kernel side of the socket before the outbox holds the rest; the
 // outbox is what the per-connection bound applies to.
 constexpr qint64 kSocketHighWater = 256 * 1024;
+constexpr int kMaxGather = 256; // frames in one sendmsg() (the kernel takes up to 1024)
 constexpr int kMaxBadRequests = 20;
 constexpr qint64 kBadRequestWindowMs = 10000;
 // How long a Close of ours waits for the peer's before the TCP connection goes anyway,
@@ -227,6 +229,7 @@ void Session::handleFrames()
             if (m_state != State::Closing) {
                 // The parser let only valid codes through, so echoing cannot send an
                 // invalid one; a Close without a code is answered without one.
+                pump(); // what was queued before the peer's Close still goes first
                 m_outbox.clear();
                 m_backlog.clear();
                 m_socket->write(wire::makeCloseFrame(message->closeCode, {}));
@@ -303,7 +306,7 @@ void Session::sendLive(const QString &room, const QByteArray &frame)
         // The room's replay is still being written; live frames queue behind it.
         m_backlog.push_back({frame, true});
         if (charge(frame.size()))
-            pump();
+            schedulePump();
         return;
     }
     sendFrame(frame);
@@ -328,7 +331,7 @@ void Session::sendFrame(const QByteArray &frame)
         return;
     m_outbox.push_back(frame);
     if (charge(frame.size()))
-        pump();
+        schedulePump();
 }
 
 void Session::sendReply(const QByteArray &frame)
@@ -336,7 +339,7 @@ void Session::sendReply(const QByteArray &frame)
     if (m_state != State::Active)
         return;
     m_backlog.push_back({frame, false});
-    pump();
+    schedulePump();
 }
 
 void Session::queueReplay(const QList<QByteArray> &frames, const QList<QByteArray> &held,
@@ -349,6 +352,20 @@ void Session::queueReplay(const QList<QByteArray> &frames, const QList<QByteArra
     for (const QByteArray &frame : held)
         m_backlog.push_back({frame, true}); // already charged when they arrived
     m_draining.insert(room);
+    schedulePump();
+}
+
+void Session::schedulePump()
+{
+    if (m_pumpScheduled)
+        return;
+    m_pumpScheduled = true;
+    m_worker->schedulePump(this);
+}
+
+void Session::scheduledPump()
+{
+    m_pumpScheduled = false;
     pump();
 }
 
@@ -358,6 +375,10 @@ void Session::pump()
         return;
     qint64 written = 0;
     int frames = 0;
+    while (!m_tls && m_socket->bytesToWrite() == 0 && (!m_outbox.empty() || !m_backlog.empty())) {
+        if (!writeGathered(&written, &frames))
+            break;
+    }
     while (!m_outbox.empty() && m_socket->bytesToWrite() < kSocketHighWater) {
         const QByteArray &frame = m_outbox.front();
         writeOut(frame);
@@ -383,6 +404,63 @@ void Session::pump()
     }
 }
 
+bool Session::writeGathered(qint64 *written, int *frames)
+{
+    // Everything queued, up to the socket's high-water mark, in one sendmsg() straight
+    // from the shared frame buffers (no copy per recipient): under load a pass of the
+    // worker queues many frames per session and the kernel is entered once for them.
+    iovec iov[kMaxGather];
+    int n = 0;
+    qint64 bytes = 0;
+    for (auto it = m_outbox.cbegin();
+         it != m_outbox.cend() && n < kMaxGather && bytes < kSocketHighWater; ++it) {
+        iov[n++] = {const_cast<char *>(it->constData()), size_t(it->size())};
+        bytes += it->size();
+    }
+    const int fromOutbox = n;
+    if (fromOutbox == int(m_outbox.size())) {
+        for (auto it = m_backlog.cbegin();
+             it != m_backlog.cend() && n < kMaxGather && bytes < kSocketHighWater; ++it) {
+            iov[n++] = {const_cast<char *>(it->frame.constData()), size_t(it->frame.size())};
+            bytes += it->frame.size();
+        }
+    }
+    msghdr message{};
+    message.msg_iov = iov;
+    message.msg_iovlen = size_t(n);
+    const ssize_t sent =
+        ::sendmsg(int(m_socket->socketDescriptor()), &message, MSG_NOSIGNAL | MSG_DONTWAIT);
+    bump(m_ctx->metrics->socketWrites);
+    qint64 left = std::max<qint64>(sent, 0);
+    // Frames the kernel took whole leave the queues; a frame it took part of goes to
+    // QTcpSocket with its rest, which arms the write notifier and keeps the order. An
+    // error is left to QTcpSocket as in writeOut().
+    for (int i = 0; i < n; ++i) {
+        const bool outbox = i < fromOutbox;
+        const QByteArray &frame = outbox ? m_outbox.front() : m_backlog.front().frame;
+        const bool charged = outbox || m_backlog.front().charged;
+        if (left < frame.size()) {
+            if (left == 0 && i > 0)
+                return false; // the kernel is full: the rest waits in the queues
+            m_socket->write(frame.constData() + left, frame.size() - left);
+            left = 0;
+        } else {
+            left -= frame.size();
+        }
+        *written += frame.size();
+        ++*frames;
+        if (charged)
+            m_outboxBytes -= frame.size();
+        if (outbox)
+            m_outbox.pop_front();
+        else
+            m_backlog.pop_front();
+        if (m_socket->bytesToWrite() > 0)
+            return false;
+    }
+    return true;
+}
+
 void Session::writeOut(const QByteArray &frame)
 {
     // While QTcpSocket holds nothing, the frame goes to the kernel straight from the
@@ -397,6 +475,7 @@ void Session::writeOut(const QByteArray &frame)
     if (!m_tls && m_socket->bytesToWrite() == 0) {
         const ssize_t n = ::send(int(m_socket->socketDescriptor()), frame.constData(),
                                  size_t(frame.size()), MSG_NOSIGNAL | MSG_DONTWAIT);
+        bump(m_ctx->metrics->socketWrites);
         if (n == frame.size())
             return;
         sent = n > 0 ? qsizetype(n) : 0;
@@ -423,6 +502,9 @@ void Session::close(CloseCode code, const QString &reason)
         abort();
         return;
     }
+    // Frames queued before the close (a logout's ok, an error) go out ahead of the
+    // Close frame, as far as the socket takes them; the rest of the queue is dropped.
+    pump();
     m_outbox.clear();
     m_backlog.clear();
     m_replaying.clear();

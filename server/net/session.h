@@ -77,6 +77,8 @@ public:
     void tick(qint64 nowMs);
 
     void authDone(const AuthOutcome &outcome);
+    // The worker's flush of the sessions that queued frames during its pass.
+    void scheduledPump();
     // Writes the answer to a plain HTTP request and ends the connection.
     void httpAnswered(const QByteArray &response);
 
@@ -100,7 +102,12 @@ private:
     bool takeSendToken(protocol::RequestId id);
     void replayDone(const QString &room, const QList<QByteArray> &frames, bool complete);
     void logout(protocol::RequestId id);
+    // Frames queued by sends go out when the worker has run everything already posted to
+    // it (IoWorker::schedulePump): one write per session per pass, not per frame.
+    void schedulePump();
     void pump();
+    // One sendmsg() of queued frames; false when the kernel did not take them all.
+    bool writeGathered(qint64 *written, int *frames);
     void writeOut(const QByteArray &frame);
     // Adds to the bounded outbound bytes; false (and the session closed 4000) when over.
     bool charge(qint64 bytes);
@@ -113,9 +120,10 @@ private:
     quint64 m_id;
     QTcpSocket *m_socket;
     State m_state = State::Http;
-    bool m_tls = false;        // a TLS connection
-    bool m_encrypted = false;  // its handshake is done
-    bool m_upgraded = false;   // past the WebSocket handshake
+    bool m_tls = false;       // a TLS connection
+    bool m_encrypted = false; // its handshake is done
+    bool m_upgraded = false;  // past the WebSocket handshake
+    bool m_pumpScheduled = false;
     qint64 m_closingSince = 0; // when the state became Closing
     QByteArray m_httpBuffer;
     wire::FrameParser m_parser;

@@ -140,6 +140,54 @@ private:
 private slots:
     void cleanup() { stopServer(); }
 
+    // A burst of sends: the frames a worker queues for a session in one pass leave in one
+    // write, in order, and the receiving client sees every event once.
+    void burstLeavesInFewWrites()
+    {
+        startServer({u"--rate"_s, u"0"_s, u"--workers"_s, u"1"_s});
+        auto alice = connectUser(*m_server, u"alice"_s);
+        auto bob = connectUser(*m_server, u"bob"_s);
+        QVERIFY(alice && bob);
+        QVERIFY(createRoom(*alice, u"general"_s));
+        QVERIFY(joinRoom(*bob, u"general"_s));
+        const quint16 port = m_server->port();
+        const qint64 framesBefore = metricValue(port, "confab_frames_out_total");
+        const qint64 writesBefore = metricValue(port, "confab_socket_writes_total");
+        constexpr int kBurst = 400;
+        for (int i = 0; i < kBurst; ++i)
+            alice->sendMessage(
+                textMessage(u"general"_s, u"b%1"_s.arg(i), u"b%1"_s.arg(i), 100 + i));
+        QVERIFY(replyAs<protocol::Ack>(*alice, 100 + kBurst - 1, 30000));
+        QVERIFY(QTest::qWaitFor(
+            [&] {
+                bob->receivesWithin([](const protocol::ServerMessage &) { return false; }, 10);
+                int n = 0;
+                for (const auto &m : bob->pending())
+                    n += std::holds_alternative<protocol::Event>(m) ? 1 : 0;
+                return n >= kBurst + 1; // the messages, after bob's join
+            },
+            30000));
+        const QList<protocol::Event> seen = bob->takeEvents(u"general"_s);
+        QList<protocol::Event> texts;
+        for (const auto &e : seen) {
+            if (e.kind == protocol::EventKind::Text)
+                texts.append(e);
+        }
+        QCOMPARE(texts.size(), kBurst);
+        for (int i = 0; i < kBurst; ++i) {
+            QCOMPARE(texts[i].body, u"b%1"_s.arg(i));
+            if (i > 0)
+                QCOMPARE(texts[i].seq, texts[i - 1].seq + 1);
+        }
+        // 400 acks to alice, 400 events to each of alice and bob: 1,200 frames at least.
+        const qint64 frames = metricValue(port, "confab_frames_out_total") - framesBefore;
+        const qint64 writes = metricValue(port, "confab_socket_writes_total") - writesBefore;
+        qInfo() << frames << "frames in" << writes << "writes";
+        QVERIFY(frames >= 3 * kBurst);
+        QVERIFY2(writes * 2 <= frames,
+                 qPrintable(u"%1 writes for %2 frames"_s.arg(writes).arg(frames)));
+    }
+
     void slowConsumerIsClosedAndResumes()
     {
         startServer({u"--rate"_s, u"0"_s, u"--outbound-queue-bytes"_s, u"262144"_s});
