@@ -19,6 +19,8 @@ CONFAB_PACKAGES=(
   xvfb xauth
   faketime
   clang libclang-rt-dev
+  # the packages (installer/) and their test (tests/installer)
+  dpkg-dev lintian appstream desktop-file-utils librsvg2-bin systemd adduser file man-db
 )
 
 log() { printf '\033[1m[confab]\033[0m %s\n' "$*" >&2; }
