@@ -1,6 +1,7 @@
 #include "app/cli.h"
 
 #include "app/config.h"
+#include "app/migrate.h"
 #include "app/serverapp.h"
 #include "logging.h"
 #include "net/tls.h"
@@ -55,6 +56,7 @@ const char *kUsage = R"(Usage:
   confab-server room create NAME [--private] [--topic TEXT]
   confab-server room list
   confab-server fingerprint                    print the TLS certificate's SHA-256
+  confab-server migrate-store --to URL         copy the store into an empty one (PostgreSQL)
 
 Admin subcommands work on the store directly (the same --config, --state-dir and
 --db options select it). fingerprint reads the certificate that --config,
@@ -303,6 +305,7 @@ int runCli(int argc, char **argv)
     p.addHelpOption();
     p.addVersionOption();
     addStoreOptions(p);
+    addMigrateStoreOptions(p);
     p.addOptions({
         {u"listen"_s, u"Address and port to listen on (default 0.0.0.0:7680)."_s, u"host:port"_s},
         {u"workers"_s, u"I/O worker threads (default: one per core)."_s, u"n"_s},
@@ -343,6 +346,11 @@ int runCli(int argc, char **argv)
         return adminCommand(p);
     if (args[0] == "fingerprint"_L1)
         return fingerprintCommand(p);
+    if (args[0] == "migrate-store"_L1) {
+        ServerConfig cfg;
+        QString error;
+        return buildConfig(p, &cfg, &error) ? migrateStoreCommand(p, cfg) : fail(error);
+    }
     err() << "confab-server: unknown command '" << args[0] << "'\n\n" << kUsage << "\n";
     return 2;
 }

@@ -11,6 +11,8 @@
 // transaction together with the new schema_version, so a crash half way leaves the store
 // at the previous version. Only add new steps at the end; never edit a released one.
 // Portable SQL only: the same statements run on SQLite and PostgreSQL.
+// A new table must also be listed in storecopy.cpp (migrate-store copies that list and
+// refuses a store with a table it does not know).
 namespace confab::server {
 
 using namespace Qt::StringLiterals;

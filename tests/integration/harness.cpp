@@ -75,8 +75,6 @@ StoreLock::~StoreLock()
     release();
 }
 
-namespace {
-// A connection of the test process to the store a server uses, under a unique name.
 QSqlDatabase openStore(const QString &storeUrl, bool postgres, const QString &name, QString *error)
 {
     QSqlDatabase db = QSqlDatabase::addDatabase(postgres ? u"QPSQL"_s : u"QSQLITE"_s, name);
@@ -94,7 +92,6 @@ QSqlDatabase openStore(const QString &storeUrl, bool postgres, const QString &na
         *error = db.lastError().text();
     return db;
 }
-} // namespace
 
 bool execOnStore(const TestStore &store, const QString &statement, QString *error)
 {

@@ -5,6 +5,7 @@
 #include <QElapsedTimer>
 #include <QObject>
 #include <QProcess>
+#include <QSqlDatabase>
 #include <QTemporaryDir>
 #include <QUrl>
 #include <QWebSocket>
@@ -48,6 +49,11 @@ private:
     bool m_postgres;
     QString m_connection;
 };
+
+// A connection of the test process to the store at storeUrl (a SQLite file or a
+// postgres:// URL), registered under name; open unless *error was set. The caller closes
+// it and removes name.
+QSqlDatabase openStore(const QString &storeUrl, bool postgres, const QString &name, QString *error);
 
 // Runs one SQL statement on the store from the test process: what another program
 // writing to the same database looks like to the server.

@@ -1,0 +1,254 @@
+// confab-server migrate-store: a populated SQLite store copied into an empty one (a fresh
+// PostgreSQL database in the _pg variant, another SQLite file otherwise), every table row
+// for row, the epoch kept; the real server then runs on the copy and a client resumes
+// where it was, with no gap, its resent message answered from the idempotency record and
+// the next seq following on. A target that holds data is refused.
+#include "fixtures.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QSqlRecord>
+#include <QUuid>
+
+using namespace confab;
+using namespace confab::testing;
+using namespace Qt::StringLiterals;
+
+namespace {
+
+const QStringList kTables = {u"meta"_s,   u"users"_s,        u"tokens"_s,
+                             u"rooms"_s,  u"members"_s,      u"invites"_s,
+                             u"events"_s, u"read_markers"_s, u"token_changes"_s};
+
+// Every row of every table as text, sorted, so two stores on different back ends compare.
+QMap<QString, QStringList> dumpStore(const QString &dbUrl, QString *error)
+{
+    const QString name = u"dump-"_s + QUuid::createUuid().toString(QUuid::Id128);
+    QMap<QString, QStringList> dump;
+    {
+        QSqlDatabase db = openStore(dbUrl, dbUrl.startsWith("postgres"_L1), name, error);
+        if (db.isOpen()) {
+            QStringList tables = db.tables();
+            tables.removeIf([](const QString &t) { return t.startsWith("sqlite_"_L1); });
+            tables.sort();
+            QStringList expected = kTables;
+            expected.sort();
+            if (tables != expected)
+                *error = u"tables: "_s + tables.join(u',');
+            for (const QString &table : std::as_const(tables)) {
+                QStringList columns;
+                const QSqlRecord record = db.record(table);
+                for (int i = 0; i < record.count(); ++i)
+                    columns.append(record.fieldName(i));
+                columns.sort();
+                QSqlQuery q(db);
+                if (!q.exec(u"SELECT %1 FROM %2"_s.arg(columns.join(u", "_s), table))) {
+                    *error = q.lastError().text();
+                    break;
+                }
+                QStringList rows;
+                while (q.next()) {
+                    QStringList values;
+                    for (int i = 0; i < columns.size(); ++i)
+                        values.append(q.isNull(i) ? u"NULL"_s : q.value(i).toString());
+                    rows.append(values.join(u'|'));
+                }
+                rows.sort();
+                dump.insert(table, rows);
+            }
+        }
+        db.close();
+    }
+    QSqlDatabase::removeDatabase(name);
+    return dump;
+}
+
+QList<protocol::Event> collect(TestClient &c, const QString &room, int count)
+{
+    QList<protocol::Event> got;
+    QElapsedTimer t;
+    t.start();
+    while (got.size() < count && t.elapsed() < 20000) {
+        got += c.takeEvents(room);
+        if (got.size() < count)
+            QTest::qWait(10);
+    }
+    return got;
+}
+
+bool isError(const std::optional<protocol::ServerMessage> &m)
+{
+    return !m || std::holds_alternative<protocol::Error>(*m);
+}
+
+} // namespace
+
+class TestServerMigrate : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void populatedStoreMovesWithoutGap()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString source = dir.filePath(u"confab.db"_s);
+        ServerProcess server(source, {u"--rate"_s, u"0"_s});
+        QVERIFY(server.start());
+
+        TestClient alice;
+        QVERIFY(alice.connectTo(server.url()));
+        const auto aliceWelcome = alice.registerUser(u"alice"_s, u"alice-password"_s);
+        QVERIFY(aliceWelcome);
+        auto bob = connectUser(server, u"bob"_s);
+        QVERIFY(bob);
+        QVERIFY(connectUser(server, u"carol"_s));
+
+        QVERIFY(createRoom(alice, u"general"_s));
+        QVERIFY(joinRoom(*bob, u"general"_s));
+        qint64 id = alice.nextId();
+        alice.sendMessage(protocol::CreateRequest{id, u"ops"_s, true, u"on call"_s});
+        QVERIFY(!isError(alice.waitForReply(id)));
+        id = alice.nextId();
+        alice.sendMessage(protocol::InviteRequest{id, u"ops"_s, u"carol"_s});
+        QVERIFY(!isError(alice.waitForReply(id)));
+        id = alice.nextId();
+        alice.sendMessage(protocol::DmRequest{id, u"bob"_s});
+        const auto dm = replyAs<protocol::RoomReply>(alice, id);
+        QVERIFY(dm);
+
+        qint64 lastSeq = 0;
+        qint64 lastAckSeq = 0;
+        for (int i = 0; i < 30; ++i) {
+            id = alice.nextId();
+            alice.sendMessage(
+                textMessage(u"general"_s, u"before %1"_s.arg(i), u"m%1"_s.arg(i), id));
+            const auto ack = replyAs<protocol::Ack>(alice, id);
+            QVERIFY(ack);
+            lastSeq = lastAckSeq = ack->seq;
+        }
+        protocol::SendRequest reply{bob->nextId(), u"general"_s, u"e1"_s, protocol::EventKind::Text,
+                                    u"a reply"_s,  lastSeq,      {},      {}};
+        bob->sendMessage(reply);
+        QVERIFY(replyAs<protocol::Ack>(*bob, *reply.id));
+        protocol::SendRequest react{
+            bob->nextId(), u"general"_s, u"r1"_s, protocol::EventKind::React, {}, {},
+            lastSeq - 1,   u"👍"_s};
+        bob->sendMessage(react);
+        const auto reactAck = replyAs<protocol::Ack>(*bob, *react.id);
+        QVERIFY(reactAck);
+        lastSeq = reactAck->seq;
+        id = alice.nextId();
+        alice.sendMessage(textMessage(dm->room.room, u"psst"_s, u"dm1"_s, id));
+        QVERIFY(replyAs<protocol::Ack>(alice, id));
+        bob->sendMessage(protocol::ReadMarker{u"general"_s, 10});
+        QVERIFY(alice.waitForType<protocol::Event>(
+            10000, [&](const protocol::Event &e) { return e.kind == protocol::EventKind::React; }));
+        QTest::qWait(300); // the read marker reaches the store
+        QCOMPARE(runAdmin(source, {u"user"_s, u"passwd"_s, u"carol"_s, u"--password-stdin"_s},
+                          "carol-new-password\n"),
+                 0); // a token_changes row
+        QCOMPARE(server.terminate(), 0);
+        const quint16 port = server.port();
+
+        QString error;
+        const auto before = dumpStore(source, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        for (const QString &table : kTables) // something to copy in every table
+            QVERIFY2(!before.value(table).isEmpty(), qPrintable(table));
+
+        TestStore target;
+        QVERIFY2(target.error().isEmpty(), qPrintable(target.error()));
+        QByteArray out;
+        QCOMPARE(runAdmin(source, {u"migrate-store"_s, u"--to"_s, target.url()}, {}, &out), 0);
+        qInfo().noquote() << out;
+        QVERIFY(out.contains("events: "));
+        const auto after = dumpStore(target.url(), &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        for (const QString &table : kTables)
+            QCOMPARE(after.value(table), before.value(table));
+
+        // A second run finds the target full and leaves it alone.
+        QCOMPARE(runAdmin(source, {u"migrate-store"_s, u"--to"_s, target.url()}, {}, &out), 1);
+        QVERIFY2(out.contains("is not empty") && out.contains("users (3 rows)"), out.constData());
+        QCOMPARE(dumpStore(target.url(), &error), after);
+
+        // The real server on the copy: alice resumes from seq 20 of general.
+        ServerProcess moved(target.url(), {u"--rate"_s, u"0"_s});
+        moved.setPort(port);
+        QVERIFY(moved.start());
+        TestClient back;
+        QVERIFY(back.connectTo(moved.url()));
+        const auto resumed = back.resume(aliceWelcome->token, {{u"general"_s, 20}});
+        QVERIFY(resumed);
+        QCOMPARE(resumed->epoch, aliceWelcome->epoch);
+        const auto synced = back.waitForType<protocol::Synced>();
+        QVERIFY(synced);
+        const auto replay = collect(back, u"general"_s, int(lastSeq - 20));
+        QCOMPARE(qint64(replay.size()), lastSeq - 20);
+        for (qsizetype i = 0; i < replay.size(); ++i)
+            QCOMPARE(replay[i].seq, qint64(21 + i));
+        QCOMPARE(replay.last().kind, protocol::EventKind::React);
+
+        // Resending the last acked message is answered from the idempotency record.
+        id = back.nextId();
+        back.sendMessage(textMessage(u"general"_s, u"before 29"_s, u"m29"_s, id));
+        const auto again = replyAs<protocol::Ack>(back, id);
+        QVERIFY(again);
+        QCOMPARE(again->seq, lastAckSeq);
+        QVERIFY(back.takeEvents(u"general"_s).isEmpty());
+
+        // Bob logs in with his password (hash copied), sees his read marker, and gets the
+        // next message with the next seq.
+        TestClient bob2;
+        QVERIFY(bob2.connectTo(moved.url()));
+        const auto bobWelcome = bob2.login(u"bob"_s, u"bob-password"_s);
+        QVERIFY(bobWelcome);
+        bool sawGeneral = false;
+        for (const protocol::RoomInfo &r : bobWelcome->rooms) {
+            if (r.room == "general"_L1) {
+                sawGeneral = true;
+                QCOMPARE(r.readSeq, qint64(10));
+                QCOMPARE(r.lastSeq, lastSeq);
+            }
+        }
+        QVERIFY(sawGeneral);
+        id = back.nextId();
+        back.sendMessage(textMessage(u"general"_s, u"after"_s, u"after"_s, id));
+        const auto next = replyAs<protocol::Ack>(back, id);
+        QVERIFY(next);
+        QCOMPARE(next->seq, lastSeq + 1);
+        QVERIFY(bob2.waitForType<protocol::Event>(10000, [&](const protocol::Event &e) {
+            return e.room == "general"_L1 && e.seq == lastSeq + 1 && e.body == "after"_L1;
+        }));
+        // Carol's new password was copied, her old one is gone.
+        TestClient carol;
+        QVERIFY(carol.connectTo(moved.url()));
+        QVERIFY(carol.login(u"carol"_s, u"carol-new-password"_s));
+        QCOMPARE(moved.terminate(), 0);
+    }
+
+    void refusesTargetWithForeignTables()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString source = dir.filePath(u"confab.db"_s);
+        QCOMPARE(runAdmin(source, {u"room"_s, u"create"_s, u"general"_s}), 0);
+        TestStore target;
+        QVERIFY2(target.error().isEmpty(), qPrintable(target.error()));
+        QString error;
+        QVERIFY2(execOnStore(target, u"CREATE TABLE accounts (id INTEGER)"_s, &error),
+                 qPrintable(error));
+        QByteArray out;
+        QCOMPARE(runAdmin(source, {u"migrate-store"_s, u"--to"_s, target.url()}, {}, &out), 1);
+        QVERIFY2(out.contains("not Confab's: accounts"), out.constData());
+        QCOMPARE(runAdmin(source, {u"migrate-store"_s}, {}, &out), 2);
+        QCOMPARE(runAdmin(dir.filePath(u"none.db"_s),
+                          {u"migrate-store"_s, u"--to"_s, dir.filePath(u"copy.db"_s)}, {}, &out),
+                 1);
+        QVERIFY2(out.contains("there is no store at"), out.constData());
+    }
+};
+
+QTEST_GUILESS_MAIN(TestServerMigrate)
+#include "tst_server_migrate.moc"
