@@ -13,11 +13,11 @@ namespace confab::server {
 // their caches.
 //
 // The source is brought to the latest schema first (as a server starting on it would) and
-// read under its write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: a serializable read), so
-// the copy is one consistent snapshot; the target is created (schema at the same version)
-// and filled in a single transaction, so a failure half way leaves no rows behind. A
-// target that already holds any row, or a table that is not Confab's, is refused. So is a
-// source with a table this build does not know (a newer server's store).
+// read under its write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: one repeatable-read
+// snapshot), so the copy is consistent; the target is created (schema at the same
+// version) and filled in a single transaction, so a failure half way leaves no rows
+// behind. A target that already holds any row, or a table that is not Confab's, is
+// refused. So is a source with a table this build does not know (a newer server's store).
 struct StoreCopyTable
 {
     QString name;

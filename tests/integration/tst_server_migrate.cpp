@@ -228,6 +228,26 @@ private slots:
         QCOMPARE(moved.terminate(), 0);
     }
 
+    // A target where a server (or an admin command) only created the empty schema is
+    // empty: the copy replaces its epoch with the source's.
+    void fillsTargetWithEmptySchema()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString source = dir.filePath(u"confab.db"_s);
+        QCOMPARE(runAdmin(source, {u"room"_s, u"create"_s, u"general"_s}), 0);
+        TestStore target;
+        QVERIFY2(target.error().isEmpty(), qPrintable(target.error()));
+        QCOMPARE(runAdmin(target.url(), {u"room"_s, u"list"_s}), 0);
+        QByteArray out;
+        QCOMPARE(runAdmin(source, {u"migrate-store"_s, u"--to"_s, target.url()}, {}, &out), 0);
+        QString error;
+        const auto before = dumpStore(source, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(dumpStore(target.url(), &error), before);
+        QVERIFY(before.value(u"meta"_s).join(u' ').contains(u"epoch"_s));
+    }
+
     void refusesTargetWithForeignTables()
     {
         QTemporaryDir dir;
