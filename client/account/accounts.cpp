@@ -22,6 +22,7 @@ Accounts::Accounts(const Profile &profile, TokenStore *tokens, QObject *parent)
     , m_profile(profile)
     , m_tokens(tokens)
     , m_servers(new ServersModel(this))
+    , m_discovery(new LanDiscovery(m_servers, this))
 {
     if (!m_tokens) {
         m_ownTokens = std::make_unique<KeychainTokenStore>(m_profile.keychainService(),

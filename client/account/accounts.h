@@ -2,6 +2,7 @@
 
 #include "account/profile.h"
 #include "models/serversmodel.h"
+#include "net/discovery.h"
 #include "session/clientsession.h"
 
 #include <QObject>
@@ -15,14 +16,15 @@ class TokenStore;
 
 // The accounts of one profile, side by side: one ClientSession per (server, user), the
 // token store they share (the keychain, or the 0600 file fallback), and the list of
-// servers to offer. What was added is remembered in the profile's settings and comes
-// back with restore(). UI thread only.
+// servers to offer (recent ones, and those LAN discovery hears). What was added is remembered in
+// the profile's settings and comes back with restore(). UI thread only.
 class Accounts : public QObject
 {
     Q_OBJECT
     QML_ELEMENT
     Q_PROPERTY(QList<confab::client::ClientSession *> sessions READ sessions NOTIFY sessionsChanged)
     Q_PROPERTY(confab::client::ServersModel *servers READ servers CONSTANT)
+    Q_PROPERTY(confab::client::LanDiscovery *discovery READ discovery CONSTANT)
     Q_PROPERTY(QString profileName READ profileName CONSTANT)
     Q_PROPERTY(QString warningText READ warningText NOTIFY warningTextChanged)
 
@@ -35,6 +37,8 @@ public:
 
     QList<ClientSession *> sessions() const { return m_sessions; }
     ServersModel *servers() const { return m_servers; }
+    // Fills the servers' "discovered" rows while active (the connect page is open).
+    LanDiscovery *discovery() const { return m_discovery; }
     QString profileName() const { return m_profile.name(); }
     QString warningText() const;
     const Profile &profile() const { return m_profile; }
@@ -64,6 +68,7 @@ private:
     std::unique_ptr<TokenStore> m_ownTokens;
     TokenStore *m_tokens;
     ServersModel *m_servers;
+    LanDiscovery *m_discovery;
     QList<ClientSession *> m_sessions;
     std::function<void(SessionOptions &)> m_hook;
 };

@@ -64,6 +64,11 @@ QString Profile::tokenFile() const
     return QDir(m_dataDir).filePath(u"tokens.json"_s);
 }
 
+QString Profile::pinsFile() const
+{
+    return QDir(m_configDir).filePath(u"known-servers.json"_s);
+}
+
 QString Profile::keychainService() const
 {
     if (m_name.isEmpty())
@@ -92,6 +97,7 @@ SessionOptions Profile::sessionOptions(const QUrl &url, const QString &user) con
     o.dataDir = QDir(m_dataDir).filePath(u"accounts/"_s + key);
     o.cacheDir = QDir(m_cacheDir).filePath(u"accounts/"_s + key);
     o.settingsFile = QDir(m_configDir).filePath(u"accounts/"_s + key + u".ini"_s);
+    o.connection.pinsFile = pinsFile();
     o.tokenKey = o.user + u'@' + url.toString(QUrl::RemovePath | QUrl::StripTrailingSlash);
     QDir().mkpath(o.dataDir);
     QDir().mkpath(o.cacheDir);

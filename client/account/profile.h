@@ -27,6 +27,7 @@ public:
     QString cacheDir() const { return m_cacheDir; }
     QString settingsFile() const;
     QString tokenFile() const; // used only where no keychain answers
+    QString pinsFile() const;  // the certificate fingerprints trusted on first use
     QString keychainService() const;
 
     // A file-system-safe key for an account: host, port and user.

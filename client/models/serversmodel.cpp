@@ -1,6 +1,10 @@
 #include "models/serversmodel.h"
 
+#include "protocol/errors.h"
+
 namespace confab::client {
+
+using namespace Qt::StringLiterals;
 
 int ServersModel::rowCount(const QModelIndex &parent) const
 {
@@ -9,9 +13,11 @@ int ServersModel::rowCount(const QModelIndex &parent) const
 
 QHash<int, QByteArray> ServersModel::roleNames() const
 {
-    return {{NameRole, "name"},        {UrlRole, "url"},       {UserRole, "user"},
-            {TlsRole, "tls"},          {RecentRole, "recent"}, {DiscoveredRole, "discovered"},
-            {LastUsedRole, "lastUsed"}};
+    return {{NameRole, "name"},         {UrlRole, "url"},
+            {UserRole, "user"},         {TlsRole, "tls"},
+            {RecentRole, "recent"},     {DiscoveredRole, "discovered"},
+            {LastUsedRole, "lastUsed"}, {FingerprintRole, "fingerprint"},
+            {AddressRole, "address"},   {SectionRole, "section"}};
 }
 
 QVariant ServersModel::data(const QModelIndex &index, int role) const
@@ -35,6 +41,12 @@ QVariant ServersModel::data(const QModelIndex &index, int role) const
         return s.discovered;
     case LastUsedRole:
         return s.lastUsed;
+    case FingerprintRole:
+        return s.fingerprint;
+    case AddressRole:
+        return u"%1:%2"_s.arg(s.url.host()).arg(s.url.port(protocol::kDefaultPort));
+    case SectionRole:
+        return s.recent ? u"recent"_s : u"network"_s;
     }
     return {};
 }
@@ -101,17 +113,36 @@ void ServersModel::removeRecent(const QUrl &url)
     place(std::move(s), i);
 }
 
-void ServersModel::addDiscovered(const QString &name, const QUrl &url, bool tls)
+void ServersModel::addDiscovered(const QString &name, const QUrl &url, bool tls,
+                                 const QString &fingerprint)
 {
     const qsizetype i = indexOf(url);
     Server s = i >= 0 ? m_servers[i] : Server{};
-    if (i >= 0 && s.discovered && s.name == name && s.tls == tls)
+    if (i >= 0 && s.discovered && s.name == name && s.tls == tls && s.fingerprint == fingerprint)
         return;
+    if (i >= 0 && s.discovered && s.name == name) {
+        // Same place in the order: only the data changes.
+        m_servers[i].tls = tls;
+        m_servers[i].fingerprint = fingerprint;
+        emit dataChanged(index(int(i)), index(int(i)), {TlsRole, FingerprintRole});
+        return;
+    }
     s.name = name;
     s.url = url;
     s.tls = tls;
+    s.fingerprint = fingerprint;
     s.discovered = true;
     place(std::move(s), i);
+}
+
+QString ServersModel::announcedFingerprint(const QUrl &url) const
+{
+    for (const Server &s : m_servers) {
+        if (s.discovered && s.url.host().compare(url.host(), Qt::CaseInsensitive) == 0 &&
+            s.url.port(protocol::kDefaultPort) == url.port(protocol::kDefaultPort))
+            return s.fingerprint;
+    }
+    return {};
 }
 
 void ServersModel::removeDiscovered(const QUrl &url)
@@ -121,7 +152,8 @@ void ServersModel::removeDiscovered(const QUrl &url)
         return;
     if (m_servers[i].recent) {
         m_servers[i].discovered = false;
-        emit dataChanged(index(int(i)), index(int(i)), {DiscoveredRole});
+        m_servers[i].fingerprint.clear();
+        emit dataChanged(index(int(i)), index(int(i)), {DiscoveredRole, FingerprintRole});
         return;
     }
     beginRemoveRows({}, int(i), int(i));

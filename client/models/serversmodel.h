@@ -8,8 +8,8 @@
 namespace confab::client {
 
 // Servers to offer on the connect page: the recent ones (accounts used before, newest
-// first) and the ones heard on the LAN (filled by the discovery code). A server that is
-// both is one row.
+// first) and the ones heard on the LAN (kept by LanDiscovery). A server that is both is
+// one row.
 class ServersModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -24,7 +24,10 @@ public:
         TlsRole,
         RecentRole,
         DiscoveredRole,
-        LastUsedRole
+        LastUsedRole,
+        FingerprintRole, // discovered with TLS: the fingerprint the server announced
+        AddressRole,     // "host:port"
+        SectionRole,     // "recent" or "network" (discovered only), for list sections
     };
     Q_ENUM(Role)
 
@@ -37,6 +40,7 @@ public:
         bool recent = false;
         bool discovered = false;
         QDateTime lastUsed;
+        QString fingerprint;
     };
 
     using QAbstractListModel::QAbstractListModel;
@@ -46,8 +50,12 @@ public:
 
     void addRecent(const QUrl &url, const QString &user, const QDateTime &when);
     void removeRecent(const QUrl &url);
-    Q_INVOKABLE void addDiscovered(const QString &name, const QUrl &url, bool tls);
+    Q_INVOKABLE void addDiscovered(const QString &name, const QUrl &url, bool tls,
+                                   const QString &fingerprint = {});
     Q_INVOKABLE void removeDiscovered(const QUrl &url);
+    // What discovery heard a server at url's host and port announce as its certificate's
+    // fingerprint (empty: not heard, or without TLS). Unauthenticated, so only a hint.
+    Q_INVOKABLE QString announcedFingerprint(const QUrl &url) const;
     const QList<Server> &servers() const { return m_servers; }
 
 private:

@@ -1,8 +1,10 @@
 #include "net/connection.h"
 
 #include "logging.h"
+#include "net/trust.h"
 
 #include <QNetworkRequest>
+#include <QSslSocket>
 #include <QWebSocketHandshakeOptions>
 
 namespace confab::client {
@@ -130,6 +132,11 @@ void Connection::startAttempt()
     connect(m_socket, &QWebSocket::binaryMessageReceived, this,
             [this] { abortLink(u"binary frame from server"_s); });
     connect(m_socket, &QWebSocket::pong, this, [this] { m_lastFrame.start(); });
+    // Direct: the decision must be made while the handshake waits for it.
+    connect(m_socket, &QWebSocket::sslErrors, this, &Connection::onSslErrors, Qt::DirectConnection);
+    m_refusal.reset();
+    // A new attempt is judged afresh (a refusal again is a new question to the user).
+    setTrust(TrustProblem::None, {}, {});
     QWebSocketHandshakeOptions handshake;
     handshake.setSubprotocols({QString::fromLatin1(protocol::kSubprotocol)});
     m_attemptClock.start();
@@ -142,8 +149,88 @@ void Connection::startAttempt()
     m_socket->open(QNetworkRequest(m_url), handshake);
 }
 
+void Connection::onSslErrors(const QList<QSslError> &errors)
+{
+    // QWebSocket has copied the TLS socket's configuration just before this signal: its
+    // peer certificate is the one the server proved it holds the key of.
+    QSslCertificate peer =
+        m_socket ? m_socket->sslConfiguration().peerCertificate() : QSslCertificate();
+    QSslSocket *tls = m_socket ? m_socket->findChild<QSslSocket *>() : nullptr;
+    if (peer.isNull() && tls)
+        peer = tls->peerCertificate();
+    const QString presented = certificateFingerprint(peer);
+    const QString pinned = CertificatePins(m_options.pinsFile).pinned(m_url);
+    const TrustVerdict verdict = judgeCertificate(errors, peer, pinned);
+    QStringList texts;
+    for (const QSslError &e : errors)
+        texts.append(e.errorString());
+    if (verdict == TrustVerdict::Accept) {
+        // Exactly these errors, on exactly this certificate, and nothing else.
+        qCInfo(lcNet) << "pinned certificate of" << pinKey(m_url) << "accepted despite:" << texts;
+        if (tls)
+            tls->ignoreSslErrors(errors);
+        else
+            m_socket->ignoreSslErrors(); // what was just reported, which is only that
+        return;
+    }
+    Refusal refusal;
+    refusal.presented = presented;
+    refusal.pinned = pinned;
+    switch (verdict) {
+    case TrustVerdict::Unknown:
+        refusal.problem = TrustProblem::Unknown;
+        refusal.detail = u"the server's certificate is not trusted yet"_s;
+        break;
+    case TrustVerdict::Changed:
+        refusal.problem = TrustProblem::Changed;
+        refusal.detail = u"the server's certificate has changed"_s;
+        break;
+    default:
+        refusal.problem = TrustProblem::Invalid;
+        refusal.detail = u"the server's certificate is not valid: %1"_s.arg(texts.join(u"; "_s));
+        break;
+    }
+    qCWarning(lcNet) << "refusing the certificate of" << pinKey(m_url) << refusal.detail
+                     << "presented" << presented << "pinned" << pinned << texts;
+    m_refusal = refusal;
+    // Not ignored: the TLS handshake fails and the socket goes down; linkDown() applies it.
+}
+
+void Connection::setTrust(TrustProblem problem, const QString &presented, const QString &pinned)
+{
+    if (problem == m_trustProblem && presented == m_presentedFingerprint &&
+        pinned == m_pinnedFingerprint)
+        return;
+    m_trustProblem = problem;
+    m_presentedFingerprint = presented;
+    m_pinnedFingerprint = pinned;
+    emit trustChanged();
+}
+
+bool Connection::trustPresentedCertificate(const QString &fingerprint)
+{
+    if (fingerprint.isEmpty() || fingerprint != m_presentedFingerprint ||
+        (m_trustProblem != TrustProblem::Unknown && m_trustProblem != TrustProblem::Changed))
+        return false;
+    QString error;
+    if (!CertificatePins(m_options.pinsFile).pin(m_url, fingerprint, &error)) {
+        setError(u"cannot remember the certificate: %1"_s.arg(error));
+        return false;
+    }
+    qCInfo(lcNet) << "pinned" << fingerprint << "for" << pinKey(m_url);
+    setTrust(TrustProblem::None, {}, {});
+    m_wanted = true;
+    m_backoff.reset();
+    m_retryTimer.stop();
+    if (!m_socket)
+        startAttempt();
+    return true;
+}
+
 void Connection::onConnected()
 {
+    // The TLS handshake (if any) passed: whatever was refused before is settled.
+    setTrust(TrustProblem::None, {}, {});
     setState(State::Authenticating);
     protocol::Hello hello;
     m_helloId = nextRequestId();
@@ -241,6 +328,15 @@ void Connection::linkDown(int code, const QString &reason, const QString &socket
 {
     const bool wasAuthenticated = isAuthenticated();
     const bool atOnce = std::exchange(m_reconnectAtOnce, false);
+    if (const std::optional<Refusal> refusal = std::exchange(m_refusal, std::nullopt)) {
+        // A refused certificate: no retry can change it, only the user can.
+        m_wanted = false;
+        m_retryTimer.stop();
+        setError(refusal->detail);
+        setTrust(refusal->problem, refusal->presented, refusal->pinned);
+        setState(State::Offline);
+        return;
+    }
     setState(State::Offline);
     if (wasAuthenticated)
         emit linkLost();
@@ -301,6 +397,12 @@ void Connection::onTick()
     const int deadline = m_probeDeadlineMs > 0 ? m_probeDeadlineMs : m_options.deadAfterMs;
     const qint64 silent = m_lastFrame.elapsed();
     if (silent > deadline) {
+        // A failed network-change probe: the link died with the old network, and the new
+        // one is up, so no backoff wait.
+        if (m_probeDeadlineMs > 0) {
+            m_backoff.reset();
+            m_reconnectAtOnce = true;
+        }
         abortLink(u"no answer from the server for %1 s"_s.arg(silent / 1000));
         return;
     }

@@ -3,6 +3,8 @@
 #include "net/backoff.h"
 #include "protocol/codec.h"
 
+#include <QSslError>
+
 #include <QElapsedTimer>
 #include <QObject>
 #include <QSet>
@@ -11,6 +13,7 @@
 #include <QWebSocket>
 #include <QtQml/qqmlregistration.h>
 #include <functional>
+#include <optional>
 
 namespace confab::client {
 
@@ -18,6 +21,11 @@ namespace confab::client {
 // token and `since`, application pings that find a dead link, and reconnects with
 // jittered exponential backoff. It knows nothing about rooms: it reports every decoded
 // server message and leaves their meaning to ClientSession. Lives on the UI thread.
+//
+// A wss:// certificate that the system's CAs do not vouch for is accepted only when it
+// is the one pinned for host:port (net/trust.h); otherwise the link stops before the
+// hello (so no password or token goes out) with trustProblem() set, until
+// trustPresentedCertificate() pins what was presented.
 class Connection : public QObject
 {
     Q_OBJECT
@@ -27,6 +35,14 @@ class Connection : public QObject
 public:
     enum class State { Offline, Connecting, Authenticating, Resyncing, Online };
     Q_ENUM(State)
+    // Why the last wss:// attempt was refused before the hello.
+    enum class TrustProblem {
+        None,
+        Unknown, // a certificate not pinned yet (first use): the user may trust it
+        Changed, // not the pinned certificate: refused until the user trusts the new one
+        Invalid, // verification failed in a way no pin excuses (expired, bad signature)
+    };
+    Q_ENUM(TrustProblem)
 
     struct Options
     {
@@ -37,6 +53,7 @@ public:
         int backoffMaxMs = 30000;
         quint32 backoffSeed = 0; // 0: random
         QString clientName = QStringLiteral("confab-desktop/0.3");
+        QString pinsFile; // trust on first use: the profile's pinned fingerprints
     };
     using SinceProvider = std::function<QMap<QString, qint64>()>;
 
@@ -56,6 +73,13 @@ public:
     const protocol::Limits &limits() const { return m_limits; }
     // The delay of the retry that is scheduled (0: none).
     int retryDelayMs() const { return m_retryTimer.isActive() ? m_retryDelayMs : 0; }
+    TrustProblem trustProblem() const { return m_trustProblem; }
+    // The refused attempt's certificate, and what was pinned for host:port (if anything).
+    QString presentedFingerprint() const { return m_presentedFingerprint; }
+    QString pinnedFingerprint() const { return m_pinnedFingerprint; }
+    // The explicit user action after a refusal: pins `fingerprint` for host:port (it must
+    // be the one just presented) and connects again. False when it is not.
+    bool trustPresentedCertificate(const QString &fingerprint);
 
     // Keep connected from now on (reconnecting after failures) / stop and stay offline.
     void open();
@@ -76,6 +100,8 @@ signals:
     void authenticationRequired(const QString &reason);
     // Emitted when an authenticated link is lost, before any reconnect.
     void linkLost();
+    // trustProblem() or the fingerprints changed.
+    void trustChanged();
 
 private:
     void setState(State state);
@@ -83,6 +109,8 @@ private:
     void startAttempt();
     void scheduleRetry();
     void onConnected();
+    void onSslErrors(const QList<QSslError> &errors);
+    void setTrust(TrustProblem problem, const QString &presented, const QString &pinned);
     void onDisconnected();
     void linkDown(int code, const QString &reason, const QString &socketError);
     QWebSocket *detachSocket();
@@ -114,6 +142,19 @@ private:
     int m_probeDeadlineMs = 0; // a shorter dead-link deadline after a probe
     bool m_wanted = false;
     bool m_reconnectAtOnce = false; // the link was dropped on purpose: no backoff wait
+    TrustProblem m_trustProblem = TrustProblem::None;
+    QString m_presentedFingerprint;
+    QString m_pinnedFingerprint;
+    // The current attempt's certificate was refused: set by onSslErrors, applied when
+    // the socket goes down.
+    struct Refusal
+    {
+        TrustProblem problem = TrustProblem::None;
+        QString presented;
+        QString pinned;
+        QString detail;
+    };
+    std::optional<Refusal> m_refusal;
 };
 
 } // namespace confab::client

@@ -31,6 +31,7 @@ ClientSession::ClientSession(SessionOptions options, TokenStore *tokens, QObject
     connect(m_connection, &Connection::welcomed, this, &ClientSession::onWelcome);
     connect(m_connection, &Connection::messageReceived, this, &ClientSession::onMessage);
     connect(m_connection, &Connection::linkLost, this, &ClientSession::onLinkLost);
+    connect(m_connection, &Connection::trustChanged, this, &ClientSession::trustChanged);
     connect(m_connection, &Connection::authenticationRequired, this, [this] {
         setLoginRequired(true);
         if (m_tokens && !m_options.tokenKey.isEmpty())
@@ -204,6 +205,11 @@ void ClientSession::logout()
 void ClientSession::disconnectFromServer()
 {
     m_connection->close();
+}
+
+bool ClientSession::trustCertificate(const QString &fingerprint)
+{
+    return m_connection->trustPresentedCertificate(fingerprint);
 }
 
 void ClientSession::onWelcome(const protocol::Welcome &welcome)

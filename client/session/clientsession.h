@@ -56,6 +56,10 @@ class ClientSession : public QObject
     Q_PROPERTY(bool doNotDisturb READ doNotDisturb WRITE setDoNotDisturb NOTIFY doNotDisturbChanged)
     Q_PROPERTY(bool away READ away WRITE setAway NOTIFY awayChanged)
     Q_PROPERTY(int outboxCount READ outboxCount NOTIFY outboxCountChanged)
+    Q_PROPERTY(
+        confab::client::Connection::TrustProblem trustProblem READ trustProblem NOTIFY trustChanged)
+    Q_PROPERTY(QString presentedFingerprint READ presentedFingerprint NOTIFY trustChanged)
+    Q_PROPERTY(QString pinnedFingerprint READ pinnedFingerprint NOTIFY trustChanged)
 
 public:
     ClientSession(SessionOptions options, TokenStore *tokens, QObject *parent = nullptr);
@@ -84,12 +88,18 @@ public:
     Connection *connection() const { return m_connection; }
     QString tokenKey() const { return m_options.tokenKey; }
     Outbox *outbox() const { return m_outbox; }
+    Connection::TrustProblem trustProblem() const { return m_connection->trustProblem(); }
+    QString presentedFingerprint() const { return m_connection->presentedFingerprint(); }
+    QString pinnedFingerprint() const { return m_connection->pinnedFingerprint(); }
 
     Q_INVOKABLE void login(const QString &password);
     Q_INVOKABLE void registerAccount(const QString &password, const QString &displayName);
     Q_INVOKABLE void logout();
     Q_INVOKABLE void connectToServer();
     Q_INVOKABLE void disconnectFromServer();
+    // The user trusts the certificate just refused (first use, or a changed one): it is
+    // pinned for the server's host:port and the connection is tried again.
+    Q_INVOKABLE bool trustCertificate(const QString &fingerprint);
     Q_INVOKABLE confab::client::Room *room(const QString &roomId) const;
     Q_INVOKABLE void createRoom(const QString &name, bool isPrivate, const QString &topic);
     Q_INVOKABLE void joinRoom(const QString &name);
@@ -125,6 +135,7 @@ signals:
     void doNotDisturbChanged();
     void awayChanged();
     void outboxCountChanged();
+    void trustChanged();
     // The UI turns this into a desktop notification. reason: "mention", "direct", "all".
     void notificationRequested(const QString &roomId, const QString &title, const QString &body,
                                qint64 seq, const QString &reason);

@@ -28,6 +28,7 @@ inline client::SessionOptions testSessionOptions(const QString &dir, const QUrl 
     o.cacheDir = d.filePath(u"cache"_s);
     o.tokenKey = user + u"@"_s + url.toString();
     o.settingsFile = d.filePath(u"settings.ini"_s);
+    o.connection.pinsFile = d.filePath(u"pins.json"_s);
     o.cacheKeep = cacheKeep;
     o.connection.backoffInitialMs = 100;
     o.connection.backoffMaxMs = 1000;

@@ -5,6 +5,7 @@
 #include "account/tokenstore.h"
 
 #include <QAbstractItemModelTester>
+#include <QSignalSpy>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
@@ -128,6 +129,17 @@ private slots:
         QVERIFY(at(0, ServersModel::DiscoveredRole).toBool());
         QCOMPARE(at(1, ServersModel::NameRole).toString(), u"Lab"_s);
         QVERIFY(at(1, ServersModel::TlsRole).toBool());
+        QCOMPARE(at(0, ServersModel::SectionRole).toString(), u"recent"_s);
+        QCOMPARE(at(1, ServersModel::SectionRole).toString(), u"network"_s);
+        QCOMPARE(at(1, ServersModel::AddressRole).toString(), u"lab.lan:7680"_s);
+        // The fingerprint a server announces is kept with its row, changed in place.
+        const QString fp(95, u'A');
+        QSignalSpy changed(&servers, &QAbstractItemModel::dataChanged);
+        servers.addDiscovered(u"Lab"_s, lab, true, fp);
+        QCOMPARE(changed.count(), 1);
+        QCOMPARE(at(1, ServersModel::FingerprintRole).toString(), fp);
+        QCOMPARE(servers.announcedFingerprint(QUrl(u"wss://LAB.lan:7680/"_s)), fp);
+        QCOMPARE(servers.announcedFingerprint(QUrl(u"wss://lab.lan:7681"_s)), QString());
         servers.removeDiscovered(office);
         QCOMPARE(servers.rowCount(), 2);
         servers.removeDiscovered(lab);
