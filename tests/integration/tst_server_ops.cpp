@@ -80,12 +80,17 @@ private slots:
 
     void sampleConfigStarts()
     {
-        // The commented example shipped in installer/ must be a valid configuration.
+        // The commented example shipped in installer/ (the packaged /etc/confab/server.ini)
+        // must be a valid configuration. Its state directory (/var/lib/confab, where
+        // tls = auto makes a certificate) and discovery port are the machine's: not here.
         TestStore store;
+        QTemporaryDir state;
+        QVERIFY(state.isValid());
         QProcess p;
         p.start(ServerProcess::binary(),
                 {u"--config"_s, QStringLiteral(CONFAB_SOURCE_DIR "/installer/confab-server.ini"),
-                 u"--db"_s, store.url(), u"--listen"_s, u"127.0.0.1:0"_s});
+                 u"--db"_s, store.url(), u"--state-dir"_s, state.path(), u"--listen"_s,
+                 u"127.0.0.1:0"_s, u"--discovery"_s, u"off"_s});
         QVERIFY(p.waitForStarted());
         QByteArray out;
         QTRY_VERIFY_WITH_TIMEOUT((out += p.readAllStandardOutput()).contains("listening on port") ||
@@ -95,6 +100,7 @@ private slots:
         p.terminate();
         QVERIFY(p.waitForFinished(20000));
         QCOMPARE(p.exitCode(), 0);
+        QVERIFY(QFile::exists(state.filePath(u"tls/server.crt"_s))); // tls = auto
     }
 
     void badFlagIsRefused()
