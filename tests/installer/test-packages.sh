@@ -4,8 +4,9 @@
 #   1. cpack builds confab-server, confab and confab-bench (.deb) and the .tar.gz from the
 #      already built tree; lintian must report no error on any .deb.
 #   2. apt-get installs the three; the confab user, the state directory, the conffile, the
-#      enabled unit (checked by systemd-analyze verify), man pages, the desktop file, the
-#      icons and the AppStream metainfo are checked.
+#      enabled unit (checked by systemd-analyze verify, its sandbox scored by
+#      systemd-analyze security), man pages, the desktop file, the icons and the AppStream
+#      metainfo are checked.
 #   3. The installed confab-server runs as the unit would run it (user confab, the
 #      installed /etc/confab/server.ini, NoNewPrivileges, umask 0027, its file limit), but
 #      with a temporary state directory, a free loopback port and no LAN discovery; the
@@ -169,6 +170,10 @@ if grep -i 'confab' "$work/verify.log"; then
   fail "systemd-analyze verify complains about the unit"
 fi
 echo "systemd-analyze verify: clean"
+# The sandbox, scored offline (0 best, 100 worst); 31 when this test was written.
+systemd-analyze security --offline=yes --threshold=40 "$unit" >"$work/security.log" 2>&1 ||
+  fail "the unit's exposure is above 4.0: $(grep 'Overall exposure' "$work/security.log")"
+grep 'Overall exposure' "$work/security.log"
 check "confab-server --version fails" /usr/bin/confab-server --version >/dev/null
 check "man confab-server is missing" man -w confab-server >/dev/null
 
