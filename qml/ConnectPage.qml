@@ -5,8 +5,9 @@ import QtQuick.Controls
 import QtQuick.Layouts
 import Confab.Ui
 
-// Where a team member picks a server and logs in or creates an account. Errors show
-// under the field they are about.
+// Where a team member picks a server (a recent one, one heard on this network, or an
+// address typed: a bare host means ws://host:7680) and logs in or creates an account.
+// Errors show under the field they are about.
 Page {
     id: root
 
@@ -30,11 +31,13 @@ Page {
     function errorText(forField) {
         switch (App.loginError) {
         case App.InvalidServer:
-            return forField === "server" ? qsTr("Enter a server address, such as chat.office.lan or ws://10.0.0.5:7680.") : ""
+            return forField === "server" ? qsTr("Enter a server address, such as chat.office.lan, ws://10.0.0.5:7680 or wss://10.0.0.5:7680.") : ""
         case App.Unreachable:
             return forField === "server" ? qsTr("Cannot reach the server: %1").arg(App.loginErrorDetail || qsTr("no answer")) : ""
         case App.CertificateChanged:
             return forField === "server" ? qsTr("The server's certificate has changed. Check with its admin before you trust it.") : ""
+        case App.CertificateNotTrusted:
+            return forField === "server" ? qsTr("You did not trust the server's certificate, so nothing was sent to it.") : ""
         case App.InvalidName:
             return forField === "user" ? qsTr("A user name is 1 to 32 letters, digits, '.', '_' or '-'.") : ""
         case App.NameTaken:
@@ -130,7 +133,7 @@ Page {
                         objectName: "serverField"
                         Layout.fillWidth: true
                         text: App.serverText
-                        placeholderText: qsTr("chat.office.lan or ws://host:7680")
+                        placeholderText: qsTr("chat.office.lan, ws://host:7680 or wss://host:7680")
                         inputMethodHints: Qt.ImhUrlCharactersOnly | Qt.ImhNoAutoUppercase
                         Accessible.name: qsTr("Server address")
                         onAccepted: root.submit()
@@ -258,7 +261,11 @@ Page {
         }
     }
 
+    // LAN discovery probes only while this page is shown.
+    Component.onDestruction: App.discoveryActive = false
+
     Component.onCompleted: {
+        App.discoveryActive = true
         if (serverField.text === "")
             serverField.forceActiveFocus()
         else if (userField.text === "")

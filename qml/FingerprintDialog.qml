@@ -4,15 +4,20 @@ import QtQuick.Layouts
 import Confab.Ui
 
 // Trust on first use of a wss:// server: its certificate's SHA-256 fingerprint, to
-// compare with what the admin published. When a pinned certificate has changed it is a
-// hard warning: the safe choice is the default and trusting needs a deliberate tick.
+// compare with what the admin published (and with what LAN discovery heard the server
+// announce, a hint only: anyone on the network can announce). When a pinned certificate
+// has changed it is a hard warning: the safe choice is the default and trusting needs a
+// deliberate tick. Accepted: App.trustCertificate(); rejected: App.rejectCertificate().
 FormDialog {
     id: root
 
     property string server
     property string fingerprint
     property string previousFingerprint
+    property string announcedFingerprint
     readonly property bool changed: root.previousFingerprint !== ""
+    readonly property bool announced: root.announcedFingerprint !== ""
+    readonly property bool matchesAnnounced: root.announcedFingerprint === root.fingerprint
 
     objectName: "fingerprintDialog"
     width: Math.min(560, parent.width - 40)
@@ -96,6 +101,16 @@ FormDialog {
             wrapMode: TextEdit.WrapAnywhere
             color: Theme.text
             Accessible.name: qsTr("Fingerprint")
+        }
+        Label {
+            objectName: "fingerprintAnnounced"
+            visible: root.announced
+            Layout.fillWidth: true
+            wrapMode: Text.Wrap
+            color: root.matchesAnnounced ? Theme.mutedText : Theme.error
+            text: root.matchesAnnounced
+                  ? qsTr("✓ The same fingerprint the server announces on this network.")
+                  : qsTr("✗ Not the fingerprint announced on this network (%1…).").arg(root.announcedFingerprint.substring(0, 23))
         }
         CheckBox {
             id: confirmBox

@@ -87,15 +87,27 @@ ApplicationWindow {
 
     FingerprintDialog {
         id: fingerprint
+
+        onAccepted: App.trustCertificate(fingerprint.fingerprint)
+        onRejected: App.rejectCertificate()
     }
 
     // Trust on first use of a wss:// server (previous empty) or the hard warning when its
-    // certificate changed. Called when the core reports a certificate to pin.
-    function showFingerprintPrompt(server, fingerprintText, previous) {
+    // certificate changed; announced is what LAN discovery heard the server announce.
+    function showFingerprintPrompt(server, fingerprintText, previous, announced) {
         fingerprint.server = server
         fingerprint.fingerprint = fingerprintText
-        fingerprint.previousFingerprint = previous
+        fingerprint.previousFingerprint = previous || ""
+        fingerprint.announcedFingerprint = announced || ""
         fingerprint.open()
+    }
+
+    Connections {
+        target: App
+
+        function onCertificatePrompt(server, fingerprintText, previous, announced) {
+            root.showFingerprintPrompt(server, fingerprintText, previous, announced)
+        }
     }
 
     Connections {

@@ -40,6 +40,9 @@ AppController::AppController(StartupOptions options, QObject *parent)
     if (m_options.fileTokens)
         m_fileTokens = std::make_unique<client::FileTokenStore>(profile.tokenFile());
     m_accounts = new client::Accounts(profile, m_fileTokens.get(), this);
+    m_accounts->discovery()->setPort(m_options.discoveryPort);
+    connect(m_accounts->discovery(), &client::LanDiscovery::activeChanged, this,
+            &AppController::discoveryActiveChanged);
     connect(m_accounts, &client::Accounts::warningTextChanged, this,
             &AppController::tokenWarningChanged);
     connect(m_accounts, &client::Accounts::sessionsChanged, this, [this] {
@@ -88,6 +91,16 @@ AppController *AppController::create(QQmlEngine *, QJSEngine *)
     }
     QQmlEngine::setObjectOwnership(g_instance, QQmlEngine::CppOwnership);
     return g_instance;
+}
+
+bool AppController::discoveryActive() const
+{
+    return m_accounts->discovery()->isActive();
+}
+
+void AppController::setDiscoveryActive(bool active)
+{
+    m_accounts->discovery()->setActive(active);
 }
 
 QString AppController::tokenWarning() const
@@ -193,6 +206,10 @@ void AppController::watch(ClientSession *session)
         if (session == m_session)
             onSessionState();
     });
+    connect(session, &ClientSession::trustChanged, this, [this, session] {
+        if (session == m_session)
+            onTrustChanged();
+    });
     connect(session, &ClientSession::loginRequiredChanged, this, [this, session] {
         if (session == m_session && session->loginRequired())
             onLoginRequired();
@@ -280,11 +297,67 @@ void AppController::onSessionState()
     }
 }
 
+void AppController::onTrustChanged()
+{
+    const Connection::TrustProblem problem = m_session->trustProblem();
+    if (problem != Connection::TrustProblem::Unknown &&
+        problem != Connection::TrustProblem::Changed)
+        return;
+    const QUrl url = m_session->serverUrl();
+    emit certificatePrompt(
+        url.toDisplayString(), m_session->presentedFingerprint(),
+        problem == Connection::TrustProblem::Changed ? m_session->pinnedFingerprint() : QString(),
+        m_accounts->servers()->announcedFingerprint(url));
+}
+
+void AppController::trustCertificate(const QString &fingerprint)
+{
+    if (!m_session)
+        return;
+    if (m_session->trustCertificate(fingerprint))
+        setLoginError(LoginError::None);
+}
+
+void AppController::rejectCertificate()
+{
+    if (!m_session)
+        return;
+    const bool changed = m_session->trustProblem() == Connection::TrustProblem::Changed;
+    const LoginError error =
+        changed ? LoginError::CertificateChanged : LoginError::CertificateNotTrusted;
+    m_session->disconnectFromServer();
+    if (m_attempt != Attempt::None) {
+        if (m_attemptIsNew) {
+            ClientSession *failed = m_session;
+            m_session = nullptr;
+            emit sessionChanged();
+            m_accounts->removeAccount(failed);
+        }
+        setLoginError(error, {});
+        setAttempt(Attempt::None);
+        return;
+    }
+    if (changed) {
+        // Back to the connect page: only a new login (and an explicit trust) goes on.
+        setPrefill(m_session->serverUrl().toString(), m_session->userName());
+        setSignedIn(false);
+        setLoginError(error, {});
+    }
+}
+
 void AppController::evaluateFailedAttempt()
 {
     if (!m_session || m_attempt == Attempt::None ||
         m_session->state() != Connection::State::Offline)
         return;
+    const Connection::TrustProblem problem = m_session->trustProblem();
+    if (problem == Connection::TrustProblem::Unknown ||
+        problem == Connection::TrustProblem::Changed) {
+        // The attempt waits for the user's answer to the certificate prompt.
+        if (problem == Connection::TrustProblem::Changed)
+            setLoginError(LoginError::CertificateChanged, m_session->errorText());
+        return;
+    }
     const QString text = m_session->errorText();
     const bool registering = m_attempt == Attempt::Register;
     LoginError error = LoginError::Other;
@@ -394,8 +467,15 @@ void AppController::clearLoginError()
 
 void AppController::reconnectNow()
 {
-    if (m_session)
-        m_session->connection()->reconnectNow(u"asked by the user"_s);
+    if (!m_session)
+        return;
+    const Connection::TrustProblem problem = m_session->trustProblem();
+    if (problem == Connection::TrustProblem::Unknown ||
+        problem == Connection::TrustProblem::Changed) {
+        onTrustChanged(); // only the user's answer about the certificate can help: ask again
+        return;
+    }
+    m_session->connection()->reconnectNow(u"asked by the user"_s);
 }
 
 void AppController::quit()

@@ -42,6 +42,9 @@ class AppController : public QObject
     Q_PROPERTY(QString serverText READ serverText NOTIFY prefillChanged)
     Q_PROPERTY(QString userText READ userText NOTIFY prefillChanged)
     Q_PROPERTY(confab::client::ServersModel *servers READ servers CONSTANT)
+    // LAN discovery runs while this is true (the connect page sets it while shown).
+    Q_PROPERTY(bool discoveryActive READ discoveryActive WRITE setDiscoveryActive NOTIFY
+                   discoveryActiveChanged)
     Q_PROPERTY(QString tokenWarning READ tokenWarning NOTIFY tokenWarningChanged)
     Q_PROPERTY(bool doNotDisturb READ doNotDisturb WRITE setDoNotDisturb NOTIFY settingsChanged)
     Q_PROPERTY(bool closeToTray READ closeToTray WRITE setCloseToTray NOTIFY settingsChanged)
@@ -53,16 +56,17 @@ class AppController : public QObject
 public:
     enum class LoginError {
         None,
-        InvalidServer,      // not a server address
-        InvalidName,        // not a valid user name
-        ShortPassword,      // registration: under 8 bytes
-        WrongPassword,      // the server refused the credentials
-        NameTaken,          // registration: the name exists
-        RegistrationClosed, // registration: the server does not allow it
-        Unreachable,        // no connection to the server (detail: why)
-        CertificateChanged, // the server's certificate is not the pinned one
-        SessionEnded,       // the saved login was refused (revoked, expired)
-        Other,              // detail: the server's text
+        InvalidServer,         // not a server address
+        InvalidName,           // not a valid user name
+        ShortPassword,         // registration: under 8 bytes
+        WrongPassword,         // the server refused the credentials
+        NameTaken,             // registration: the name exists
+        RegistrationClosed,    // registration: the server does not allow it
+        Unreachable,           // no connection to the server (detail: why)
+        CertificateChanged,    // the server's certificate is not the pinned one
+        CertificateNotTrusted, // first use: the user did not trust the certificate
+        SessionEnded,          // the saved login was refused (revoked, expired)
+        Other,                 // detail: the server's text
     };
     Q_ENUM(LoginError)
 
@@ -81,6 +85,8 @@ public:
     QString userText() const { return m_userText; }
     client::ServersModel *servers() const { return m_accounts->servers(); }
     client::Accounts *accounts() const { return m_accounts; }
+    bool discoveryActive() const;
+    void setDiscoveryActive(bool active);
     QString tokenWarning() const;
     bool doNotDisturb() const { return m_doNotDisturb; }
     void setDoNotDisturb(bool on);
@@ -112,6 +118,11 @@ public:
     Q_INVOKABLE void setSetting(const QString &key, const QVariant &value);
     // Reconnect now instead of waiting for the scheduled retry.
     Q_INVOKABLE void reconnectNow();
+    // The answer to certificatePrompt: trust the certificate presented (it is pinned and
+    // the connection goes on), or not (the attempt fails; a signed-in account whose
+    // certificate changed goes back to the connect page).
+    Q_INVOKABLE void trustCertificate(const QString &fingerprint);
+    Q_INVOKABLE void rejectCertificate();
     Q_INVOKABLE void quit();
 
 signals:
@@ -126,6 +137,12 @@ signals:
     // Show the window (tray click, notification action) and, when seq > 0, that message.
     void raiseRequested();
     void jumpRequested(const QString &roomId, qint64 seq);
+    void discoveryActiveChanged();
+    // The shown session's server presented a certificate to decide on: first use
+    // (previous empty) or changed (previous: the pinned one). announced: what LAN
+    // discovery heard that server announce (empty: not heard).
+    void certificatePrompt(const QString &server, const QString &fingerprint,
+                           const QString &previous, const QString &announced);
 
 private:
     enum class Attempt { None, Login, Register };
@@ -136,6 +153,7 @@ private:
     void onSessionState();
     void evaluateFailedAttempt();
     void onLoginRequired();
+    void onTrustChanged();
     void attemptSucceeded();
     // Checks the form and starts the session of the attempt (nullptr: the form is wrong).
     client::ClientSession *beginAttempt(Attempt attempt, const QString &server, const QString &user,

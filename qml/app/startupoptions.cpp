@@ -20,6 +20,7 @@ QCommandLineParser &configure(QCommandLineParser &p)
         {u"token-store"_s, u"Where login tokens go: keychain (default) or file."_s, u"kind"_s});
     p.addOption({u"theme"_s, u"light, dark or system (default: the saved setting)."_s, u"theme"_s});
     p.addOption({u"automation"_s, u"Accept test commands on this local socket."_s, u"name"_s});
+    p.addOption({u"discovery-port"_s, u"UDP port of LAN discovery (default 7681)."_s, u"port"_s});
     return p;
 }
 } // namespace
@@ -49,6 +50,14 @@ StartupOptions StartupOptions::parse(const QStringList &arguments)
         o.theme != u"system"_s)
         o.errorText = u"--theme is light, dark or system"_s;
     o.automation = p.value(u"automation"_s);
+    if (p.isSet(u"discovery-port"_s)) {
+        bool ok = false;
+        const uint port = p.value(u"discovery-port"_s).toUInt(&ok);
+        if (!ok || port == 0 || port > 65535)
+            o.errorText = u"--discovery-port is a UDP port number"_s;
+        else
+            o.discoveryPort = quint16(port);
+    }
     return o;
 }
 

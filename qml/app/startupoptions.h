@@ -9,12 +9,13 @@ namespace confab::app {
 // What the command line asks of this run of the app.
 struct StartupOptions
 {
-    QUrl server;             // --server: connect to it straight away (or prefill the login)
-    QString profileDir;      // --profile: settings, accounts and cache under this folder
-    bool fileTokens = false; // --token-store file: tokens in a 0600 file, not the keychain
-    QString theme;           // --theme light|dark|system (the saved setting otherwise)
-    QString automation;      // --automation NAME: the test driver's local socket
-    QString errorText;       // a bad command line: what is wrong
+    QUrl server;                  // --server: connect to it straight away (or prefill the login)
+    QString profileDir;           // --profile: settings, accounts and cache under this folder
+    bool fileTokens = false;      // --token-store file: tokens in a 0600 file, not the keychain
+    QString theme;                // --theme light|dark|system (the saved setting otherwise)
+    QString automation;           // --automation NAME: the test driver's local socket
+    quint16 discoveryPort = 7681; // --discovery-port: where LAN discovery probes go
+    QString errorText;            // a bad command line: what is wrong
     bool showHelp = false;
 
     static StartupOptions parse(const QStringList &arguments);

@@ -2,7 +2,8 @@
 // connect page, create a room, send, see a second client's reply appear, edit and react,
 // go offline (server killed with -9) and come back with nothing lost or doubled. It
 // saves the screenshots docs/screenshots/ shows: the connect page, the main window in
-// light and dark, the fingerprint prompt.
+// light and dark (the fingerprint prompts come from tst_app_tls, against a real wss://
+// server).
 #include "appdriver.h"
 #include "fixtures.h"
 
@@ -333,26 +334,6 @@ private slots:
         QVERIFY(m_app.screenshot(screenshotDir() + u"/main-dark.png"_s));
         QVERIFY(m_app.key(u"Escape"_s));
         QVERIFY(m_app.set(u"App"_s, u"theme"_s, u"light"_s));
-
-        const QString fp = u"3A:91:5C:0E:77:D2:48:1B:C6:0F:9E:21:AA:53:8D:64:"
-                           "E0:12:7B:C9:35:F4:86:0D:5E:A1:29:B7:4C:63:D8:1F"_s;
-        m_app.invoke(u"window"_s, u"showFingerprintPrompt"_s,
-                     {u"wss://chat.office.lan:7680"_s, fp, QString()});
-        VERIFY_WAIT(m_app.get(u"fingerprintDialog"_s, u"opened"_s).toBool(), 5000);
-        QTest::qWait(300);
-        QVERIFY(m_app.screenshot(screenshotDir() + u"/fingerprint.png"_s));
-        QVERIFY(m_app.key(u"Escape"_s));
-        VERIFY_WAIT(!m_app.get(u"fingerprintDialog"_s, u"visible"_s).toBool(), 5000);
-        m_app.invoke(u"window"_s, u"showFingerprintPrompt"_s,
-                     {u"wss://chat.office.lan:7680"_s,
-                      u"C4:07:E2:19:5B:8A:3F:60:D1:74:0C:9B:E8:26:A5:3D:"
-                      "71:F0:4E:B2:93:1A:6C:D7:08:5F:C3:2E:96:4B:E1:7A"_s,
-                      fp});
-        VERIFY_WAIT(m_app.get(u"fingerprintDialog"_s, u"opened"_s).toBool(), 5000);
-        QTest::qWait(300);
-        QVERIFY(m_app.screenshot(screenshotDir() + u"/fingerprint-changed.png"_s));
-        QVERIFY(m_app.key(u"Escape"_s));
-        VERIFY_WAIT(!m_app.get(u"fingerprintDialog"_s, u"visible"_s).toBool(), 5000);
     }
 
     void draftsDividerAndTyping()
