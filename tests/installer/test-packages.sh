@@ -124,6 +124,10 @@ for f in usr/bin/confab-server usr/bin/confab usr/bin/confab-bench etc/confab/se
   check "$f is not in $(basename "$tarball")" grep -qx "$f" "$work/tarball.list"
 done
 echo "$(basename "$tarball"): $(grep -vc '/$' "$work/tarball.list") files"
+# Unpacked anywhere, its programs run: nothing points back into the build or source tree.
+mkdir "$work/unpacked"
+tar -xzf "$tarball" -C "$work/unpacked" --strip-components=1
+check "the tarball's confab-server does not run" "$work/unpacked/usr/bin/confab-server" --version
 
 step "lintian"
 # Errors fail the test; warnings are shown.
