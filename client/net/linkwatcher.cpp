@@ -39,8 +39,11 @@ void LinkWatcher::watchNetwork()
     connect(info, &QNetworkInformation::reachabilityChanged, this,
             [this](QNetworkInformation::Reachability r) {
                 qCInfo(lcNet) << "network reachability" << r;
+                // Local counts: the server is on the office LAN, which may well have no
+                // default route (NetworkManager's CONNECTED_LOCAL).
                 if (r == QNetworkInformation::Reachability::Online ||
-                    r == QNetworkInformation::Reachability::Site)
+                    r == QNetworkInformation::Reachability::Site ||
+                    r == QNetworkInformation::Reachability::Local)
                     emit networkChanged();
             });
 }
