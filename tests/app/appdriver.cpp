@@ -4,6 +4,7 @@
 #include <QDeadlineTimer>
 #include <QJsonDocument>
 #include <QTest>
+#include <QUdpSocket>
 #include <QUuid>
 
 namespace confab::testing {
@@ -47,6 +48,13 @@ bool AppDriver::start(const QUrl &server, const QString &profileDir, const QStri
                      u"file"_s,      u"--automation"_s, m_name};
     if (!server.isEmpty())
         args += {u"--server"_s, server.toString()};
+    if (!extra.contains(u"--discovery-port"_s)) {
+        // The connect page probes for servers: on a port of this run's own, so that no
+        // server on the LAN (or another test's) answers it.
+        QUdpSocket udp;
+        if (udp.bind(QHostAddress::LocalHost, 0))
+            args += {u"--discovery-port"_s, QString::number(udp.localPort())};
+    }
     args += extra;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     if (!env.contains(u"QT_QPA_PLATFORM"_s))

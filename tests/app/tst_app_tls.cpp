@@ -7,7 +7,7 @@
 // warning with both fingerprints, sends nothing, and "disconnect" lands on the connect
 // page with the inline "certificate has changed"; logging in again and trusting the new
 // certificate explicitly (the confirmation tick) replaces the pin. It saves the real
-// docs/screenshots/fingerprint.png and fingerprint-changed.png.
+// docs/screenshots/connect-network.png, fingerprint.png and fingerprint-changed.png.
 #include "appdriver.h"
 #include "fixtures.h"
 #include "tlsfixtures.h"
@@ -113,6 +113,8 @@ private slots:
         QCOMPARE(row.value(u"fingerprint"_s).toString(), m_fingerprint);
         VERIFY_WAIT(shown(u"server:"_s + address()), 5000);
         QVERIFY(shown(u"serverSection_network"_s));
+        QTest::qWait(300);
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/connect-network.png"_s));
         QVERIFY(m_app.click(u"server:"_s + address()));
         QCOMPARE(m_app.get(u"serverField"_s, u"text"_s).toString(), u"wss://"_s + address());
     }
