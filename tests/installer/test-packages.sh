@@ -11,7 +11,8 @@
 #      installed /etc/confab/server.ini, NoNewPrivileges, umask 0027, its file limit), but
 #      with a temporary state directory, a free loopback port and no LAN discovery; the
 #      installed confab-bench runs a short load against it and must lose nothing; the
-#      installed confab starts offscreen, connects and saves a screenshot.
+#      installed confab starts offscreen, shows the connect page, makes an account through
+#      the form, gets online and saves screenshots.
 #   4. Removing confab-server keeps the store, configuration and user; purging all three
 #      must leave nothing behind: files, /etc/confab, /var/lib/confab, the user and group,
 #      the unit's enablement.
@@ -20,8 +21,8 @@
 #
 # Needs root (it installs packages); exits 77 (skipped) otherwise or when the machine
 # already has Confab installed. Everything it makes lives in one temporary directory,
-# kept on failure when CONFAB_KEEP_INSTALLER_DIR=1. The screenshot is copied to
-# BUILD_DIR/installer-screenshot.png.
+# kept on failure when CONFAB_KEEP_INSTALLER_DIR=1. The app's screenshots are copied to
+# BUILD_DIR/installer-connect.png and installer-main.png.
 set -euo pipefail
 
 build=${1:?usage: test-packages.sh BUILD_DIR}
@@ -262,13 +263,45 @@ for _ in $(seq 1 200); do
 done
 [[ -S /tmp/$socket_name ]] || fail "confab did not open its automation socket"
 automation '{"cmd":"info"}'
-sleep 2 # the connect page settles
-shot="$work/screenshot.png"
-reply=$(automation "{\"cmd\":\"screenshot\",\"path\":\"$shot\"}")
-echo "$reply"
-grep -q '"ok":true' <<<"$reply" || fail "the screenshot failed: $reply"
-file "$shot" | grep -Eq 'PNG image data, [0-9]{3,} x [0-9]{3,}' || fail "$shot: $(file -b "$shot")"
-cp "$shot" "$build/installer-screenshot.png"
+# get OBJECT PROPERTY: the property's JSON value, as the app reports it.
+get() {
+  automation "{\"cmd\":\"get\",\"object\":\"$1\",\"property\":\"$2\"}" |
+    sed -n 's/.*"value":\([^,}]*\).*/\1/p'
+}
+wait_for() { # wait_for OBJECT PROPERTY VALUE: up to 20 s
+  for _ in $(seq 1 100); do
+    [[ $(get "$1" "$2") == "$3" ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+screenshot() { # screenshot FILE: the window as a PNG of at least 100 x 100
+  local reply
+  reply=$(automation "{\"cmd\":\"screenshot\",\"path\":\"$1\"}")
+  echo "$(basename "$1"): $reply"
+  grep -q '"ok":true' <<<"$reply" || fail "the screenshot failed: $reply"
+  file "$1" | grep -Eq 'PNG image data, [0-9]{3,} x [0-9]{3,}' || fail "$1: $(file -b "$1")"
+}
+wait_for connectPage visible true || fail "the connect page did not show"
+# Keys go to the active window; with no window manager nothing activates it.
+automation '{"cmd":"invoke","object":"window","method":"requestActivate"}' >/dev/null
+wait_for window active true || true
+check "the connect page does not name the server" \
+  test "$(get serverField text)" == "\"ws://127.0.0.1:$port\""
+screenshot "$work/connect.png"
+# An account made through the form: the installed app and server talk.
+automation '{"cmd":"click","object":"registerTab"}' >/dev/null
+automation '{"cmd":"focus","object":"userField"}' >/dev/null
+automation '{"cmd":"keys","text":"installer"}' >/dev/null
+automation '{"cmd":"focus","object":"passwordField"}' >/dev/null
+automation '{"cmd":"keys","text":"installer-password"}' >/dev/null
+automation '{"cmd":"keys","key":"Return"}' >/dev/null
+wait_for App signedIn true || fail "confab did not sign in to the installed server"
+wait_for App session.state '"Online"' || fail "confab did not get online: $(get App session.state)"
+echo "signed in, $(get App session.state)"
+screenshot "$work/main.png"
+cp "$work/connect.png" "$build/installer-connect.png"
+cp "$work/main.png" "$build/installer-main.png"
 automation '{"cmd":"quit"}' >/dev/null
 for _ in $(seq 1 100); do
   kill -0 "$app_pid" 2>/dev/null || break
