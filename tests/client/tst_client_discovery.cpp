@@ -15,6 +15,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkDatagram>
+#include <QNetworkInterface>
 #include <QRegularExpression>
 
 using namespace confab;
@@ -71,6 +72,8 @@ private slots:
         const quint16 port = freeUdpPort();
         QUdpSocket listener;
         QVERIFY(listener.bind(QHostAddress::AnyIPv4, port, QUdpSocket::ShareAddress));
+        const QHostAddress group(QLatin1String(protocol::kDiscoveryGroup));
+        const bool inGroup = listener.joinMulticastGroup(group);
         QList<QNetworkDatagram> got;
         connect(&listener, &QUdpSocket::readyRead, &listener, [&] {
             while (listener.hasPendingDatagrams())
@@ -103,6 +106,25 @@ private slots:
         QVERIFY(clock.elapsed() >= 1500);
         discovery.setActive(false);
         QCOMPARE(discovery.probesSent(), 2);
+        // Each probe went everywhere: this machine, every broadcast address, the group.
+        QSet<QHostAddress> to;
+        for (const QNetworkDatagram &d : std::as_const(got))
+            to.insert(d.destinationAddress());
+        qInfo() << "probes reached" << to;
+        QVERIFY(to.contains(QHostAddress(u"127.0.0.1"_s)));
+        QVERIFY(to.contains(QHostAddress::Broadcast));
+        const QList<QNetworkInterface> interfaces = QNetworkInterface::allInterfaces();
+        for (const QNetworkInterface &iface : interfaces) {
+            if (!iface.flags().testFlags(QNetworkInterface::IsUp | QNetworkInterface::IsRunning |
+                                         QNetworkInterface::CanBroadcast))
+                continue;
+            for (const QNetworkAddressEntry &e : iface.addressEntries()) {
+                if (e.ip().protocol() == QAbstractSocket::IPv4Protocol && !e.broadcast().isNull())
+                    QVERIFY2(to.contains(e.broadcast()), qPrintable(e.broadcast().toString()));
+            }
+        }
+        if (inGroup)
+            QVERIFY(to.contains(group));
     }
 
     void listsTheRealServerWithinTwoSeconds()
