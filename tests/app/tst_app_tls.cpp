@@ -2,11 +2,12 @@
 // and LAN discovery on a UDP port of the test's own: the connect page lists the server
 // under "Servers on this network" with a lock, and picking it fills a wss:// address; the
 // first login asks to trust the real certificate (its fingerprint, and that it is the one
-// discovery heard announced), and trusting it signs in and pins it in the profile. The
-// server then comes back with another certificate: the signed-in app gets the hard
-// warning with both fingerprints, sends nothing, and "disconnect" lands on the connect
-// page with the inline "certificate has changed"; logging in again and trusting the new
-// certificate explicitly (the confirmation tick) replaces the pin. It saves the real
+// discovery heard announced); cancelling ends the attempt with an inline reason, and
+// trusting it on the next try signs in and pins it in the profile. The server then
+// comes back with another certificate: the signed-in app gets the hard warning with both
+// fingerprints, sends nothing, and "disconnect" lands on the connect page with the inline
+// "certificate has changed"; logging in again and trusting the new certificate
+// explicitly (the confirmation tick) replaces the pin. It saves the real
 // docs/screenshots/connect-network.png, fingerprint.png and fingerprint-changed.png.
 #include "appdriver.h"
 #include "fixtures.h"
@@ -140,6 +141,19 @@ private slots:
         QTest::qWait(300);
         QVERIFY(m_app.screenshot(screenshotDir() + u"/fingerprint.png"_s));
 
+        // Cancel: the attempt ends with the reason under the address, nothing pinned.
+        QVERIFY(m_app.click(u"fingerprintReject"_s));
+        VERIFY_WAIT(m_app.get(u"serverError"_s, u"text"_s).toString().contains(u"did not trust"_s),
+                    5000);
+        QCOMPARE(m_app.get(u"App"_s, u"busy"_s).toBool(), false);
+        QVERIFY(pinned().isEmpty());
+        QCOMPARE(metricValue(m_server->port(), "confab_frames_in_total"), 0);
+
+        // Asked again on the next try; this time trusted.
+        QVERIFY(m_app.focus(u"passwordField"_s));
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(dialogOpen(), 15000);
+        QCOMPARE(unformatted(m_app.get(u"fingerprintText"_s, u"text"_s).toString()), m_fingerprint);
         QVERIFY(m_app.click(u"fingerprintAccept"_s));
         VERIFY_WAIT(m_app.get(u"App"_s, u"signedIn"_s).toBool(), 15000);
         VERIFY_WAIT(m_app.get(u"App"_s, u"session.state"_s).toString() == u"Online"_s, 15000);
