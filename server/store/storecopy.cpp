@@ -99,7 +99,7 @@ std::optional<QString> targetContents(const QSqlDatabase &db, QString *error)
         if (!rows)
             return std::nullopt;
         if (*rows > 0)
-            filled.append(u"%1 (%2 rows)"_s.arg(t).arg(*rows));
+            filled.append(u"%1 (%2 %3)"_s.arg(t).arg(*rows).arg(*rows == 1 ? "row"_L1 : "rows"_L1));
     }
     if (!foreign.isEmpty())
         return u"tables that are not Confab's: %1"_s.arg(foreign.join(u", "_s));
