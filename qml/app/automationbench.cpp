@@ -44,7 +44,7 @@ AutomationBench::~AutomationBench() = default;
 bool AutomationBench::handles(const QString &command)
 {
     return command == u"openRoom"_s || command == u"fling"_s || command == u"latencyStart"_s ||
-           command == u"latencyStop"_s;
+           command == u"latencyStop"_s || command == u"renderInfo"_s;
 }
 
 void AutomationBench::run(const QJsonObject &command, Reply reply)
@@ -54,7 +54,16 @@ void AutomationBench::run(const QJsonObject &command, Reply reply)
         return openRoom(command.value(u"room"_s).toString(), std::move(reply));
     if (what == u"fling"_s)
         return fling(command.value(u"seconds"_s).toDouble(3),
-                     command.value(u"velocity"_s).toDouble(4000), std::move(reply));
+                     command.value(u"velocity"_s).toDouble(4000),
+                     command.value(u"screenshot"_s).toString(), std::move(reply));
+    if (what == u"renderInfo"_s) {
+        QJsonObject info = QJsonObject::fromVariantMap(m_stats->renderInfo());
+        info.insert(u"ok"_s, true);
+        info.insert(u"width"_s, m_window ? m_window->width() : 0);
+        info.insert(u"height"_s, m_window ? m_window->height() : 0);
+        info.insert(u"devicePixelRatio"_s, m_window ? m_window->devicePixelRatio() : 0);
+        return reply(info);
+    }
     reply(what == u"latencyStart"_s ? latencyStart() : latencyStop());
 }
 
@@ -110,7 +119,7 @@ void AutomationBench::openRoom(const QString &roomId, Reply reply)
     m_window->update();
 }
 
-void AutomationBench::fling(double seconds, double velocity, Reply reply)
+void AutomationBench::fling(double seconds, double velocity, const QString &screenshot, Reply reply)
 {
     QQuickItem *view = m_timeline();
     if (!view)
@@ -120,10 +129,14 @@ void AutomationBench::fling(double seconds, double velocity, Reply reply)
     auto *timer = new QTimer(this);
     auto clock = std::make_shared<QElapsedTimer>();
     const qreal startY = view->property("contentY").toReal();
+    auto shot = std::make_shared<QString>(screenshot);
     timer->setInterval(250);
     connect(timer, &QTimer::timeout, this, [=, this] {
         QQuickItem *v = m_timeline();
         if (v && clock->elapsed() < seconds * 1000) {
+            // Halfway through, what the window shows (the grab costs a frame or two).
+            if (!shot->isEmpty() && clock->elapsed() >= seconds * 500 && m_window)
+                m_window->grabWindow().save(std::exchange(*shot, QString()));
             QMetaObject::invokeMethod(v, "flick", Q_ARG(qreal, 0), Q_ARG(qreal, velocity));
             return;
         }
@@ -147,6 +160,7 @@ QJsonObject AutomationBench::latencyStart()
         return {{u"ok"_s, false}, {u"error"_s, u"no session"_s}};
     client::ClientSession *session = app->session();
     m_stats->takeLatencies();
+    m_stats->takeLatencyTimes();
     disconnect(m_arrivals);
     // Connected after the session's own handler: the row is in the model when this runs.
     m_arrivals = connect(session->connection(), &client::Connection::messageReceived, this,
@@ -163,7 +177,16 @@ QJsonObject AutomationBench::latencyStart()
 QJsonObject AutomationBench::latencyStop()
 {
     disconnect(m_arrivals);
-    return summary(m_stats->takeLatencies());
+    QJsonObject result = summary(m_stats->takeLatencies());
+    // Monotonic-clock times, for a benchmark that knows when each message was sent.
+    QJsonArray arrivals, swaps;
+    for (const auto &[arrival, swap] : m_stats->takeLatencyTimes()) {
+        arrivals.append(double(arrival));
+        swaps.append(double(swap));
+    }
+    result.insert(u"arrivalsNs"_s, arrivals);
+    result.insert(u"swapsNs"_s, swaps);
+    return result;
 }
 
 } // namespace confab::app

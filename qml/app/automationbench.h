@@ -18,8 +18,11 @@ class FrameStats;
 //                            whose timeline fills the view (or holds all the room's rows)
 //   fling {seconds, velocity} flicks the timeline towards older messages for a while;
 //                            frame work and interval percentiles (FrameStats)
+//                            ({screenshot: path} saves the window halfway through)
+//   renderInfo               the render loop (threaded or not), OpenGL renderer, size
 //   latencyStart / latencyStop  ms from each text event of someone else reaching the app
-//                            (the core has added its row) to the next swapped frame
+//                            (the core has added its row) to the swap of the first frame
+//                            prepared after it; also each one's monotonic-clock times
 class AutomationBench : public QObject
 {
     Q_OBJECT
@@ -35,7 +38,7 @@ public:
 
 private:
     void openRoom(const QString &roomId, Reply reply);
-    void fling(double seconds, double velocity, Reply reply);
+    void fling(double seconds, double velocity, const QString &screenshot, Reply reply);
     QJsonObject latencyStart();
     QJsonObject latencyStop();
 

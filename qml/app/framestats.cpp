@@ -1,5 +1,9 @@
 #include "framestats.h"
 
+#include <QDeadlineTimer>
+#include <QOpenGLContext>
+#include <QOpenGLFunctions>
+#include <QThread>
 #include <algorithm>
 
 namespace confab::app {
@@ -20,14 +24,42 @@ double percentileMs(QList<qint64> ns, double p)
 FrameStats::FrameStats(QQuickWindow *window, QObject *parent)
     : QObject(parent)
     , m_window(window)
+    , m_guiThread(QThread::currentThread())
 {
     m_clock.start();
+    m_originNs = QDeadlineTimer::current(Qt::PreciseTimer).deadlineNSecs() - m_clock.nsecsElapsed();
     connect(window, &QQuickWindow::afterAnimating, this, &FrameStats::onFrameStart,
             Qt::DirectConnection);
     connect(window, &QQuickWindow::afterSynchronizing, this, &FrameStats::onSynchronized,
             Qt::DirectConnection);
     connect(window, &QQuickWindow::frameSwapped, this, &FrameStats::onSwapped,
             Qt::DirectConnection);
+    connect(window, &QQuickWindow::afterRendering, this, &FrameStats::onRendered,
+            Qt::DirectConnection);
+}
+
+void FrameStats::onRendered()
+{
+    const QMutexLocker lock(&m_mutex);
+    if (std::exchange(m_renderSeen, true))
+        return;
+    m_renderThread = QThread::currentThread() != m_guiThread;
+    // The scene graph's context is current on this thread while it renders.
+    if (QOpenGLContext *context = QOpenGLContext::currentContext()) {
+        QOpenGLFunctions *gl = context->functions();
+        m_glRenderer =
+            QString::fromLatin1(reinterpret_cast<const char *>(gl->glGetString(GL_RENDERER)));
+        m_glVersion =
+            QString::fromLatin1(reinterpret_cast<const char *>(gl->glGetString(GL_VERSION)));
+    }
+}
+
+QVariantMap FrameStats::renderInfo() const
+{
+    const QMutexLocker lock(&m_mutex);
+    return {{u"renderThread"_s, m_renderThread},
+            {u"glRenderer"_s, m_glRenderer},
+            {u"glVersion"_s, m_glVersion}};
 }
 
 void FrameStats::start()
@@ -70,6 +102,12 @@ QList<double> FrameStats::takeLatencies()
     return std::exchange(m_latenciesMs, {});
 }
 
+QList<QPair<qint64, qint64>> FrameStats::takeLatencyTimes()
+{
+    const QMutexLocker lock(&m_mutex);
+    return std::exchange(m_latencyTimes, {});
+}
+
 void FrameStats::onFrameStart()
 {
     const QMutexLocker lock(&m_mutex);
@@ -81,15 +119,20 @@ void FrameStats::onSynchronized()
 {
     const QMutexLocker lock(&m_mutex);
     m_syncedNs = m_clock.nsecsElapsed();
+    // The GUI thread marks arrivals after handling them; one marked before this sync was
+    // polished into this frame. A frame already synchronized before it cannot show it.
+    m_inFrameNs += std::exchange(m_arrivalsNs, {});
 }
 
 void FrameStats::onSwapped()
 {
     const QMutexLocker lock(&m_mutex);
     const qint64 now = m_clock.nsecsElapsed();
-    for (const qint64 at : std::as_const(m_arrivalsNs))
+    for (const qint64 at : std::as_const(m_inFrameNs)) {
         m_latenciesMs.append(double(now - at) / 1e6);
-    m_arrivalsNs.clear();
+        m_latencyTimes.append({m_originNs + at, m_originNs + now});
+    }
+    m_inFrameNs.clear();
     if (m_running) {
         if (m_frameStartNs >= 0) {
             m_workNs.append(now - m_frameStartNs);

@@ -6,8 +6,9 @@
 //   fling     flicking that room towards older messages: frame work (afterAnimating to
 //             frameSwapped) and swap intervals, p50 / p99 / max
 //   latency   the real server, another client sending: ms from the event reaching the app
-//             to the next frame swapped
-// Usage: confab-app-bench [--events N] [--runs R] [--fling-seconds S] [--messages M]
+//             to the swap of the first frame that can show it; also from the send
+// Every figure is the median over fresh runs; each run's figures and the load average are
+// printed as they come. --help lists the options.
 #include "account/profile.h"
 #include "account/tokenstore.h"
 #include "appdriver.h"
@@ -16,6 +17,9 @@
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDeadlineTimer>
+#include <QFile>
+#include <QFileInfo>
 #include <QSettings>
 #include <QTemporaryDir>
 #include <cstdio>
@@ -106,14 +110,46 @@ void makeProfile(const QString &dir, int events)
 
 void report(const char *name, double value, const char *unit, const QString &detail = {})
 {
-    std::printf("%-30s %10.2f %-3s %s\n", name, value, unit, qPrintable(detail));
+    std::printf("%-34s %9.2f %-3s %s\n", name, value, unit, qPrintable(detail));
     std::fflush(stdout);
 }
 
 double median(QList<double> v)
 {
     std::sort(v.begin(), v.end());
-    return v.isEmpty() ? 0 : v[v.size() / 2];
+    if (v.isEmpty())
+        return 0;
+    const qsizetype n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// One figure over several runs: its median, and the range as the detail.
+void reportRuns(const char *name, const QList<double> &runs, const char *unit,
+                const QString &detail = {})
+{
+    const auto [lo, hi] = std::minmax_element(runs.cbegin(), runs.cend());
+    QString range =
+        runs.size() > 1 ? u"runs %1-%2"_s.arg(*lo, 0, 'f', 2).arg(*hi, 0, 'f', 2) : QString();
+    if (!detail.isEmpty())
+        range += (range.isEmpty() ? u""_s : u"; "_s) + detail;
+    report(name, median(runs), unit, range);
+}
+
+double percentile(QList<double> v, double p)
+{
+    std::sort(v.begin(), v.end());
+    return v.isEmpty() ? 0 : v[std::min(v.size() - 1, qsizetype(p * double(v.size())))];
+}
+
+qint64 monotonicNs()
+{
+    return QDeadlineTimer::current(Qt::PreciseTimer).deadlineNSecs();
+}
+
+double loadAverage()
+{
+    QFile f(u"/proc/loadavg"_s);
+    return f.open(QIODevice::ReadOnly) ? f.readAll().split(' ').value(0).toDouble() : -1;
 }
 
 bool startOnCache(AppDriver &app, const QString &profile)
@@ -128,12 +164,34 @@ bool startOnCache(AppDriver &app, const QString &profile)
         20000);
 }
 
-void benchOpenAndFling(int events, int runs, double flingSeconds)
+void printRenderInfo(AppDriver &app)
+{
+    const QJsonObject info = app.call({{u"cmd"_s, u"info"_s}});
+    const QJsonObject render = app.call({{u"cmd"_s, u"renderInfo"_s}});
+    std::printf("app: platform %s, scene graph %s, %s render loop, OpenGL renderer \"%s\" (%s), "
+                "window %dx%d at %.0fx\n",
+                qPrintable(info.value(u"platform"_s).toString()),
+                qPrintable(info.value(u"graphicsApi"_s).toString()),
+                render.value(u"renderThread"_s).toBool() ? "threaded" : "basic (GUI thread)",
+                qPrintable(render.value(u"glRenderer"_s).toString()),
+                qPrintable(render.value(u"glVersion"_s).toString()),
+                render.value(u"width"_s).toInt(), render.value(u"height"_s).toInt(),
+                render.value(u"devicePixelRatio"_s).toDouble());
+    std::fflush(stdout);
+}
+
+void benchOpenAndFling(int events, int runs, double flingSeconds, double velocity,
+                       const QString &screenshot)
 {
     QTemporaryDir dir;
     makeProfile(dir.path(), events);
-    QList<double> open;
-    for (int run = 0; run < runs; ++run) {
+    QList<double> open, work50, work99, workMax, prepare99, render99, interval50, interval99,
+        frames, rows, scrolled;
+    // Each run a fresh app: it opens the big room, then flings through it. A last run
+    // only for the screenshot (the grab disturbs its frames) when one is asked for.
+    const int total = runs + (screenshot.isEmpty() ? 0 : 1);
+    for (int run = 0; run < total; ++run) {
+        const bool shotRun = run == runs;
         AppDriver app;
         startInSmallRoom(dir.path());
         if (!startOnCache(app, dir.path()))
@@ -142,38 +200,60 @@ void benchOpenAndFling(int events, int runs, double flingSeconds)
         const QJsonObject r = app.call({{u"cmd"_s, u"openRoom"_s}, {u"room"_s, u"big"_s}}, 15000);
         if (!r.value(u"ok"_s).toBool())
             qFatal("open: %s", qPrintable(r.value(u"error"_s).toString()));
-        open.append(r.value(u"ms"_s).toDouble());
-        if (run == runs - 1) {
-            const QJsonObject f = app.call(
-                {{u"cmd"_s, u"fling"_s}, {u"seconds"_s, flingSeconds}, {u"velocity"_s, 2500}},
-                int(flingSeconds * 1000) + 15000);
-            report("fling: frame work p50", f.value(u"workP50Ms"_s).toDouble(), "ms",
-                   u"%1 frames in %2 s"_s.arg(f.value(u"frames"_s).toInt())
-                       .arg(f.value(u"seconds"_s).toDouble(), 0, 'f', 1));
-            report("fling: frame work p99", f.value(u"workP99Ms"_s).toDouble(), "ms");
-            report("fling: frame work max", f.value(u"workMaxMs"_s).toDouble(), "ms");
-            report("fling: prepare p99", f.value(u"prepareP99Ms"_s).toDouble(), "ms",
-                   u"animations, polish (rows created), sync"_s);
-            report("fling: render p99", f.value(u"renderP99Ms"_s).toDouble(), "ms",
-                   u"render and swap"_s);
-            report("fling: swap interval p50", f.value(u"intervalP50Ms"_s).toDouble(), "ms");
-            report("fling: swap interval p99", f.value(u"intervalP99Ms"_s).toDouble(), "ms",
-                   u"%1 rows loaded, %2 px scrolled"_s.arg(f.value(u"rows"_s).toInt())
-                       .arg(f.value(u"scrolledPx"_s).toDouble(), 0, 'f', 0));
-            const QJsonObject info = app.call({{u"cmd"_s, u"info"_s}});
-            std::printf("app: platform %s, scene graph %s, render loop %s\n",
-                        qPrintable(info.value(u"platform"_s).toString()),
-                        qPrintable(info.value(u"graphicsApi"_s).toString()),
-                        qPrintable(info.value(u"renderLoop"_s).toString()));
-        }
+        if (run == 0)
+            printRenderInfo(app);
+        QTest::qWait(300); // the opened room's first pages settle
+        QJsonObject fling{
+            {u"cmd"_s, u"fling"_s}, {u"seconds"_s, flingSeconds}, {u"velocity"_s, velocity}};
+        if (shotRun)
+            fling.insert(u"screenshot"_s, QFileInfo(screenshot).absoluteFilePath());
+        const QJsonObject f = app.call(fling, int(flingSeconds * 1000) + 15000);
+        if (!f.value(u"ok"_s).toBool())
+            qFatal("fling: %s", qPrintable(app.lastError()));
         app.stop();
+        if (shotRun) {
+            std::printf("screenshot halfway through a fling: %s\n", qPrintable(screenshot));
+            continue;
+        }
+        open.append(r.value(u"ms"_s).toDouble());
+        work50.append(f.value(u"workP50Ms"_s).toDouble());
+        work99.append(f.value(u"workP99Ms"_s).toDouble());
+        workMax.append(f.value(u"workMaxMs"_s).toDouble());
+        prepare99.append(f.value(u"prepareP99Ms"_s).toDouble());
+        render99.append(f.value(u"renderP99Ms"_s).toDouble());
+        interval50.append(f.value(u"intervalP50Ms"_s).toDouble());
+        interval99.append(f.value(u"intervalP99Ms"_s).toDouble());
+        frames.append(f.value(u"frames"_s).toDouble() / f.value(u"seconds"_s).toDouble());
+        rows.append(f.value(u"rows"_s).toDouble());
+        scrolled.append(f.value(u"scrolledPx"_s).toDouble());
+        std::printf("run %d: open %.1f ms, fling work p50 %.2f p99 %.2f ms, interval p50 %.2f "
+                    "p99 %.2f ms, load average %.2f\n",
+                    run + 1, open.last(), work50.last(), work99.last(), interval50.last(),
+                    interval99.last(), loadAverage());
+        std::fflush(stdout);
     }
-    report("open: newest screen (median)", median(open), "ms",
-           u"%1 cached events, %2 fresh app runs"_s.arg(events).arg(runs));
-    report("open: newest screen (max)", *std::max_element(open.cbegin(), open.cend()), "ms");
+    std::printf("medians of %d fresh app runs, %d cached events:\n", runs, events);
+    reportRuns("open: newest screen", open, "ms");
+    reportRuns("fling: frame work p50", work50, "ms", u"afterAnimating to frameSwapped"_s);
+    reportRuns("fling: frame work p99", work99, "ms");
+    reportRuns("fling: frame work max", workMax, "ms");
+    reportRuns("fling: prepare p99", prepare99, "ms", u"animations, polish, sync"_s);
+    reportRuns("fling: render p99", render99, "ms", u"render and swap"_s);
+    reportRuns("fling: swap interval p50", interval50, "ms", u"frameSwapped to frameSwapped"_s);
+    reportRuns("fling: swap interval p99", interval99, "ms");
+    reportRuns("fling: frames per second", frames, "fps");
+    reportRuns("fling: rows loaded at the end", rows, "");
+    reportRuns("fling: scrolled", scrolled, "px");
 }
 
-void benchLatency(int messages)
+struct LatencyRun
+{
+    QList<double> toScreen;     // arrival at the app to its frame swapped
+    QList<double> sendToScreen; // the other client's send to the frame swapped
+    QList<double> sendToArrival;
+};
+
+LatencyRun latencyRun(int messages)
 {
     TestStore store;
     if (runAdmin(store.url(), {u"user"_s, u"add"_s, u"bob"_s, u"--password-stdin"_s},
@@ -211,8 +291,11 @@ void benchLatency(int messages)
     qint64 id = 0;
     bob.sendMessage(protocol::JoinRequest{++id, u"team"_s});
     replyAs<protocol::RoomReply>(bob, id);
+    QTest::qWait(300);
     app.call({{u"cmd"_s, u"latencyStart"_s}});
+    QList<qint64> sent;
     for (int i = 0; i < messages; ++i) {
+        sent.append(monotonicNs());
         bob.sendMessage(textMessage(u"team"_s, u"message %1 from bob"_s.arg(i),
                                     QUuid::createUuid().toString(), ++id));
         replyAs<protocol::Ack>(bob, id);
@@ -220,11 +303,45 @@ void benchLatency(int messages)
     }
     QTest::qWait(500);
     const QJsonObject r = app.call({{u"cmd"_s, u"latencyStop"_s}});
-    report("latency: arrival to frame p50", r.value(u"p50Ms"_s).toDouble(), "ms",
-           u"%1 messages"_s.arg(r.value(u"count"_s).toInt()));
-    report("latency: arrival to frame p99", r.value(u"p99Ms"_s).toDouble(), "ms");
-    report("latency: arrival to frame max", r.value(u"maxMs"_s).toDouble(), "ms");
     app.stop();
+    const QJsonArray arrivals = r.value(u"arrivalsNs"_s).toArray();
+    const QJsonArray swaps = r.value(u"swapsNs"_s).toArray();
+    if (arrivals.size() != messages)
+        qFatal("%d messages sent, %d seen by the app", messages, int(arrivals.size()));
+    LatencyRun out;
+    for (int i = 0; i < messages; ++i) {
+        const double arrival = arrivals[i].toDouble(), swap = swaps[i].toDouble();
+        out.toScreen.append((swap - arrival) / 1e6);
+        out.sendToScreen.append((swap - double(sent[i])) / 1e6);
+        out.sendToArrival.append((arrival - double(sent[i])) / 1e6);
+    }
+    return out;
+}
+
+void benchLatency(int messages, int runs)
+{
+    QList<double> p50, p99, max, sendP50, sendP99, netP50;
+    for (int run = 0; run < runs; ++run) {
+        const LatencyRun r = latencyRun(messages);
+        p50.append(percentile(r.toScreen, 0.5));
+        p99.append(percentile(r.toScreen, 0.99));
+        max.append(percentile(r.toScreen, 1.0));
+        sendP50.append(percentile(r.sendToScreen, 0.5));
+        sendP99.append(percentile(r.sendToScreen, 0.99));
+        netP50.append(percentile(r.sendToArrival, 0.5));
+        std::printf("latency run %d: arrival to screen p50 %.2f p99 %.2f max %.2f ms, send to "
+                    "screen p50 %.2f p99 %.2f ms, load average %.2f\n",
+                    run + 1, p50.last(), p99.last(), max.last(), sendP50.last(), sendP99.last(),
+                    loadAverage());
+        std::fflush(stdout);
+    }
+    std::printf("medians of %d runs, %d messages each:\n", runs, messages);
+    reportRuns("latency: arrival to screen p50", p50, "ms");
+    reportRuns("latency: arrival to screen p99", p99, "ms");
+    reportRuns("latency: arrival to screen max", max, "ms");
+    reportRuns("latency: send to arrival p50", netP50, "ms", u"server stores, then fans out"_s);
+    reportRuns("latency: send to screen p50", sendP50, "ms");
+    reportRuns("latency: send to screen p99", sendP99, "ms");
 }
 } // namespace
 
@@ -236,13 +353,21 @@ int main(int argc, char *argv[])
     p.addOption({u"events"_s, u"Cached events in the big room."_s, u"n"_s, u"50000"_s});
     p.addOption({u"runs"_s, u"Fresh app runs for the open figure."_s, u"n"_s, u"5"_s});
     p.addOption({u"fling-seconds"_s, u"How long to fling."_s, u"s"_s, u"6"_s});
+    p.addOption({u"velocity"_s, u"Fling velocity, px/s."_s, u"v"_s, u"2500"_s});
     p.addOption({u"messages"_s, u"Messages for the latency figure."_s, u"n"_s, u"100"_s});
+    p.addOption({u"latency-runs"_s, u"Runs of the latency figure."_s, u"n"_s, u"3"_s});
+    p.addOption({u"screenshot"_s, u"Save the window halfway through one more fling."_s, u"png"_s});
+    p.addOption({u"skip-latency"_s, u"Only the open and fling figures."_s});
+    p.addOption({u"skip-open"_s, u"Only the latency figure."_s});
     p.process(qapp);
     std::printf("platform: %s, scene graph backend: %s\n",
                 qPrintable(qEnvironmentVariable("QT_QPA_PLATFORM", u"(default)"_s)),
                 qPrintable(qEnvironmentVariable("QT_QUICK_BACKEND", u"(default)"_s)));
-    benchOpenAndFling(p.value(u"events"_s).toInt(), p.value(u"runs"_s).toInt(),
-                      p.value(u"fling-seconds"_s).toDouble());
-    benchLatency(p.value(u"messages"_s).toInt());
+    if (!p.isSet(u"skip-open"_s))
+        benchOpenAndFling(p.value(u"events"_s).toInt(), p.value(u"runs"_s).toInt(),
+                          p.value(u"fling-seconds"_s).toDouble(), p.value(u"velocity"_s).toDouble(),
+                          p.value(u"screenshot"_s));
+    if (!p.isSet(u"skip-latency"_s))
+        benchLatency(p.value(u"messages"_s).toInt(), p.value(u"latency-runs"_s).toInt());
     return 0;
 }
