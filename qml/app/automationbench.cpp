@@ -130,10 +130,18 @@ void AutomationBench::fling(double seconds, double velocity, const QString &scre
     auto clock = std::make_shared<QElapsedTimer>();
     const qreal startY = view->property("contentY").toReal();
     auto shot = std::make_shared<QString>(screenshot);
+    // How many re-flicks found the view at rest (stopped at the older end of its rows
+    // and then given a page, or still at that end): the time it stood still would show
+    // up as long swap intervals.
+    auto flicks = std::make_shared<int>(0);
+    auto atRest = std::make_shared<int>(0);
     timer->setInterval(250);
     connect(timer, &QTimer::timeout, this, [=, this] {
         QQuickItem *v = m_timeline();
         if (v && clock->elapsed() < seconds * 1000) {
+            ++*flicks;
+            if (!v->property("moving").toBool())
+                ++*atRest;
             // Halfway through, what the window shows (the grab costs a frame or two).
             if (!shot->isEmpty() && clock->elapsed() >= seconds * 500 && m_window)
                 m_window->grabWindow().save(std::exchange(*shot, QString()));
@@ -144,6 +152,8 @@ void AutomationBench::fling(double seconds, double velocity, const QString &scre
         QJsonObject result = QJsonObject::fromVariantMap(m_stats->stop());
         result.insert(u"ok"_s, true);
         result.insert(u"rows"_s, v ? v->property("count").toInt() : 0);
+        result.insert(u"flicks"_s, *flicks);
+        result.insert(u"atRest"_s, *atRest);
         result.insert(u"scrolledPx"_s, v ? startY - v->property("contentY").toReal() : 0);
         reply(result);
     });

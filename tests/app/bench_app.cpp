@@ -186,7 +186,7 @@ void benchOpenAndFling(int events, int runs, double flingSeconds, double velocit
     QTemporaryDir dir;
     makeProfile(dir.path(), events);
     QList<double> open, work50, work99, workMax, prepare99, render99, interval50, interval99,
-        frames, rows, scrolled;
+        frames, rows, scrolled, resting;
     // Each run a fresh app: it opens the big room, then flings through it. A last run
     // only for the screenshot (the grab disturbs its frames) when one is asked for.
     const int total = runs + (screenshot.isEmpty() ? 0 : 1);
@@ -226,10 +226,13 @@ void benchOpenAndFling(int events, int runs, double flingSeconds, double velocit
         frames.append(f.value(u"frames"_s).toDouble() / f.value(u"seconds"_s).toDouble());
         rows.append(f.value(u"rows"_s).toDouble());
         scrolled.append(f.value(u"scrolledPx"_s).toDouble());
+        resting.append(f.value(u"atRest"_s).toDouble());
         std::printf("run %d: open %.1f ms, fling work p50 %.2f p99 %.2f ms, interval p50 %.2f "
-                    "p99 %.2f ms, load average %.2f\n",
+                    "p99 %.2f ms, %d of %d flicks found it at rest, load "
+                    "average %.2f\n",
                     run + 1, open.last(), work50.last(), work99.last(), interval50.last(),
-                    interval99.last(), loadAverage());
+                    interval99.last(), f.value(u"atRest"_s).toInt(), f.value(u"flicks"_s).toInt(),
+                    loadAverage());
         std::fflush(stdout);
     }
     std::printf("medians of %d fresh app runs, %d cached events:\n", runs, events);
@@ -244,6 +247,8 @@ void benchOpenAndFling(int events, int runs, double flingSeconds, double velocit
     reportRuns("fling: frames per second", frames, "fps");
     reportRuns("fling: rows loaded at the end", rows, "");
     reportRuns("fling: scrolled", scrolled, "px");
+    reportRuns("fling: flicks finding it at rest", resting, "",
+               u"stopped at the older end of the loaded rows"_s);
 }
 
 struct LatencyRun
