@@ -6,7 +6,6 @@
 
 #include <QNetworkDatagram>
 #include <QNetworkInterface>
-#include <QRandomGenerator>
 #include <QSet>
 #include <QUdpSocket>
 
@@ -16,12 +15,6 @@ using namespace Qt::StringLiterals;
 
 namespace {
 constexpr int kNoncesKept = 4;
-
-// 16 lowercase hex characters.
-QString newNonce()
-{
-    return u"%1"_s.arg(qulonglong(QRandomGenerator::system()->generate64()), 16, 16, QChar(u'0'));
-}
 } // namespace
 
 LanDiscovery::LanDiscovery(ServersModel *servers, const Options &options, QObject *parent)
@@ -118,7 +111,7 @@ void LanDiscovery::probe()
     if (!m_socket)
         return;
     expire();
-    const QString nonce = newNonce();
+    const QString nonce = protocol::makeProbeNonce();
     m_nonces.append(nonce);
     while (m_nonces.size() > kNoncesKept)
         m_nonces.removeFirst();

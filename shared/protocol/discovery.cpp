@@ -96,10 +96,8 @@ std::optional<DiscoveryAnswer> parseAnswer(QByteArrayView datagram)
 
 QString makeProbeNonce()
 {
-    quint32 words[4];
-    QRandomGenerator::system()->fillRange(words);
-    return QString::fromLatin1(
-        QByteArray(reinterpret_cast<const char *>(words), sizeof words).toHex());
+    // 16 lowercase hex characters: 64 random bits.
+    return u"%1"_s.arg(qulonglong(QRandomGenerator::system()->generate64()), 16, 16, QChar(u'0'));
 }
 
 } // namespace confab::protocol

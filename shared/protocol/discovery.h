@@ -37,7 +37,7 @@ QByteArray encodeProbe(const DiscoveryProbe &probe);
 std::optional<DiscoveryProbe> parseProbe(QByteArrayView datagram);
 QByteArray encodeAnswer(const DiscoveryAnswer &answer);
 std::optional<DiscoveryAnswer> parseAnswer(QByteArrayView datagram);
-// A fresh random nonce for a probe.
+// A fresh random nonce for a probe: 16 lowercase hex characters.
 QString makeProbeNonce();
 
 } // namespace confab::protocol

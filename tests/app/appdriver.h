@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QDir>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QLocalSocket>
@@ -13,6 +14,17 @@
 // read back by objectName. Every wait runs the test's event loop, so protocol clients in
 // the test process keep talking meanwhile.
 namespace confab::testing {
+
+#ifdef CONFAB_DEFAULT_SCREENSHOT_DIR
+// Where a test saves its screenshots: CONFAB_SCREENSHOT_DIR, or the build tree's.
+inline QString screenshotDir()
+{
+    const QString dir = qEnvironmentVariable("CONFAB_SCREENSHOT_DIR",
+                                             QStringLiteral(CONFAB_DEFAULT_SCREENSHOT_DIR));
+    QDir().mkpath(dir);
+    return dir;
+}
+#endif
 
 class AppDriver
 {

@@ -19,13 +19,6 @@ namespace {
 const QString kView = u"timelineView"_s;
 const QString kPassword = u"alice-password"_s;
 
-QString screenshotDir()
-{
-    const QString dir = qEnvironmentVariable("CONFAB_SCREENSHOT_DIR",
-                                             QStringLiteral(CONFAB_DEFAULT_SCREENSHOT_DIR));
-    QDir().mkpath(dir);
-    return dir;
-}
 } // namespace
 
 #define VERIFY_WAIT(expr, ms)                                                                      \

@@ -26,14 +26,6 @@ using namespace Qt::StringLiterals;
 namespace {
 const QString kPassword = u"alice-password"_s;
 
-QString screenshotDir()
-{
-    const QString dir = qEnvironmentVariable("CONFAB_SCREENSHOT_DIR",
-                                             QStringLiteral(CONFAB_DEFAULT_SCREENSHOT_DIR));
-    QDir().mkpath(dir);
-    return dir;
-}
-
 // What the dialog shows (two lines of 16 bytes) back as one fingerprint.
 QString unformatted(const QString &shown)
 {

@@ -58,13 +58,6 @@ bool makeCaSigned(const QString &dir)
                                   u"-days"_s, u"30"_s, u"-extfile"_s, dir + u"/server.ext"_s});
 }
 
-QString loggedFingerprint(const QByteArray &log)
-{
-    static const QRegularExpression line(
-        u"TLS certificate fingerprint \\(SHA-256\\): ([0-9A-F:]{95})"_s);
-    return line.match(QString::fromUtf8(log)).captured(1);
-}
-
 QJsonObject pinsIn(const QString &file)
 {
     QFile f(file);

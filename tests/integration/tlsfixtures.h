@@ -3,9 +3,10 @@
 #include "harness.h"
 
 #include <QProcess>
+#include <QRegularExpression>
 #include <QUdpSocket>
 
-// Helpers of the client and app suites that run the real server with TLS and discovery:
+// Helpers of the suites that run the real server with TLS and discovery:
 // certificates made with the openssl command, the server's own `fingerprint` command,
 // and a UDP port of the test's own for discovery.
 namespace confab::testing {
@@ -43,6 +44,14 @@ inline QString serverFingerprint(const QStringList &args)
     if (!p.waitForFinished(30000) || p.exitCode() != 0)
         return {};
     return QString::fromLatin1(p.readAllStandardOutput().trimmed());
+}
+
+// The fingerprint the server logged at start ("TLS certificate fingerprint (SHA-256): ...").
+inline QString loggedFingerprint(const QByteArray &log)
+{
+    static const QRegularExpression line(
+        QStringLiteral("TLS certificate fingerprint \\(SHA-256\\): ([0-9A-F:]{95})"));
+    return line.match(QString::fromUtf8(log)).captured(1);
 }
 
 // A UDP port nobody uses right now (a server or a responder binds it next).

@@ -5,6 +5,7 @@
 // floor, and connections that send a broken ClientHello, half a handshake or nothing at
 // all are closed without holding up the worker they are on.
 #include "fixtures.h"
+#include "tlsfixtures.h"
 
 #include <QFileInfo>
 #include <QProcess>
@@ -23,13 +24,6 @@ namespace {
 QString fingerprintOf(const QSslCertificate &cert)
 {
     return QString::fromLatin1(cert.digest(QCryptographicHash::Sha256).toHex(':').toUpper());
-}
-
-QString loggedFingerprint(const QByteArray &log)
-{
-    static const QRegularExpression line(
-        u"TLS certificate fingerprint \\(SHA-256\\): ([0-9A-F:]{95})"_s);
-    return line.match(QString::fromUtf8(log)).captured(1);
 }
 
 // A client configuration that trusts exactly this certificate (it names 127.0.0.1).
