@@ -30,7 +30,7 @@ struct Metrics
     std::atomic<qint64> tlsHandshakeTimeouts{0}; // no first byte, or no finished handshake
     std::atomic<qint64> plainRefused{0};         // plain upgrades answered 426 (tls = required)
     std::atomic<qint64> discoveryAnswers{0};
-    std::atomic<qint64> discoveryIgnored{0}; // not a probe, or smaller than the answer
+    std::atomic<qint64> discoveryIgnored{0}; // not a probe, smaller than the answer, a copy
     std::atomic<qint64> discoveryRateLimited{0};
     std::array<std::atomic<qint64>, 9> errorsByCode{};
 

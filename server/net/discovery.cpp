@@ -21,6 +21,9 @@ constexpr double kBurst = 8;
 constexpr double kPerSecond = 4;
 constexpr qsizetype kMaxSources = 4096;
 constexpr int kRejoinMs = 30000;
+// A client sends each probe to several addresses (direct, broadcast, multicast); the
+// copies that reach this server within this long get no second answer.
+constexpr qint64 kCopyWindowMs = 2000;
 } // namespace
 
 Discovery::Discovery(ServerContext *context, protocol::DiscoveryAnswer answer, QObject *parent)
@@ -120,10 +123,22 @@ void Discovery::readPending()
             bump(metrics.discoveryIgnored);
             continue;
         }
-        if (!allow(datagram.senderAddress().toString(), monotonicMs())) {
+        const qint64 now = monotonicMs();
+        const QString source = datagram.senderAddress().toString();
+        const QString copyKey = source + u' ' + probe->nonce;
+        if (const auto seen = m_answered.constFind(copyKey);
+            seen != m_answered.constEnd() && now - *seen < kCopyWindowMs) {
+            bump(metrics.discoveryIgnored);
+            continue;
+        }
+        if (!allow(source, now)) {
             bump(metrics.discoveryRateLimited);
             continue;
         }
+        if (m_answered.size() >= kMaxSources)
+            m_answered.removeIf(
+                [now](const auto &entry) { return now - entry.value() >= kCopyWindowMs; });
+        m_answered.insert(copyKey, now);
         m_socket->writeDatagram(reply, datagram.senderAddress(), quint16(datagram.senderPort()));
         bump(metrics.discoveryAnswers);
     }

@@ -15,7 +15,8 @@ namespace confab::server {
 // Answers LAN discovery probes (protocol/discovery.h) on UDP: sent to the port directly,
 // to a broadcast address, or to the multicast group, which it joins on every interface
 // that can multicast (again as interfaces come up). It answers only a well-formed probe
-// at least as large as the answer, and at most a few times a second per source address.
+// at least as large as the answer, once per probe (not each copy a client sent to
+// another address), and at most a few times a second per source address.
 // Lives on the main thread; a handful of datagrams, never on the message path.
 class Discovery : public QObject
 {
@@ -45,6 +46,7 @@ private:
     QTimer *m_rejoin = nullptr;
     QSet<QString> m_joined; // interfaces that are in the group
     QHash<QString, Bucket> m_buckets;
+    QHash<QString, qint64> m_answered; // "source nonce" -> when: copies get no answer
 };
 
 } // namespace confab::server

@@ -145,7 +145,8 @@ QByteArray renderMetrics(const ServerContext &ctx)
             m.plainRefused);
     counter("confab_discovery_answers_total", "LAN discovery probes answered.", m.discoveryAnswers);
     counter("confab_discovery_ignored_total",
-            "Datagrams on the discovery port that were not probes, or smaller than the answer.",
+            "Datagrams on the discovery port that were not probes, smaller than the answer, "
+            "or another copy of a probe already answered.",
             m.discoveryIgnored);
     counter("confab_discovery_rate_limited_total",
             "Discovery probes left unanswered because their source asked too often.",
