@@ -90,6 +90,7 @@ Page {
             id: sidebar
 
             session: root.session
+            status: status
             Layout.fillHeight: true
             Layout.preferredWidth: 250
             onRoomChosen: roomId => root.openRoom(roomId)

@@ -11,6 +11,9 @@ Pane {
     id: root
 
     required property ClientSession session
+    // The link's state: the presence line says "Offline" while the banner does, never
+    // "Online" beside it.
+    required property ConnectionStatus status
     signal roomChosen(string roomId)
     signal createRoomRequested
     signal joinRoomRequested
@@ -108,7 +111,23 @@ Pane {
                     Layout.fillWidth: true
                 }
                 Label {
-                    text: root.session ? (root.session.away ? qsTr("Away") : qsTr("Online")) + (App.doNotDisturb ? qsTr(" · Do not disturb") : "") : ""
+                    objectName: "accountPresence"
+                    text: {
+                        if (!root.session)
+                            return ""
+                        let presence
+                        switch (root.status.kind) {
+                        case ConnectionStatus.Offline:
+                            presence = qsTr("Offline")
+                            break
+                        case ConnectionStatus.Connecting:
+                            presence = qsTr("Connecting…")
+                            break
+                        default:
+                            presence = root.session.away ? qsTr("Away") : qsTr("Online")
+                        }
+                        return presence + (App.doNotDisturb ? qsTr(" · Do not disturb") : "")
+                    }
                     color: Theme.sidebarMuted
                     font.pixelSize: 12
                     elide: Text.ElideRight

@@ -223,6 +223,8 @@ private slots:
         bool shown = false;
         VERIFY_WAIT(m_app.exists(u"connectionBanner"_s, &shown) && shown, 5000);
         QVERIFY(m_app.get(u"bannerText"_s, u"text"_s).toString().startsWith(u"Offline"_s));
+        // The account line agrees with the banner: not "Online" beside "Offline".
+        QVERIFY(m_app.get(u"accountPresence"_s, u"text"_s).toString().startsWith(u"Offline"_s));
         // The banner has its own row: the timeline is still all there.
         QVERIFY(!timeline().isEmpty());
 
@@ -240,6 +242,7 @@ private slots:
                         u"Delivered"_s,
                     15000);
         VERIFY_WAIT(!m_app.exists(u"connectionBanner"_s, &shown) || !shown, 10000);
+        QVERIFY(m_app.get(u"accountPresence"_s, u"text"_s).toString().startsWith(u"Online"_s));
 
         // One row per message, the seqs strictly descending: no duplicate, no gap.
         const QJsonArray rows = timeline();
