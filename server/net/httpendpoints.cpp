@@ -31,6 +31,26 @@ void metric(QByteArray &out, const char *name, const char *type, const char *hel
     out += '\n';
 }
 
+// A Prometheus histogram from per-bucket counts (not cumulative; the last one above every
+// bound); bounds and sum are divided by scale (microseconds to seconds).
+template<size_t N>
+void histogram(QByteArray &out, const char *name, const char *help,
+               const std::array<quint64, N> &bounds, const std::array<quint64, N + 1> &counts,
+               quint64 sum, double scale)
+{
+    const QByteArray n(name);
+    out += "# HELP " + n + ' ' + help + "\n# TYPE " + n + " histogram\n";
+    quint64 cumulative = 0;
+    for (size_t i = 0; i <= N; ++i) {
+        cumulative += counts[i];
+        const QByteArray le =
+            i < N ? QByteArray::number(double(bounds[i]) / scale, 'g', 6) : QByteArray("+Inf");
+        out += n + "_bucket{le=\"" + le + "\"} " + QByteArray::number(cumulative) + '\n';
+    }
+    out += n + "_sum " + QByteArray::number(double(sum) / scale, 'g', 12) + '\n';
+    out += n + "_count " + QByteArray::number(cumulative) + '\n';
+}
+
 // When the machine booted (seconds since the Unix epoch), or 0: /proc/stat's btime.
 double bootTimeSeconds()
 {
@@ -168,6 +188,13 @@ QByteArray renderMetrics(const ServerContext &ctx)
                s.opsCommitted);
         metric(out, "confab_store_healthy", "gauge", "1 when the last commit succeeded.",
                ctx.writer->healthy() ? 1 : 0);
+        histogram(out, "confab_store_commit_ops",
+                  "Write operations per committed transaction (group commit).",
+                  StoreWriter::kCommitSizeBounds, s.commitSizes, s.opsCommitted, 1);
+        histogram(out, "confab_store_commit_seconds",
+                  "Time of a committed transaction, BEGIN to the end of COMMIT (its fsync "
+                  "included).",
+                  StoreWriter::kCommitMicrosBounds, s.commitTimes, s.commitMicros, 1e6);
     }
     processFigures(out);
     return out;

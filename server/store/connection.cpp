@@ -58,6 +58,7 @@ void Connection::drop()
     // DEALLOCATE itself.
     auto statements = std::move(m_statements);
     m_statements.clear();
+    ++m_generation;
     if (!m_name.isEmpty())
         Database::close(m_name);
     statements.clear();
@@ -66,6 +67,7 @@ void Connection::drop()
 void Connection::abandon()
 {
     m_statements.clear();
+    ++m_generation;
     m_name.clear();
 }
 

@@ -33,6 +33,9 @@ public:
 
     // sqlText prepared once per connection (forward-only); null + *error on failure.
     QSqlQuery *statement(const QString &sqlText, QString *error);
+    // Changes whenever the statements are dropped (reset(), abandon()): a caller that keeps
+    // statement() pointers of its own looks them up again when it differs.
+    quint64 generation() const { return m_generation; }
     // Ends every statement's result set: an unfinished SELECT would keep SQLite's read
     // snapshot (and thus a WAL checkpoint) pinned.
     void finishStatements();
@@ -53,6 +56,7 @@ private:
     QString m_purpose;
     QString m_name;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
+    quint64 m_generation = 0;
 };
 
 } // namespace confab::server

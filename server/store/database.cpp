@@ -36,6 +36,13 @@ bool setUpSqlite(const QSqlDatabase &db, const StoreConfig &config, QString *err
             error, u"SQLite refused WAL mode for %1 (journal_mode is %2)"_s.arg(config.path, mode));
         return false;
     }
+    if (config.cacheKiB > 0 &&
+        !sql::exec(db, u"PRAGMA cache_size = -%1"_s.arg(config.cacheKiB), error))
+        return false;
+    if (config.walAutocheckpointPages > 0 &&
+        !sql::exec(db, u"PRAGMA wal_autocheckpoint = %1"_s.arg(config.walAutocheckpointPages),
+                   error))
+        return false;
     return sql::exec(db, u"PRAGMA synchronous = FULL"_s, error) &&
            sql::exec(db, u"PRAGMA foreign_keys = ON"_s, error);
 }

@@ -28,6 +28,11 @@ struct StoreConfig
     // SQLite: how long a statement waits for another connection's lock before it fails
     // with SQLITE_BUSY (the writer then retries the batch).
     int busyTimeoutMs = 5000;
+    // SQLite, per connection: page cache in KiB (0: SQLite's default of 2,000) and the WAL
+    // size in pages that makes a commit checkpoint (0: SQLite's default of 1,000). The
+    // writer raises both for its own connection (see WriterWorker).
+    int cacheKiB = 0;
+    int walAutocheckpointPages = 0;
 
     bool isPostgres() const { return driver == QLatin1String("postgres"); }
 

@@ -11,10 +11,14 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-// Indexed by OpApplier::Stmt.
+constexpr auto kEventColumns = "INSERT INTO events (room, seq, ts, sender, kind, body,"
+                               " client_msg_id, reply_to, target, emoji, removed) VALUES "_L1;
+constexpr auto kEventRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_L1;
+constexpr int kEventValues = 11;
+
+// Indexed by OpApplier::Stmt; events are insertEventsSql(1).
 constexpr std::array kSql = {
-    "INSERT INTO events (room, seq, ts, sender, kind, body, client_msg_id, reply_to, target,"
-    " emoji, removed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "",
     "INSERT INTO members (room, user_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
     "DELETE FROM members WHERE room = ? AND user_name = ?",
     "INSERT INTO invites (room, user_name) VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -31,6 +35,38 @@ constexpr std::array kSql = {
     "INSERT INTO users (name, display_name, password_hash, is_admin, created_at)"
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 };
+
+// One INSERT of `rows` events (11 values each: SQLite takes up to 32,766 since 3.32,
+// PostgreSQL 65,535).
+QString insertEventsSql(int rows)
+{
+    QString text = kEventColumns;
+    for (int i = 0; i < rows; ++i) {
+        if (i > 0)
+            text += ", "_L1;
+        text += kEventRow;
+    }
+    return text + " ON CONFLICT DO NOTHING"_L1;
+}
+
+void bindEvent(QSqlQuery &q, int base, const protocol::Event &e)
+{
+    const QVariant values[kEventValues] = {
+        e.room,
+        e.seq,
+        e.ts,
+        e.from,
+        protocol::eventKindName(e.kind),
+        e.body,
+        sql::nullableText(e.clientMsgId),
+        sql::nullableInt(e.replyTo),
+        sql::nullableInt(e.target),
+        sql::nullableText(e.emoji),
+        sql::flag(e.removed),
+    };
+    for (int i = 0; i < kEventValues; ++i)
+        q.bindValue(base + i, sql::bindable(values[i]));
+}
 
 QVariant nullIfEmpty(const QString &s)
 {
@@ -60,20 +96,99 @@ OpApplier::OpApplier(Connection &connection)
     static_assert(kSql.size() == size_t(Stmt::Count));
 }
 
+void OpApplier::forgetStaleStatements()
+{
+    if (m_generation == m_connection.generation())
+        return;
+    m_statements.fill(nullptr);
+    m_insertEvents.fill(nullptr);
+    m_generation = m_connection.generation();
+}
+
+QSqlQuery *OpApplier::statement(Stmt s, Result *result)
+{
+    if (s == Stmt::InsertEvent)
+        return eventsStatement(0, result);
+    forgetStaleStatements();
+    QSqlQuery *&q = m_statements[size_t(s)];
+    if (!q)
+        q = m_connection.statement(QString::fromLatin1(kSql[size_t(s)]), &result->error);
+    if (!q)
+        result->status = WriteStatus::Failed;
+    return q;
+}
+
+QSqlQuery *OpApplier::eventsStatement(int log2Rows, Result *result)
+{
+    forgetStaleStatements();
+    QSqlQuery *&q = m_insertEvents[size_t(log2Rows)];
+    if (!q)
+        q = m_connection.statement(insertEventsSql(1 << log2Rows), &result->error);
+    if (!q)
+        result->status = WriteStatus::Failed;
+    return q;
+}
+
+qsizetype OpApplier::execute(QSqlQuery &q, const char *sqlText, Result *result)
+{
+    if (q.exec())
+        return q.numRowsAffected();
+    result->status = WriteStatus::Failed;
+    result->permanent = isPermanentError(m_connection.isPostgres(), q.lastError());
+    // The statement's first words ("INSERT INTO members") say what failed.
+    result->error = sql::describe(QString::fromLatin1(sqlText).section(u' ', 0, 2), q.lastError());
+    return -1;
+}
+
 qsizetype OpApplier::run(Stmt s, std::initializer_list<QVariant> values, Result *result)
 {
-    const QString text = QString::fromLatin1(kSql[size_t(s)]);
-    QSqlQuery *q = m_connection.statement(text, &result->error);
-    if (!q) {
-        result->status = WriteStatus::Failed;
+    QSqlQuery *q = statement(s, result);
+    if (!q)
         return -1;
+    int i = 0;
+    for (const QVariant &v : values)
+        q->bindValue(i++, sql::bindable(v));
+    return execute(*q, s == Stmt::InsertEvent ? kEventColumns.data() : kSql[size_t(s)], result);
+}
+
+bool OpApplier::groupable(const WriteOp &op)
+{
+    const auto *append = std::get_if<AppendEvent>(&op);
+    if (!append)
+        return false;
+    switch (append->event.kind) {
+    case protocol::EventKind::Join:
+    case protocol::EventKind::Leave:
+    case protocol::EventKind::Topic:
+        return false;
+    default:
+        return true;
     }
-    if (!sql::exec(*q, values, text.section(u' ', 0, 2), &result->error)) {
-        result->status = WriteStatus::Failed;
-        result->permanent = isPermanentError(m_connection.isPostgres(), q->lastError());
-        return -1;
+}
+
+OpApplier::Result OpApplier::insertEvents(std::span<const protocol::Event *const> events)
+{
+    Result r;
+    while (!events.empty()) {
+        int log2Rows = kInsertSizes - 1;
+        while ((qsizetype(1) << log2Rows) > qsizetype(events.size()))
+            --log2Rows;
+        const int rows = 1 << log2Rows;
+        QSqlQuery *q = eventsStatement(log2Rows, &r);
+        if (!q)
+            return r;
+        for (int i = 0; i < rows; ++i)
+            bindEvent(*q, i * kEventValues, *events[size_t(i)]);
+        const qsizetype inserted = execute(*q, kEventColumns.data(), &r);
+        if (inserted < 0)
+            return r;
+        if (inserted != rows) {
+            r.status = WriteStatus::Conflict;
+            return r;
+        }
+        events = events.subspan(size_t(rows));
     }
-    return q->numRowsAffected();
+    return r;
 }
 
 OpApplier::Result OpApplier::apply(const WriteOp &op)
@@ -85,12 +200,11 @@ OpApplier::Result OpApplier::applyOp(const AppendEvent &op)
 {
     Result r;
     const protocol::Event &e = op.event;
-    const qsizetype rows =
-        run(Stmt::InsertEvent,
-            {e.room, e.seq, e.ts, e.from, protocol::eventKindName(e.kind), e.body,
-             sql::nullableText(e.clientMsgId), sql::nullableInt(e.replyTo),
-             sql::nullableInt(e.target), sql::nullableText(e.emoji), sql::flag(e.removed)},
-            &r);
+    QSqlQuery *q = eventsStatement(0, &r);
+    if (!q)
+        return r;
+    bindEvent(*q, 0, e);
+    const qsizetype rows = execute(*q, kEventColumns.data(), &r);
     if (rows <= 0) {
         if (rows == 0)
             r.status = WriteStatus::Conflict; // the seq is already stored

@@ -151,6 +151,10 @@ StoreWriter::Stats StoreWriter::stats() const
     out.commitMicros = s.commitMicros.load(std::memory_order_relaxed);
     out.failedAttempts = s.failedAttempts.load(std::memory_order_relaxed);
     out.opsFailed = s.opsFailed.load(std::memory_order_relaxed);
+    for (size_t i = 0; i < out.commitSizes.size(); ++i)
+        out.commitSizes[i] = s.commitSizes[i].load(std::memory_order_relaxed);
+    for (size_t i = 0; i < out.commitTimes.size(); ++i)
+        out.commitTimes[i] = s.commitTimes[i].load(std::memory_order_relaxed);
     return out;
 }
 

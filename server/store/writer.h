@@ -3,6 +3,7 @@
 #include "store/storetypes.h"
 
 #include <QObject>
+#include <array>
 #include <memory>
 
 class QThread;
@@ -43,6 +44,14 @@ public:
                                    // remaining ops get Failed
     };
 
+    // Upper bounds of the histogram buckets behind /metrics: ops in a committed
+    // transaction, and its time from BEGIN to the end of COMMIT (microseconds).
+    static constexpr std::array<quint64, 11> kCommitSizeBounds = {1,  2,   4,   8,   16,  32,
+                                                                  64, 128, 256, 512, 1024};
+    static constexpr std::array<quint64, 14> kCommitMicrosBounds = {
+        100,   250,   500,    1000,   2500,   5000,    10000,
+        25000, 50000, 100000, 250000, 500000, 1000000, 2500000};
+
     // Snapshot of the counters behind /metrics.
     struct Stats
     {
@@ -52,6 +61,10 @@ public:
         quint64 commitMicros = 0;   // total time from BEGIN to the end of COMMIT
         quint64 failedAttempts = 0; // batch attempts that were rolled back
         quint64 opsFailed = 0;      // ops that got Failed
+        // Committed batches per bucket (not cumulative): [i] counts those <= bound i and
+        // above bound i - 1, the last entry those above every bound.
+        std::array<quint64, kCommitSizeBounds.size() + 1> commitSizes{};
+        std::array<quint64, kCommitMicrosBounds.size() + 1> commitTimes{};
     };
 
     explicit StoreWriter(const StoreConfig &config, QObject *parent = nullptr);

@@ -7,10 +7,12 @@
 #include <QDeadlineTimer>
 #include <QMutexLocker>
 #include <QObject>
+#include <array>
 #include <atomic>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 class QTimer;
 
@@ -42,6 +44,8 @@ struct WriterShared
     std::atomic<quint64> commitMicros{0};
     std::atomic<quint64> failedAttempts{0};
     std::atomic<quint64> opsFailed{0};
+    std::array<std::atomic<quint64>, StoreWriter::kCommitSizeBounds.size() + 1> commitSizes{};
+    std::array<std::atomic<quint64>, StoreWriter::kCommitMicrosBounds.size() + 1> commitTimes{};
 };
 
 // The writer's worker object. Touched only from its worker thread (it is moved there by
@@ -66,6 +70,11 @@ private:
     bool takeBatch();
     bool commitBatch(QString *error);
     Attempt tryCommit(QString *error);
+    // Inserts the run of plain events gathered in m_run; false and *attempt when the
+    // transaction cannot go on.
+    bool flushRun(Attempt *attempt, QString *error);
+    bool begin(QString *error);
+    bool commit(QString *error);
     void batchCommitted(qint64 micros);
     void batchFailed(const QString &error);
     void giveUp();
@@ -77,6 +86,11 @@ private:
     std::unique_ptr<Connection> m_connection; // created, used and destroyed on the thread
     std::unique_ptr<OpApplier> m_applier;
     std::deque<PendingWrite> m_batch; // in flight; kept across failed attempts
+    // The plain events of m_batch waiting for their multi-row INSERT.
+    std::vector<const protocol::Event *> m_run;
+    // The batch goes op by op: a multi-row INSERT of it met a stored seq or a bad row, and
+    // only apply() tells which op it was. Until the batch commits or is given up.
+    bool m_batchOpByOp = false;
     QTimer *m_flushTimer = nullptr;
     QTimer *m_retryTimer = nullptr;
     int m_backoffMs = 0;

@@ -3,6 +3,8 @@
 #include "fixtures.h"
 
 #include <QSet>
+#include <QSqlDatabase>
+#include <QSqlQuery>
 
 using namespace confab;
 using namespace confab::testing;
@@ -233,6 +235,109 @@ private slots:
             QCOMPARE(final.value(*e.clientMsgId), e.seq);
         }
         QCOMPARE(seen.size(), senders * perSender);
+    }
+
+    // Many senders in many rooms at once, so the writer's batches (and their multi-row
+    // inserts) mix rooms: each room's stored events still run 1..N with no gap, every ack
+    // names the seq its event was stored under, and a resent client_msg_id (in flight and
+    // after its ack) gets the same seq instead of a second event.
+    void batchesAcrossRoomsKeepEachRoomsSeqsContiguous()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        constexpr int kUsers = 6;
+        constexpr int kRooms = 24;
+        constexpr int kEach = 10; // messages per user and room
+        std::vector<std::unique_ptr<TestClient>> clients;
+        for (int i = 0; i < kUsers; ++i) {
+            clients.push_back(connectUser(*m_server, u"u%1"_s.arg(i)));
+            QVERIFY(clients.back());
+        }
+        const auto roomId = [](int r) {
+            return u"room-%1"_s.arg(r);
+        };
+        for (int r = 0; r < kRooms; ++r) {
+            QVERIFY(createRoom(*clients[0], roomId(r)));
+            for (int i = 1; i < kUsers; ++i)
+                QVERIFY(joinRoom(*clients[size_t(i)], roomId(r)));
+        }
+        const qint64 opsBefore = metricValue(m_server->port(), "confab_store_commit_ops_sum");
+        const qint64 batchesBefore = metricValue(m_server->port(), "confab_store_commit_ops_count");
+        QVERIFY(opsBefore > 0 && batchesBefore > 0);
+
+        // Request id n * kRooms + r: message n into room r, key "u<i>-<r>-<n>".
+        const auto key = [](int i, int r, int n) {
+            return u"u%1-%2-%3"_s.arg(i).arg(r).arg(n);
+        };
+        for (int n = 0; n < kEach; ++n) {
+            for (int r = 0; r < kRooms; ++r) {
+                for (int i = 0; i < kUsers; ++i) {
+                    clients[size_t(i)]->sendMessage(textMessage(roomId(r), u"m"_s, key(i, r, n),
+                                                                1000 + qint64(n) * kRooms + r));
+                }
+            }
+            if (n == 0) // a resend while the first is (most likely) still being committed
+                clients[0]->sendMessage(textMessage(roomId(0), u"m"_s, key(0, 0, 0), 999));
+        }
+        QHash<QString, qint64> acked; // "<room> <client_msg_id>" -> seq
+        for (int i = 0; i < kUsers; ++i) {
+            for (int n = 0; n < kEach; ++n) {
+                for (int r = 0; r < kRooms; ++r) {
+                    const auto ack = replyAs<protocol::Ack>(*clients[size_t(i)],
+                                                            1000 + qint64(n) * kRooms + r, 30000);
+                    QVERIFY2(ack, qPrintable(key(i, r, n)));
+                    QCOMPARE(ack->clientMsgId, key(i, r, n));
+                    QCOMPARE(ack->room, roomId(r));
+                    acked.insert(ack->room + u' ' + ack->clientMsgId, ack->seq);
+                }
+            }
+        }
+        const auto inFlight = replyAs<protocol::Ack>(*clients[0], 999);
+        QVERIFY(inFlight);
+        QCOMPARE(inFlight->seq, acked.value(roomId(0) + u' ' + key(0, 0, 0)));
+        clients[0]->sendMessage(textMessage(roomId(0), u"m"_s, key(0, 0, 0), 998)); // acked
+        const auto again = replyAs<protocol::Ack>(*clients[0], 998);
+        QVERIFY(again);
+        QCOMPARE(again->seq, inFlight->seq);
+
+        const qint64 ops = metricValue(m_server->port(), "confab_store_commit_ops_sum") - opsBefore;
+        const qint64 batches =
+            metricValue(m_server->port(), "confab_store_commit_ops_count") - batchesBefore;
+        QCOMPARE(ops, qint64(kUsers) * kRooms * kEach);
+        QVERIFY2(batches < ops, qPrintable(u"%1 ops in %2 batches"_s.arg(ops).arg(batches)));
+
+        // What the store holds, read from the test process.
+        QString error;
+        const QString name = u"check-seqs"_s;
+        {
+            QSqlDatabase db = openStore(m_store->url(), m_store->isPostgres(), name, &error);
+            QVERIFY2(db.isOpen(), qPrintable(error));
+            QSqlQuery q(db);
+            QVERIFY(q.exec(u"SELECT room, COUNT(*), MIN(seq), MAX(seq) FROM events"
+                           " GROUP BY room ORDER BY room"_s));
+            int rooms = 0;
+            while (q.next()) {
+                ++rooms;
+                const QString room = q.value(0).toString();
+                const qint64 count = q.value(1).toLongLong();
+                QCOMPARE(q.value(2).toLongLong(), 1);
+                QVERIFY2(q.value(3).toLongLong() == count, qPrintable(room)); // no gap
+                // The joins, then every user's messages, each once.
+                QCOMPARE(count, qint64(kUsers) + kUsers * kEach);
+            }
+            QCOMPARE(rooms, kRooms);
+            QVERIFY(q.exec(u"SELECT room, client_msg_id, seq FROM events"
+                           " WHERE client_msg_id IS NOT NULL"_s));
+            int stored = 0;
+            while (q.next()) {
+                ++stored;
+                const QString k = q.value(0).toString() + u' ' + q.value(1).toString();
+                QVERIFY2(acked.contains(k), qPrintable(k));
+                QCOMPARE(q.value(2).toLongLong(), acked.value(k));
+            }
+            QCOMPARE(stored, kUsers * kRooms * kEach);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(name);
     }
 
     // A seq, once seen, names one event forever: while the store cannot commit, nobody

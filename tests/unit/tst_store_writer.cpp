@@ -3,12 +3,14 @@
 #include "tst_store_support.h"
 
 #include <QCoreApplication>
+#include <QHash>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QTest>
 #include <QThread>
 #include <QTimer>
 #include <cstdio>
+#include <functional>
 #include <numeric>
 
 using namespace Qt::StringLiterals;
@@ -64,6 +66,46 @@ StoredRoom room(const QString &id, bool isPrivate = false, QStringList members =
     return r;
 }
 
+// Writer options that gather everything enqueued within flushIntervalMs into one batch.
+StoreWriter::Options gathering(int flushIntervalMs)
+{
+    StoreWriter::Options options;
+    options.flushIntervalMs = flushIntervalMs;
+    return options;
+}
+
+// Runs produce(p) for p = 0 .. n - 1, each on its own thread, all at once; false if one
+// did not finish within 30 s.
+bool runProducers(int n, const std::function<void(int)> &produce)
+{
+    QList<QThread *> threads;
+    for (int p = 0; p < n; ++p) {
+        threads.append(QThread::create(produce, p));
+        threads.last()->start();
+    }
+    bool finished = true;
+    for (QThread *t : threads) {
+        finished = t->wait(30000) && finished;
+        delete t;
+    }
+    return finished;
+}
+
+// Tags k * 1000 + i (k, i >= 0; negative tags are skipped) must come as i = 1, 2, 3, ...
+// for each k: the first tag that does not, or -1.
+int firstOutOfOrder(const QList<int> &tags)
+{
+    QHash<int, int> last;
+    for (int tag : tags) {
+        if (tag < 0)
+            continue;
+        if (tag % 1000 != last.value(tag / 1000) + 1)
+            return tag;
+        last[tag / 1000] = tag % 1000;
+    }
+    return -1;
+}
+
 // Child mode of this executable (see durabilityAcrossKill): writes events to room
 // "general" of the store at CONFAB_WRITER_CHILD_URL without end, printing the seq of every
 // event whose done(Committed) arrived, until it is killed.
@@ -109,6 +151,9 @@ private slots:
     void opsOfOneBatchApplyInQueueOrder();
     void eachProducerKeepsItsOrder();
     void conflictsAreReportedPerOp();
+    void aConflictInALongRunOfEvents();
+    void batchesAcrossRoomsKeepEachRoomContiguous();
+    void commitHistograms();
     void readMarkersKeepTheMaximum();
     void joinAndLeaveChangeMembership();
     void topicEventUpdatesTheRoom();
@@ -192,31 +237,45 @@ void TestStoreWriter::groupCommit()
 }
 
 // Everything below lands in one transaction (the flush delay gathers it), and only the
-// queue order makes it valid: members need their user, events need their room.
+// queue order makes it valid: members need their user, events need their room. The plain
+// messages go in with multi-row inserts; each join, leave or topic event is applied alone,
+// between those of the messages before and after it.
 void TestStoreWriter::opsOfOneBatchApplyInQueueOrder()
 {
     DoneLog log;
-    StoreWriter::Options options;
-    options.flushIntervalMs = 300;
-    auto writer = startWriter(options);
+    auto writer = startWriter(gathering(300));
     int tag = 0;
     writer->enqueue(CreateUser{user(u"bob"_s)}, log.callback(tag++));
+    writer->enqueue(CreateUser{user(u"carol"_s)}, log.callback(tag++));
     writer->enqueue(CreateRoom{room(u"ops"_s, false, {u"bob"_s})}, log.callback(tag++));
-    writer->enqueue(AppendEvent{roomEvent(u"ops"_s, 1, u"bob"_s, EventKind::Leave)},
-                    log.callback(tag++));
-    writer->enqueue(AppendEvent{roomEvent(u"ops"_s, 2, u"bob"_s, EventKind::Join)},
-                    log.callback(tag++));
-    for (int i = 0; i < 3; ++i) {
-        writer->enqueue(AppendEvent{roomEvent(u"ops"_s, 3 + i, u"bob"_s, EventKind::Topic,
-                                              u"topic %1"_s.arg(i))},
+    qint64 seq = 0;
+    const auto event = [&](const QString &from, EventKind kind, const QString &body = {}) {
+        writer->enqueue(AppendEvent{roomEvent(u"ops"_s, ++seq, from, kind, body)},
                         log.callback(tag++));
-    }
+    };
+    for (int i = 0; i < 5; ++i)
+        event(u"bob"_s, EventKind::Text);
+    event(u"carol"_s, EventKind::Join); // seq 6
+    for (int i = 0; i < 3; ++i)
+        event(u"carol"_s, EventKind::Text);
+    event(u"bob"_s, EventKind::Leave);
+    event(u"carol"_s, EventKind::Text);
+    event(u"bob"_s, EventKind::Join);
+    event(u"carol"_s, EventKind::Leave);
+    for (int i = 0; i < 3; ++i)
+        event(u"bob"_s, EventKind::Topic, u"topic %1"_s.arg(i));
+    event(u"bob"_s, EventKind::Text);
     QTRY_COMPARE(log.size(), tag);
     QCOMPARE(log.count(WriteStatus::Committed), tag);
     QCOMPARE(writer->stats().batchesCommitted, 1u);
-    QCOMPARE(count(u"SELECT COUNT(*) FROM members WHERE room = 'ops' AND user_name = 'bob'"_s), 1);
     SideConnection side(m_store->config());
+    QCOMPARE(side.column(u"SELECT user_name FROM members WHERE room = 'ops' ORDER BY user_name"_s),
+             QVariantList{u"bob"_s});
     QCOMPARE(side.scalar(u"SELECT topic FROM rooms WHERE id = 'ops'"_s).toString(), u"topic 2"_s);
+    QCOMPARE(count(u"SELECT COUNT(*) FROM events"_s), seq);
+    QCOMPARE(count(u"SELECT MAX(seq) FROM events"_s), seq);
+    QCOMPARE(side.scalar(u"SELECT kind FROM events WHERE seq = 6"_s).toString(), u"join"_s);
+    QCOMPARE(side.scalar(u"SELECT sender FROM events WHERE seq = 9"_s).toString(), u"carol"_s);
 }
 
 void TestStoreWriter::eachProducerKeepsItsOrder()
@@ -228,30 +287,13 @@ void TestStoreWriter::eachProducerKeepsItsOrder()
     for (int p = 0; p < kProducers; ++p)
         writer->enqueue(CreateRoom{room(u"r%1"_s.arg(p))}, log.callback(-1));
     QTRY_COMPARE(log.size(), kProducers);
-    QList<QThread *> threads;
-    for (int p = 0; p < kProducers; ++p) {
-        threads.append(QThread::create([&writer, &log, p] {
-            for (int i = 1; i <= kEach; ++i) {
-                writer->enqueue(AppendEvent{textEvent(u"r%1"_s.arg(p), i)},
-                                log.callback(p * 1000 + i));
-            }
-        }));
-        threads.last()->start();
-    }
-    for (QThread *t : threads) {
-        QVERIFY(t->wait(30000));
-        delete t;
-    }
+    QVERIFY(runProducers(kProducers, [&writer, &log](int p) {
+        for (int i = 1; i <= kEach; ++i)
+            writer->enqueue(AppendEvent{textEvent(u"r%1"_s.arg(p), i)}, log.callback(p * 1000 + i));
+    }));
     QTRY_COMPARE_WITH_TIMEOUT(log.size(), kProducers + kProducers * kEach, 60000);
     QCOMPARE(log.count(WriteStatus::Committed), kProducers + kProducers * kEach);
-    int last[kProducers] = {};
-    for (int tag : log.tags()) {
-        if (tag < 0)
-            continue;
-        const int p = tag / 1000;
-        QCOMPARE(tag % 1000, last[p] + 1); // each producer's ops done in its order
-        last[p] = tag % 1000;
-    }
+    QCOMPARE(firstOutOfOrder(log.tags()), -1); // each producer's ops done in its order
     QCOMPARE(count(u"SELECT COUNT(*) FROM events"_s), kProducers * kEach);
 }
 
@@ -291,6 +333,92 @@ void TestStoreWriter::conflictsAreReportedPerOp()
     QCOMPARE(side.scalar(u"SELECT client_msg_id FROM events WHERE seq = 1"_s).toString(), u"m1"_s);
     QCOMPARE(side.scalar(u"SELECT sender FROM events WHERE seq = 2"_s).toString(), u"alice"_s);
     QCOMPARE(count(u"SELECT COUNT(*) FROM events"_s), 3);
+}
+
+// Plain events go in with multi-row INSERTs; one seq stored already makes the batch go
+// again op by op, so only that op is a conflict.
+void TestStoreWriter::aConflictInALongRunOfEvents()
+{
+    DoneLog log;
+    auto writer = startWriter(gathering(300));
+    writer->enqueue(CreateRoom{room(u"general"_s)}, log.callback(0));
+    Event early = textEvent(u"general"_s, 200);
+    early.body = u"stored first"_s;
+    writer->enqueue(AppendEvent{early}, log.callback(0));
+    QTRY_COMPARE(log.size(), 2);
+    for (int i = 1; i <= 300; ++i)
+        writer->enqueue(AppendEvent{textEvent(u"general"_s, i)}, log.callback(i));
+    QTRY_COMPARE_WITH_TIMEOUT(log.size(), 302, 30000);
+    QCOMPARE(writer->stats().batchesCommitted, 2u);
+    for (int i = 1; i <= 300; ++i) {
+        QVERIFY2(log.statusOf(i) == (i == 200 ? WriteStatus::Conflict : WriteStatus::Committed),
+                 qPrintable(u"op %1"_s.arg(i)));
+    }
+    QCOMPARE(count(u"SELECT COUNT(*) FROM events"_s), 300);
+    SideConnection side(m_store->config());
+    QCOMPARE(side.scalar(u"SELECT body FROM events WHERE seq = 200"_s).toString(),
+             u"stored first"_s);
+    QCOMPARE(side.scalar(u"SELECT body FROM events WHERE seq = 201"_s).toString(),
+             u"message 201"_s);
+}
+
+// What the hub does under load: many rooms, each with its own producer order, all in the
+// same batches. Every room's seqs are stored 1..N, whatever batch they went in.
+void TestStoreWriter::batchesAcrossRoomsKeepEachRoomContiguous()
+{
+    constexpr int kRooms = 40;
+    constexpr int kEach = 150;
+    constexpr int kProducers = 4; // producer p owns the rooms r with r % kProducers == p
+    DoneLog log;
+    auto writer = startWriter();
+    for (int r = 0; r < kRooms; ++r)
+        writer->enqueue(CreateRoom{room(u"r%1"_s.arg(r))}, log.callback(-1));
+    QTRY_COMPARE(log.size(), kRooms);
+    QVERIFY(runProducers(kProducers, [&writer, &log](int p) {
+        for (int seq = 1; seq <= kEach; ++seq) {
+            for (int r = p; r < kRooms; r += kProducers) {
+                Event e =
+                    textEvent(u"r%1"_s.arg(r), seq, u"u%1"_s.arg(r), u"c%1-%2"_s.arg(r).arg(seq));
+                writer->enqueue(AppendEvent{std::move(e)}, log.callback(r * 1000 + seq));
+            }
+        }
+    }));
+    QTRY_COMPARE_WITH_TIMEOUT(log.size(), kRooms + kRooms * kEach, 60000);
+    QCOMPARE(log.count(WriteStatus::Committed), kRooms + kRooms * kEach);
+    QCOMPARE(firstOutOfOrder(log.tags()), -1); // each room's ops done in seq order
+    const StoreWriter::Stats stats = writer->stats();
+    QVERIFY2(stats.batchesCommitted < stats.opsCommitted / 4,
+             qPrintable(u"%1 batches"_s.arg(stats.batchesCommitted)));
+    SideConnection side(m_store->config());
+    QCOMPARE(count(u"SELECT COUNT(DISTINCT room) FROM events"_s), kRooms);
+    // Per room: as many events as the highest seq, the lowest 1, each seq once.
+    QCOMPARE(count(u"SELECT COUNT(*) FROM (SELECT room FROM events GROUP BY room HAVING"
+                   " COUNT(*) = %1 AND COUNT(DISTINCT seq) = %1 AND MIN(seq) = 1 AND"
+                   " MAX(seq) = %1) full_rooms"_s.arg(kEach)),
+             kRooms);
+    QCOMPARE(side.scalar(u"SELECT client_msg_id FROM events WHERE room = 'r7' AND seq = 93"_s)
+                 .toString(),
+             u"c7-93"_s);
+    QCOMPARE(side.scalar(u"SELECT sender FROM events WHERE room = 'r7' AND seq = 93"_s).toString(),
+             u"u7"_s);
+}
+
+void TestStoreWriter::commitHistograms()
+{
+    DoneLog log;
+    auto writer = startWriter(gathering(300));
+    writer->enqueue(CreateRoom{room(u"general"_s)}, log.callback(0));
+    QTRY_COMPARE(log.size(), 1); // a batch of 1
+    for (int i = 1; i <= 100; ++i)
+        writer->enqueue(AppendEvent{textEvent(u"general"_s, i)}, log.callback(i));
+    QTRY_COMPARE(log.size(), 101); // a batch of 100
+    const StoreWriter::Stats stats = writer->stats();
+    QCOMPARE(stats.batchesCommitted, 2u);
+    QCOMPARE(std::accumulate(stats.commitSizes.begin(), stats.commitSizes.end(), quint64(0)), 2u);
+    QCOMPARE(std::accumulate(stats.commitTimes.begin(), stats.commitTimes.end(), quint64(0)), 2u);
+    QCOMPARE(stats.commitSizes[0], 1u); // <= 1
+    QCOMPARE(stats.commitSizes[7], 1u); // 65..128
+    QCOMPARE(StoreWriter::kCommitSizeBounds[7], 128u);
 }
 
 void TestStoreWriter::readMarkersKeepTheMaximum()
