@@ -1,7 +1,5 @@
 #include "body.h"
 
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <chrono>
 
 namespace confab::bench {
@@ -39,37 +37,6 @@ std::optional<BodyStamp> parseBody(QStringView body)
         pos = space + 1;
     }
     return BodyStamp{int(fields[0]), fields[1], fields[2]};
-}
-
-QByteArrayView frameType(QByteArrayView frame)
-{
-    static constexpr QByteArrayView key = "\"type\":\"";
-    const qsizetype at = frame.indexOf(key);
-    if (at < 0)
-        return {};
-    const qsizetype start = at + key.size();
-    const qsizetype end = frame.indexOf('"', start);
-    if (end < 0)
-        return {};
-    return frame.sliced(start, end - start);
-}
-
-std::optional<LeanEvent> leanDecode(const QByteArray &frame)
-{
-    const QJsonDocument doc = QJsonDocument::fromJson(frame);
-    if (!doc.isObject())
-        return std::nullopt;
-    const QJsonObject o = doc.object();
-    LeanEvent e;
-    e.room = o.value("room"_L1).toString();
-    e.seq = o.value("seq"_L1).toInteger(-1);
-    e.from = o.value("from"_L1).toString();
-    e.kind = o.value("kind"_L1).toString(u"text"_s);
-    e.body = o.value("body"_L1).toString();
-    e.clientMsgId = o.value("client_msg_id"_L1).toString();
-    if (e.room.isEmpty())
-        return std::nullopt;
-    return e;
 }
 
 } // namespace confab::bench

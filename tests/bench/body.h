@@ -1,11 +1,10 @@
 #pragma once
 
-#include <QByteArray>
-#include <QByteArrayView>
 #include <QString>
 #include <optional>
 
-// The bench message body and the lean read path for the frames that dominate a run.
+// The bench message body: who sent it, its number and when (the fast read path for the
+// frames that carry it is in scan.h).
 namespace confab::bench {
 
 // Wall-clock microseconds since the Unix epoch. Senders and receivers live in the same
@@ -23,25 +22,5 @@ struct BodyStamp
     qint64 tUs = 0;
 };
 std::optional<BodyStamp> parseBody(QStringView body);
-
-// The "type" of a JSON frame without parsing it: the value of the first "type":"..."
-// member. Inside a JSON string every quote is escaped, so the pattern cannot come from
-// a body; the only nested objects in server frames (rooms, members) have no "type".
-QByteArrayView frameType(QByteArrayView frame);
-
-// The fields of an `event` (or, against the ws peer, of the `send` it echoes) that the
-// harness checks. Decoding the few fields with QJsonDocument costs a fifth of the full
-// validating decode in the shared codec, which matters at 10^5 deliveries per second;
-// --full-decode switches back to the codec for everything.
-struct LeanEvent
-{
-    QString room;
-    qint64 seq = 0;
-    QString from;
-    QString kind;
-    QString body;
-    QString clientMsgId;
-};
-std::optional<LeanEvent> leanDecode(const QByteArray &frame);
 
 } // namespace confab::bench

@@ -2,10 +2,8 @@
 // what happens when a connection ends. The protocol half is in clientprotocol.cpp.
 #include "client.h"
 
+#include "wire/websocket.h"
 #include "worker.h"
-
-#include <QSslSocket>
-#include <QTcpSocket>
 
 namespace confab::bench {
 
@@ -25,32 +23,12 @@ QByteArrayView offeredSubprotocol(const RunPlan &plan)
     return plan.peer() ? QByteArrayView() : QByteArrayView(protocol::kSubprotocol);
 }
 
-QString socketErrorKey(QAbstractSocket::SocketError e)
-{
-    switch (e) {
-    case QAbstractSocket::ConnectionRefusedError:
-        return u"socket:refused"_s;
-    case QAbstractSocket::RemoteHostClosedError:
-        return u"socket:remote-closed"_s;
-    case QAbstractSocket::SocketTimeoutError:
-        return u"socket:timeout"_s;
-    case QAbstractSocket::SocketResourceError:
-        return u"socket:resource"_s;
-    case QAbstractSocket::SslHandshakeFailedError:
-        return u"socket:tls-handshake"_s;
-    case QAbstractSocket::SocketAddressNotAvailableError:
-        return u"socket:address-not-available"_s;
-    case QAbstractSocket::AddressInUseError:
-        return u"socket:address-in-use"_s;
-    default:
-        return u"socket:error-%1"_s.arg(int(e));
-    }
-}
 } // namespace
 
 BenchClient::BenchClient(Worker *worker, int index)
     : m_worker(worker)
     , m_index(index)
+    , m_reader(kMaxMessageBytes)
     , m_nextControlId(kControlIdBase)
 {
     if (worker->plan().peer()) {
@@ -94,52 +72,28 @@ void BenchClient::openSocket()
 {
     const QUrl &url = m_worker->plan().options().url;
     const bool tls = url.scheme() == u"wss"_s;
-    if (!m_socket) {
-        if (tls) {
-            auto *ssl = new QSslSocket;
-            if (m_worker->plan().options().insecure)
-                ssl->setPeerVerifyMode(QSslSocket::VerifyNone);
-            QObject::connect(ssl, &QSslSocket::encrypted, ssl, [this] { onConnected(); });
-            m_socket.reset(ssl);
-        } else {
-            m_socket = std::make_unique<QTcpSocket>();
-            QObject::connect(m_socket.get(), &QTcpSocket::connected, m_socket.get(),
-                             [this] { onConnected(); });
-        }
-        QTcpSocket *s = m_socket.get();
-        QObject::connect(s, &QTcpSocket::readyRead, s, [this] { onReadable(); });
-        QObject::connect(s, &QTcpSocket::disconnected, s, [this] { onDisconnected(); });
-        QObject::connect(s, &QTcpSocket::errorOccurred, s, [this] { onSocketError(); });
+    if (!m_transport) {
+        if (tls)
+            m_transport =
+                std::make_unique<QtTransport>(this, true, m_worker->plan().options().insecure);
+        else
+            m_transport = std::make_unique<RawSocket>(&m_worker->poller(), this);
     }
-    if (m_socket->state() != QAbstractSocket::UnconnectedState) {
-        m_state = State::Offline; // so the disconnected() of this abort is ignored
-        m_socket->abort();
-    }
+    m_state = State::Offline; // what the abort of a previous connection would report is moot
+    m_transport->abort();
     m_state = State::Connecting;
     m_serverClosed = false;
     m_handshake.clear();
-    m_parser =
-        std::make_unique<wire::FrameParser>(wire::FrameParser::Role::Client, kMaxMessageBytes);
+    m_reader.reset();
     m_connectStartUs = nowUs();
-    const QHostAddress source = m_worker->plan().sourceAddress(m_index);
-    if (!source.isNull() && !m_socket->bind(source)) {
-        // Not a local address, or out of ports on it: a failed attempt like a refused
-        // connect. Qt reports it through errorOccurred (counted there) as bind() fails.
-        if (m_state == State::Connecting)
-            onDisconnected();
-        return;
-    }
-    const quint16 port = quint16(url.port(tls ? 443 : 80));
-    if (tls)
-        static_cast<QSslSocket *>(m_socket.get())->connectToHostEncrypted(url.host(), port);
-    else
-        m_socket->connectToHost(url.host(), port);
+    // A failure to bind the source address (not a local address, or out of ports on it)
+    // or to connect is reported from inside open(), like a refused connect.
+    m_transport->open(url.host(), m_worker->serverAddress(), quint16(url.port(tls ? 443 : 80)),
+                      m_worker->plan().sourceAddress(m_index));
 }
 
 void BenchClient::onConnected()
 {
-    // Latency is the point of the exercise: no Nagle delay on small frames.
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     m_state = State::Upgrading;
     m_key = wire::makeClientKey();
     const QUrl &url = m_worker->plan().options().url;
@@ -152,34 +106,35 @@ void BenchClient::onConnected()
     if (const QByteArrayView offered = offeredSubprotocol(m_worker->plan()); !offered.isEmpty())
         request += "Sec-WebSocket-Protocol: " + offered.toByteArray() + "\r\n";
     request += "\r\n";
-    m_socket->write(request);
+    m_transport->write(request);
 }
 
-void BenchClient::onReadable()
+void BenchClient::onData(QByteArrayView data)
 {
-    QByteArray data = m_socket->readAll();
     if (m_state == State::Upgrading && !readHandshake(data))
         return;
     if (m_state == State::Offline || m_state == State::Connecting || m_state == State::Upgrading)
         return;
-    m_parser->feed(data);
-    while (auto message = m_parser->next()) {
-        handleFrame(*message);
-        if (!m_parser) // the connection ended while handling the frame
-            return;
-    }
-    if (m_parser->error()) {
-        m_worker->countError(u"frame:%1"_s.arg(m_parser->error()));
-        m_socket->abort();
-    }
+    m_reader.feed(data, [this](quint8 opcode, QByteArrayView payload) {
+        return handleMessage(opcode, payload);
+    });
+    if (m_reader.error() && m_state != State::Offline)
+        fail(u"frame:%1"_s.arg(m_reader.error()));
+}
+
+void BenchClient::fail(const QString &key)
+{
+    m_worker->countError(key);
+    m_transport->abort();
+    onDisconnected();
 }
 
 // Reads the 101 response; leaves any bytes after it in data. False when the handshake
 // is incomplete or failed.
-bool BenchClient::readHandshake(QByteArray &data)
+bool BenchClient::readHandshake(QByteArrayView &data)
 {
-    m_handshake.append(data);
-    data.clear();
+    const qsizetype before = m_handshake.size();
+    m_handshake.append(data.data(), data.size());
     QString error;
     // Also refuses a 101 without Upgrade and Connection, and one that picks a subprotocol
     // other than the offered one: such a server speaks something else.
@@ -188,11 +143,11 @@ bool BenchClient::readHandshake(QByteArray &data)
     if (head == 0)
         return false;
     if (head < 0) {
-        m_worker->countError(u"handshake"_s);
-        m_socket->abort();
+        fail(u"handshake"_s);
         return false;
     }
-    data = m_handshake.mid(head);
+    // What followed the response in this chunk is the first frames.
+    data = data.sliced(std::max<qsizetype>(0, head - before));
     m_handshake.clear();
     if (m_worker->plan().peer()) {
         becomeReady();
@@ -203,31 +158,36 @@ bool BenchClient::readHandshake(QByteArray &data)
     return true;
 }
 
-void BenchClient::handleFrame(wire::Message &message)
+bool BenchClient::handleMessage(quint8 opcode, QByteArrayView payload)
 {
-    switch (message.opcode) {
-    case wire::Opcode::Text:
-        handleText(message.payload);
+    switch (opcode) {
+    case FrameReader::Text:
+        handleText(payload);
         break;
-    case wire::Opcode::Ping:
+    case FrameReader::Ping:
         ++m_worker->stats().serverPings;
-        writeFrame(wire::makeFrame(wire::Opcode::Pong, message.payload, true));
+        writeFrame(wire::makeFrame(wire::Opcode::Pong, payload, true));
         break;
-    case wire::Opcode::Close:
+    case FrameReader::Close: {
+        quint16 code = wire::kCloseNoStatus;
+        if (payload.size() >= 2)
+            code = quint16((uchar(payload[0]) << 8) | uchar(payload[1]));
         m_serverClosed = true;
         if (m_state != State::Closing) {
             // The server ended it: answer the close and count why.
             if (!m_authRetry) {
-                m_worker->countError(u"close:%1"_s.arg(message.closeCode));
+                m_worker->countError(u"close:%1"_s.arg(code));
                 ++m_worker->stats().unexpectedCloses;
             }
-            writeFrame(wire::makeCloseFrame(message.closeCode, {}, true));
+            writeFrame(wire::makeCloseFrame(code, {}, true));
         }
-        m_socket->disconnectFromHost();
-        break;
+        m_transport->disconnectFromHost();
+        return false;
+    }
     default:
         break;
     }
+    return m_state != State::Offline;
 }
 
 void BenchClient::writeText(const QByteArray &json)
@@ -237,18 +197,18 @@ void BenchClient::writeText(const QByteArray &json)
 
 void BenchClient::writeFrame(const QByteArray &frame)
 {
-    if (m_socket && m_socket->state() == QAbstractSocket::ConnectedState)
-        m_socket->write(frame);
+    if (m_transport)
+        m_transport->write(frame);
 }
 
 void BenchClient::closeGracefully()
 {
-    if (!m_socket || m_state == State::Offline)
+    if (!m_transport || m_state == State::Offline)
         return;
     if (m_state == State::Connecting) {
         m_state = State::Closing;
-        m_socket->abort();
-        onDisconnected(); // not connected yet: abort() emits nothing
+        m_transport->abort();
+        onDisconnected(); // abort() reports nothing
         return;
     }
     m_state = State::Closing;
@@ -259,12 +219,11 @@ void BenchClient::closeGracefully()
 
 void BenchClient::drop()
 {
-    if (!m_socket || m_state == State::Offline || m_state == State::Closing)
+    if (!m_transport || m_state == State::Offline || m_state == State::Closing)
         return;
     ++m_worker->stats().drops;
     m_state = State::Offline;
-    m_parser.reset();
-    m_socket->abort(); // emits disconnected() synchronously when it was connected
+    m_transport->abort();
     const double base = m_worker->plan().options().reconnectDelay * 1000.0;
     const int delay = int(base * (0.5 + m_worker->random().generateDouble()));
     m_worker->scheduleReconnect(this, delay);
@@ -277,27 +236,25 @@ void BenchClient::timeOut()
     m_worker->countError(u"timeout"_s);
     const bool closing = m_state == State::Closing;
     m_state = State::Offline;
-    m_parser.reset();
     m_syncPending = 0;
-    m_socket->abort();
+    m_transport->abort();
     connectionEnded(closing);
 }
 
-void BenchClient::onSocketError()
+void BenchClient::onSocketError(const QString &key, bool neverConnected)
 {
     if (m_state == State::Closing || m_state == State::Offline)
         return;
-    if (m_socket->error() != QAbstractSocket::RemoteHostClosedError)
-        m_worker->countError(socketErrorKey(m_socket->error()));
-    // A connect that never succeeded emits no disconnected(); every other error does.
-    if (m_state == State::Connecting && m_socket->state() == QAbstractSocket::UnconnectedState)
+    if (!key.isEmpty())
+        m_worker->countError(key);
+    // A connect that never succeeded reports no disconnect; every other error does.
+    if (m_state == State::Connecting && neverConnected)
         onDisconnected();
 }
 
 void BenchClient::onDisconnected()
 {
     const State was = std::exchange(m_state, State::Offline);
-    m_parser.reset();
     if (was == State::Offline)
         return; // dropped on purpose: drop() already scheduled the reconnect
     connectionEnded(was == State::Closing);

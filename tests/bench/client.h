@@ -2,8 +2,9 @@
 
 #include "body.h"
 #include "protocol/messages.h"
+#include "scan.h"
 #include "tracker.h"
-#include "wire/websocket.h"
+#include "transport.h"
 
 #include <QByteArray>
 #include <QHash>
@@ -11,10 +12,9 @@
 #include <memory>
 #include <optional>
 
-class QTcpSocket;
-
-// One bench connection: a QTcpSocket, the shared RFC 6455 client framing and just
-// enough of a Confab session to enrol, attach, send timed messages and check what
+// One bench connection: a Transport (a raw descriptor, or QSslSocket for wss://), the
+// RFC 6455 client framing (frames out with the shared code, in with FrameReader) and
+// just enough of a Confab session to enrol, attach, send timed messages and check what
 // arrives. Not a QObject and no QWebSocket: tens of thousands of these live in a few
 // threads. Touched only from its worker's thread.
 namespace confab::bench {
@@ -71,24 +71,34 @@ private:
         bool onWire = false; // transmitted at least once
     };
 
+    friend class RawSocket;
+    friend class QtTransport;
+
     // transport (client.cpp)
     void openSocket();
+    // From the transport:
     void onConnected();
-    void onReadable();
+    void onData(QByteArrayView data);
     void onDisconnected();
-    void onSocketError();
-    bool readHandshake(QByteArray &data);
-    void handleFrame(wire::Message &message);
+    // key empty: nothing to count (the remote end closed). neverConnected: the attempt
+    // is over and no onDisconnected follows.
+    void onSocketError(const QString &key, bool neverConnected);
+    // Ends the connection on a protocol failure (the transport reports nothing).
+    void fail(const QString &key);
+    bool readHandshake(QByteArrayView &data);
+    // One message from FrameReader; false when the connection ended meanwhile.
+    bool handleMessage(quint8 opcode, QByteArrayView payload);
     void writeText(const QByteArray &json);
     void writeFrame(const QByteArray &frame);
     void connectionEnded(bool wanted);
     void reportStage(bool ok);
     // protocol (clientprotocol.cpp)
     void sendHello();
-    void handleText(const QByteArray &payload);
+    void handleText(QByteArrayView payload);
+    bool handleScanned(const ScannedFrame &frame);
     void handleServerMessage(const protocol::ServerMessage &message);
-    void handleEvent(const LeanEvent &event);
-    void handlePeerEcho(const LeanEvent &echo);
+    void handleEvent(int room, qint64 seq, bool text, const std::optional<BodyStamp> &stamp);
+    void handlePeerEcho(const std::optional<BodyStamp> &stamp, QStringView clientMsgId);
     void onWelcome(const protocol::Welcome &welcome);
     void onError(const protocol::Error &error);
     void onRoom(const protocol::RoomReply &reply);
@@ -106,8 +116,8 @@ private:
 
     Worker *m_worker;
     int m_index;
-    std::unique_ptr<QTcpSocket> m_socket;
-    std::unique_ptr<wire::FrameParser> m_parser;
+    std::unique_ptr<Transport> m_transport;
+    FrameReader m_reader;
     QByteArray m_handshake;
     QByteArray m_key;
     State m_state = State::Offline;

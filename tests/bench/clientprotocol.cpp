@@ -16,15 +16,17 @@ using protocol::ErrorCode;
 namespace {
 constexpr qint64 kControlIdBase = qint64(1) << 40;
 
-// The ws peer echoes our own `send` frames; the shared codec reads them as a client
-// message.
-std::optional<LeanEvent> fullDecodePeer(const QByteArray &payload)
+// A string member of a scanned frame as UTF-8 bytes: the raw bytes, or when escaped
+// their value (in *storage). nullopt on an invalid escape.
+std::optional<QByteArrayView> plain(QByteArrayView raw, bool escaped, QByteArray *storage)
 {
-    const auto r = protocol::decodeClientMessage(payload);
-    const auto *send = r.ok() ? std::get_if<protocol::SendRequest>(&*r.message) : nullptr;
-    if (!send)
+    if (!escaped)
+        return raw;
+    auto value = jsonUnescape(raw);
+    if (!value)
         return std::nullopt;
-    return LeanEvent{send->room, -1, {}, u"text"_s, send->body, send->clientMsgId};
+    *storage = std::move(*value);
+    return QByteArrayView(*storage);
 }
 } // namespace
 
@@ -51,32 +53,33 @@ void BenchClient::sendHello()
     writeText(protocol::encode(hello));
 }
 
-void BenchClient::handleText(const QByteArray &payload)
+void BenchClient::handleText(QByteArrayView payload)
 {
-    const bool peer = m_worker->plan().peer();
     if (!m_worker->plan().options().fullDecode) {
-        const QByteArrayView type = frameType(payload);
-        if (type == "presence") {
-            // Every connect in a shared room brings one; counted, not decoded.
-            ++m_worker->stats().presenceNotices;
+        // The frames that dominate a run (events, presence notices, and the ws peer's
+        // echoes) are scanned for the few members the checks need; everything else is
+        // rare and goes through the shared codec.
+        ScannedFrame frame;
+        if (!scanFrame(payload, frame)) {
+            m_worker->countError(u"decode:json"_s);
             return;
         }
-        if (type == (peer ? QByteArrayView("send") : QByteArrayView("event"))) {
-            if (const auto event = leanDecode(payload))
-                peer ? handlePeerEcho(*event) : handleEvent(*event);
-            else
-                m_worker->countError(u"decode:event"_s);
+        if (handleScanned(frame))
             return;
-        }
     }
-    if (peer) {
-        if (const auto echo = fullDecodePeer(payload))
-            handlePeerEcho(*echo);
+    const QByteArray json = payload.toByteArray();
+    if (m_worker->plan().peer()) {
+        // The ws peer echoes our own `send` frames; the shared codec reads them as a
+        // client message.
+        const auto r = protocol::decodeClientMessage(json);
+        const auto *send = r.ok() ? std::get_if<protocol::SendRequest>(&*r.message) : nullptr;
+        if (send)
+            handlePeerEcho(parseBody(QStringView(send->body)), send->clientMsgId);
         else
             ++m_worker->stats().otherMessages;
         return;
     }
-    const auto result = protocol::decodeServerMessage(payload, m_worker->limits());
+    const auto result = protocol::decodeServerMessage(json, m_worker->limits());
     if (!result.ok()) {
         m_worker->countError(u"decode:%1"_s.arg(result.error.field));
         return;
@@ -84,11 +87,51 @@ void BenchClient::handleText(const QByteArray &payload)
     handleServerMessage(*result.message);
 }
 
+// The scanned fast path; false when the frame is not one of its kinds.
+bool BenchClient::handleScanned(const ScannedFrame &f)
+{
+    if (f.typeEscaped)
+        return false;
+    const bool peer = m_worker->plan().peer();
+    if (!peer && f.type == "presence") {
+        // Every connect in a shared room brings one; counted, not decoded.
+        ++m_worker->stats().presenceNotices;
+        return true;
+    }
+    if (f.type != (peer ? QByteArrayView("send") : QByteArrayView("event")))
+        return false;
+    QByteArray bodyStorage;
+    const auto body = plain(f.body, f.bodyEscaped, &bodyStorage);
+    if (!body) {
+        m_worker->countError(u"decode:event"_s);
+        return true;
+    }
+    const std::optional<BodyStamp> stamp = parseBody(*body);
+    if (peer) {
+        QByteArray idStorage;
+        const auto id = plain(f.clientMsgId, f.clientMsgIdEscaped, &idStorage);
+        // Only the sender's own echo needs the id (its ack); decoded only then.
+        const bool own = stamp && stamp->sender == m_index;
+        handlePeerEcho(stamp, own && id ? QString::fromUtf8(*id) : QString());
+        return true;
+    }
+    QByteArray roomStorage;
+    const auto room = plain(f.room, f.roomEscaped, &roomStorage);
+    if (!room || room->isEmpty()) {
+        m_worker->countError(u"decode:event"_s);
+        return true;
+    }
+    // An absent kind is a text message, as in the codec.
+    const bool text = f.kind.isNull() || (!f.kindEscaped && f.kind == "text");
+    handleEvent(m_worker->plan().roomIndex(*room), f.seq, text, stamp);
+    return true;
+}
+
 void BenchClient::handleServerMessage(const protocol::ServerMessage &message)
 {
     if (const auto *e = std::get_if<protocol::Event>(&message)) {
-        handleEvent(LeanEvent{e->room, e->seq, e->from, protocol::eventKindName(e->kind), e->body,
-                              e->clientMsgId.value_or(QString())});
+        handleEvent(m_worker->plan().roomIndex(e->room), e->seq,
+                    e->kind == protocol::EventKind::Text, parseBody(QStringView(e->body)));
     } else if (const auto *w = std::get_if<protocol::Welcome>(&message)) {
         onWelcome(*w);
     } else if (const auto *a = std::get_if<protocol::Ack>(&message)) {
@@ -299,29 +342,27 @@ void BenchClient::becomeReady()
     }
 }
 
-void BenchClient::handleEvent(const LeanEvent &event)
+void BenchClient::handleEvent(int r, qint64 seq, bool text, const std::optional<BodyStamp> &stamp)
 {
     if (m_purpose == Purpose::Enroll || m_purpose == Purpose::Storm)
         return; // not a receiver in these steps
-    const int r = m_worker->plan().roomIndex(event.room);
-    if (r < 0 || event.seq < 1) {
+    if (r < 0 || seq < 1) {
         ++m_worker->stats().otherMessages;
         return;
     }
-    m_worker->shared().noteHighest(r, event.seq);
+    m_worker->shared().noteHighest(r, seq);
     const bool replayed = m_syncPending > 0;
     if (replayed)
         ++m_worker->stats().replayed;
     // A copy is counted as a duplicate, not as a second delivery.
-    if (observe(r, event.seq) == StreamTracker::Verdict::Duplicate || event.kind != u"text"_s)
+    if (observe(r, seq) == StreamTracker::Verdict::Duplicate || !text)
         return;
-    if (const auto stamp = parseBody(event.body))
+    if (stamp)
         recordDelivery(*stamp, replayed);
 }
 
-void BenchClient::handlePeerEcho(const LeanEvent &echo)
+void BenchClient::handlePeerEcho(const std::optional<BodyStamp> &stamp, QStringView clientMsgId)
 {
-    const auto stamp = parseBody(echo.body);
     if (!stamp || stamp->sender < 0 || stamp->sender >= m_worker->plan().clients()) {
         ++m_worker->stats().otherMessages;
         return;
@@ -331,7 +372,7 @@ void BenchClient::handlePeerEcho(const LeanEvent &echo)
         return;
     recordDelivery(*stamp, false);
     if (stamp->sender == m_index)
-        acknowledge(stamp->n, echo.clientMsgId); // the peer's echo is its only "ack"
+        acknowledge(stamp->n, clientMsgId.toString()); // the peer's echo is its only "ack"
 }
 
 StreamTracker::Verdict BenchClient::observe(int stream, qint64 n)

@@ -26,6 +26,7 @@ RunPlan::RunPlan(const Options &options)
                                ? u"b%1-fan"_s.arg(options.runId)
                                : u"b%1-r%2"_s.arg(options.runId).arg(r);
         m_roomIndex.insert(id, r);
+        m_roomIndexUtf8.insert(id.toUtf8(), r);
         m_roomIds.push_back(id);
         const int first = int((qint64(r) * members) % n);
         m_creator.push_back(first);

@@ -31,6 +31,11 @@ public:
     QString userName(int client) const;
     const QString &roomId(int room) const { return m_roomIds[size_t(room)]; }
     int roomIndex(const QString &roomId) const { return m_roomIndex.value(roomId, -1); }
+    // The same by the id's UTF-8 bytes (the receive fast path has no QString).
+    int roomIndex(QByteArrayView roomId) const
+    {
+        return m_roomIndexUtf8.value(QByteArray::fromRawData(roomId.data(), roomId.size()), -1);
+    }
     const std::vector<int> &roomsOf(int client) const { return m_roomsOfClient[size_t(client)]; }
     int creatorOf(int room) const { return m_creator[size_t(room)]; }
     bool isCreator(int client) const;
@@ -51,6 +56,7 @@ private:
     Options m_options;
     std::vector<QString> m_roomIds;
     QHash<QString, int> m_roomIndex;
+    QHash<QByteArray, int> m_roomIndexUtf8;
     std::vector<std::vector<int>> m_roomsOfClient;
     std::vector<int> m_creator;
     std::vector<char> m_sender;

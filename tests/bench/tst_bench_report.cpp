@@ -30,7 +30,6 @@ private slots:
     void descriptorShortage_data();
     void descriptorShortage();
     void bodyRoundTrip();
-    void frameTypeSkipsBodies();
     void jsonReport();
     void compareRatios();
     void plotIsAPng();
@@ -169,19 +168,6 @@ void TestBenchReport::bodyRoundTrip()
     QCOMPARE(stamp->tUs, 1763765000123456);
     QVERIFY(!parseBody(u"hello"_s));
     QVERIFY(!parseBody(u"cb1 1 x 3 "_s));
-}
-
-void TestBenchReport::frameTypeSkipsBodies()
-{
-    const QByteArray event =
-        R"({"body":"say \"type\":\"presence\" here","room":"r","seq":3,"type":"event"})";
-    QCOMPARE(frameType(event), QByteArrayView("event"));
-    const auto lean = leanDecode(event);
-    QVERIFY(lean);
-    QCOMPARE(lean->seq, 3);
-    QCOMPARE(lean->room, u"r"_s);
-    QCOMPARE(frameType(R"({"state":"online","type":"presence","user":"a"})"),
-             QByteArrayView("presence"));
 }
 
 Report TestBenchReport::sampleReport(double deliveriesPerSecond)

@@ -1,5 +1,8 @@
 #include "worker.h"
 
+#include <QAbstractEventDispatcher>
+#include <QHostInfo>
+#include <QThread>
 #include <algorithm>
 #include <cmath>
 
@@ -37,6 +40,24 @@ Worker::~Worker() = default;
 
 void Worker::createClients()
 {
+    // In this thread: the poller's notifier belongs to its dispatcher. Everything the
+    // clients queued in a loop pass is written when the pass ends.
+    m_poller = std::make_unique<Poller>();
+    QObject::connect(QThread::currentThread()->eventDispatcher(),
+                     &QAbstractEventDispatcher::aboutToBlock, this,
+                     [this] { m_poller->flushWrites(); });
+    const QString host = m_plan->options().url.host();
+    m_serverAddress = QHostAddress(host);
+    if (m_serverAddress.isNull()) {
+        const QList<QHostAddress> found = QHostInfo::fromName(host).addresses();
+        const auto v4 = std::find_if(found.cbegin(), found.cend(), [](const QHostAddress &a) {
+            return a.protocol() == QAbstractSocket::IPv4Protocol;
+        });
+        if (v4 != found.cend())
+            m_serverAddress = *v4;
+        else if (!found.isEmpty())
+            m_serverAddress = found.first();
+    }
     for (int c = m_index; c < m_plan->clients(); c += m_plan->options().workers) {
         m_clients.push_back(std::make_unique<BenchClient>(this, c));
         if (m_plan->isSender(c))

@@ -3,6 +3,7 @@
 #include "client.h"
 #include "plan.h"
 #include "stats.h"
+#include "transport.h"
 
 #include <QList>
 #include <QObject>
@@ -51,6 +52,10 @@ public:
     Stage currentStage() const { return m_stage; }
     const protocol::Limits &limits() const { return m_limits; }
     QRandomGenerator &random() { return m_random; }
+    // This thread's epoll set of raw client sockets.
+    Poller &poller() { return *m_poller; }
+    // The server's address (the URL's host, looked up once).
+    const QHostAddress &serverAddress() const { return m_serverAddress; }
     // Counts an error by key, and in the second it happened once the load runs.
     void countError(const QString &key);
     void clientStageDone(BenchClient *client, bool ok);
@@ -75,6 +80,8 @@ private:
     QRandomGenerator m_random;
     Stats m_stats;
     LoadWindow m_window;
+    std::unique_ptr<Poller> m_poller; // before the clients: their sockets are in it
+    QHostAddress m_serverAddress;
     std::vector<std::unique_ptr<BenchClient>> m_clients;
     std::vector<BenchClient *> m_senders;
 
