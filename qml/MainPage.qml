@@ -30,6 +30,16 @@ Page {
             root.openRoom(id)
     }
 
+    // A room this user just created, joined or started a DM in opens with the composer
+    // focused, as one picked from the sidebar does.
+    Connections {
+        target: root.session
+
+        function onRoomReady() {
+            timeline.focusComposer()
+        }
+    }
+
     ConnectionStatus {
         id: status
 

@@ -184,7 +184,7 @@ Pane {
 
                         MessageDelegate {
                             width: ListView.view.width
-                            showDivider: seq === root.dividerSeq
+                            showDivider: root.dividerSeq > 0 && seq === root.dividerSeq
                             current: ListView.isCurrentItem && view.activeFocus
                             mentionsMe: !mine && root.session !== null
                                         && Ui.mentions(body, root.session.userName, root.session.displayName)
@@ -202,7 +202,7 @@ Pane {
                     DelegateChoice {
                         StateEventDelegate {
                             width: ListView.view.width
-                            showDivider: seq === root.dividerSeq
+                            showDivider: root.dividerSeq > 0 && seq === root.dividerSeq
                         }
                     }
                 }
@@ -258,9 +258,40 @@ Pane {
             Layout.fillWidth: true
         }
 
+        // A public channel this user reads without being in it: join to write.
+        Pane {
+            objectName: "joinBar"
+            visible: root.room !== null && !root.room.member
+            Layout.fillWidth: true
+            padding: 12
+            background: Rectangle {
+                color: Theme.infoBackground
+            }
+
+            RowLayout {
+                anchors.fill: parent
+                spacing: 12
+
+                Label {
+                    text: root.room ? qsTr("You are reading #%1 without being a member.").arg(root.room.name) : ""
+                    color: Theme.text
+                    elide: Text.ElideRight
+                    Layout.fillWidth: true
+                }
+                Button {
+                    objectName: "joinBarButton"
+                    text: root.room ? qsTr("Join #%1").arg(root.room.name) : ""
+                    highlighted: true
+                    Accessible.name: text
+                    onClicked: root.session.joinRoom(root.room.roomId)
+                }
+            }
+        }
+
         ComposerPane {
             id: composer
 
+            visible: root.room === null || root.room.member
             composer: root.room ? root.room.composer : null
             members: root.room ? root.room.members : null
             placeholder: root.room ? (root.room.isDirect ? qsTr("Message %1").arg(root.room.name)

@@ -19,7 +19,8 @@ QHash<int, QByteArray> RoomListModel::roleNames() const
             {UnreadRole, "unreadCount"},
             {MentionRole, "mentionCount"},
             {LastActivityRole, "lastActivity"},
-            {MutedRole, "muted"}};
+            {MutedRole, "muted"},
+            {MemberRole, "member"}};
 }
 
 QVariant RoomListModel::data(const QModelIndex &index, int role) const
@@ -47,6 +48,8 @@ QVariant RoomListModel::data(const QModelIndex &index, int role) const
         return r->lastActivity();
     case MutedRole:
         return r->muted();
+    case MemberRole:
+        return r->isMember();
     }
     return {};
 }

@@ -30,6 +30,7 @@ public:
         MentionRole,
         LastActivityRole,
         MutedRole,
+        MemberRole,
     };
     Q_ENUM(Role)
     enum class SortOrder { Activity, Name };

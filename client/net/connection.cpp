@@ -289,10 +289,13 @@ void Connection::onText(const QString &text)
 
 void Connection::onWelcome(const protocol::Welcome &welcome)
 {
-    // Only rooms the user is still in are replayed; the others will not say synced.
+    // Only rooms the user is still in are replayed; the others (left, or public channels
+    // listed with member:false) will not say synced.
     QSet<QString> member;
-    for (const protocol::RoomInfo &r : welcome.rooms)
-        member.insert(r.room);
+    for (const protocol::RoomInfo &r : welcome.rooms) {
+        if (r.member)
+            member.insert(r.room);
+    }
     m_resyncing.intersect(member);
     m_limits = welcome.limits;
     m_backoff.reset();

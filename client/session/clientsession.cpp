@@ -131,7 +131,7 @@ QMap<QString, qint64> ClientSession::sinceMap() const
 {
     QMap<QString, qint64> since;
     for (const Room *room : m_rooms) {
-        if (room->isLoaded())
+        if (room->isLoaded() && room->isMember())
             since.insert(room->roomId(), room->highSeq());
     }
     return since;
@@ -246,8 +246,11 @@ void ClientSession::onWelcome(const protocol::Welcome &welcome)
             removeRoom(id);
     }
     m_store->post([rooms = welcome.rooms](StoreWorker &w) { w.storeRooms(rooms); });
-    for (Room *room : std::as_const(m_rooms))
-        room->onWelcome();
+    // A channel the user has not joined loads when it is opened, not on every login.
+    for (Room *room : std::as_const(m_rooms)) {
+        if (room->isMember())
+            room->onWelcome();
+    }
     if (m_away)
         m_connection->send(protocol::PresenceRequest{protocol::Presence::Away});
     flushOutbox();

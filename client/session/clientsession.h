@@ -103,6 +103,8 @@ public:
     Q_INVOKABLE confab::client::Room *room(const QString &roomId) const;
     Q_INVOKABLE void createRoom(const QString &name, bool isPrivate, const QString &topic);
     Q_INVOKABLE void joinRoom(const QString &name);
+    // Asks the server for the rooms this user can see (the public channels to join).
+    Q_INVOKABLE void refreshRooms();
     Q_INVOKABLE void leaveRoom(const QString &roomId);
     Q_INVOKABLE void openDirect(const QString &user);
     Q_INVOKABLE void invite(const QString &roomId, const QString &user);
@@ -147,7 +149,7 @@ signals:
 private:
     struct Request
     {
-        enum class Kind { Send, History, Members, RoomReply, Leave, Invite, Logout };
+        enum class Kind { Send, History, Members, RoomReply, Leave, Invite, Logout, Rooms };
         Kind kind = Kind::Send;
         QString room;
         QString clientMsgId;

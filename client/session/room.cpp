@@ -74,6 +74,8 @@ QString Room::displayName() const
 
 int Room::unreadCount() const
 {
+    if (!m_info.member)
+        return 0;
     const qint64 seen = std::max(m_highSeq, m_info.readSeq);
     return int(m_unread.size() + std::max<qint64>(0, m_info.lastSeq - seen));
 }

@@ -30,6 +30,9 @@ class Room : public QObject
     Q_PROPERTY(bool isDirect READ isDirect CONSTANT)
     Q_PROPERTY(QString directUser READ directUser CONSTANT)
     Q_PROPERTY(QString topic READ topic NOTIFY infoChanged)
+    // False for a public channel the user can see but has not joined: it can be read and
+    // joined, nothing else (no sending, no unread counts, not in the sidebar).
+    Q_PROPERTY(bool member READ isMember NOTIFY infoChanged)
     Q_PROPERTY(bool isPrivate READ isPrivate NOTIFY infoChanged)
     Q_PROPERTY(int memberCount READ memberCount NOTIFY infoChanged)
     Q_PROPERTY(int unreadCount READ unreadCount NOTIFY countsChanged)
@@ -59,7 +62,8 @@ public:
     bool isPrivate() const { return m_info.isPrivate; }
     int memberCount() const { return m_info.members; }
     int unreadCount() const;
-    int mentionCount() const { return int(m_mentions.size()); }
+    int mentionCount() const { return m_info.member ? int(m_mentions.size()) : 0; }
+    bool isMember() const { return m_info.member; }
     QDateTime lastActivity() const;
     qint64 lastActivityMs() const { return m_lastTs; }
     bool muted() const { return m_muted; }

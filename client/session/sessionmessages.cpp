@@ -81,8 +81,12 @@ void ClientSession::onMessage(const protocol::ServerMessage &message)
             removeRoom(req.room);
         return;
     }
-    if (const auto *rooms = std::get_if<protocol::RoomsReply>(&message))
+    if (const auto *rooms = std::get_if<protocol::RoomsReply>(&message)) {
         m_requests.remove(rooms->id.value_or(0));
+        for (const protocol::RoomInfo &info : rooms->rooms)
+            ensureRoom(info)->setInfo(info);
+        m_store->post([list = rooms->rooms](StoreWorker &w) { w.storeRooms(list); });
+    }
 }
 
 void ClientSession::onMembersReply(const protocol::MembersReply &reply)
@@ -117,6 +121,14 @@ void ClientSession::onEvent(const protocol::Event &event)
     if (event.kind == protocol::EventKind::Leave && event.from == m_options.user) {
         removeRoom(event.room);
         return;
+    }
+    if (event.kind == protocol::EventKind::Join && event.from == m_options.user &&
+        !room->isMember()) {
+        // Joined from another of this user's connections: the room is ours now.
+        protocol::RoomInfo info = room->info();
+        info.member = true;
+        room->setInfo(info);
+        m_store->post([info](StoreWorker &w) { w.storeRooms({info}); });
     }
     room->ingest(event, true);
 }
@@ -287,6 +299,11 @@ void ClientSession::joinRoom(const QString &name)
 {
     if (!sendRequest(protocol::JoinRequest{{}, name}, {Request::Kind::RoomReply, name, {}, {}}))
         setActionError(tr("Not connected"));
+}
+
+void ClientSession::refreshRooms()
+{
+    sendRequest(protocol::RoomsRequest{}, {Request::Kind::Rooms, {}, {}, {}});
 }
 
 void ClientSession::leaveRoom(const QString &roomId)

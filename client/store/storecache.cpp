@@ -56,11 +56,13 @@ bool StoreWorker::migrateCache()
 {
     QSqlDatabase db = cacheDb();
     return exec(db, u"CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT)"_s) &&
-           exec(db,
-                u"CREATE TABLE IF NOT EXISTS rooms(room TEXT PRIMARY KEY, name TEXT, "
-                "kind INTEGER, private INTEGER, topic TEXT, last_seq INTEGER, "
-                "read_seq INTEGER, members INTEGER, low_seq INTEGER NOT NULL DEFAULT 0, "
-                "high_seq INTEGER NOT NULL DEFAULT -1, last_ts INTEGER NOT NULL DEFAULT 0)"_s) &&
+           exec(db, u"CREATE TABLE IF NOT EXISTS rooms(room TEXT PRIMARY KEY, name TEXT, "
+                    "kind INTEGER, private INTEGER, topic TEXT, last_seq INTEGER, "
+                    "read_seq INTEGER, members INTEGER, low_seq INTEGER NOT NULL DEFAULT 0, "
+                    "high_seq INTEGER NOT NULL DEFAULT -1, last_ts INTEGER NOT NULL DEFAULT 0, "
+                    "member INTEGER NOT NULL DEFAULT 1)"_s) &&
+           // Caches made before "member" was stored: every room in them was the user's.
+           addColumnIfMissing(db, u"rooms"_s, u"member"_s, u"INTEGER NOT NULL DEFAULT 1"_s) &&
            exec(db, u"CREATE TABLE IF NOT EXISTS events(room TEXT NOT NULL, seq INTEGER NOT "
                     "NULL, ts INTEGER, sender TEXT, kind TEXT, body TEXT, client_msg_id TEXT, "
                     "reply_to INTEGER, target INTEGER, emoji TEXT, removed INTEGER, "
@@ -104,7 +106,7 @@ CacheSnapshot StoreWorker::loadCache(const QString &user, const QString &display
     while (q.next())
         (q.value(0).toString() == u"epoch"_s ? snap.epoch : snap.user) = q.value(1).toString();
     if (!q.exec(u"SELECT r.room, name, kind, private, topic, last_seq, read_seq, members, "
-                "low_seq, high_seq, last_ts, d.text, d.reply_to FROM rooms r "
+                "low_seq, high_seq, last_ts, d.text, d.reply_to, member FROM rooms r "
                 "LEFT JOIN drafts d ON d.room = r.room"_s)) {
         snap.error = q.lastError().text();
         return snap;
@@ -125,6 +127,7 @@ CacheSnapshot StoreWorker::loadCache(const QString &user, const QString &display
         r.draftText = q.value(11).toString();
         if (!q.value(12).isNull())
             r.draftReplyTo = q.value(12).toLongLong();
+        r.info.member = q.value(13).toBool();
         snap.rooms.append(r);
     }
     for (CachedRoom &r : snap.rooms)
@@ -163,11 +166,12 @@ bool StoreWorker::storeRooms(const QList<protocol::RoomInfo> &rooms)
     QSqlDatabase db = cacheDb();
     db.transaction();
     QSqlQuery q(db);
-    q.prepare(u"INSERT INTO rooms(room, name, kind, private, topic, last_seq, read_seq, members) "
-              "VALUES(?,?,?,?,?,?,?,?) ON CONFLICT(room) DO UPDATE SET name = excluded.name, "
-              "kind = excluded.kind, private = excluded.private, topic = excluded.topic, "
-              "last_seq = max(last_seq, excluded.last_seq), "
-              "read_seq = max(read_seq, excluded.read_seq), members = excluded.members"_s);
+    q.prepare(u"INSERT INTO rooms(room, name, kind, private, topic, last_seq, read_seq, members, "
+              "member) VALUES(?,?,?,?,?,?,?,?,?) ON CONFLICT(room) DO UPDATE SET "
+              "name = excluded.name, kind = excluded.kind, private = excluded.private, "
+              "topic = excluded.topic, last_seq = max(last_seq, excluded.last_seq), "
+              "read_seq = max(read_seq, excluded.read_seq), members = excluded.members, "
+              "member = excluded.member"_s);
     bool ok = true;
     for (const protocol::RoomInfo &r : rooms) {
         q.addBindValue(r.room);
@@ -178,6 +182,7 @@ bool StoreWorker::storeRooms(const QList<protocol::RoomInfo> &rooms)
         q.addBindValue(r.lastSeq);
         q.addBindValue(r.readSeq);
         q.addBindValue(r.members);
+        q.addBindValue(r.member ? 1 : 0);
         ok = run(q) && ok;
     }
     return db.commit() && ok;

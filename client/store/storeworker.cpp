@@ -96,6 +96,21 @@ bool StoreWorker::exec(QSqlDatabase &db, const QString &sql)
     return false;
 }
 
+bool StoreWorker::addColumnIfMissing(QSqlDatabase &db, const QString &table, const QString &column,
+                                     const QString &definition)
+{
+    QSqlQuery q(db);
+    if (!q.exec(u"PRAGMA table_info(%1)"_s.arg(table))) {
+        qCWarning(lcStore) << "sql failed:" << q.lastError().text();
+        return false;
+    }
+    while (q.next()) {
+        if (q.value(1).toString() == column)
+            return true;
+    }
+    return exec(db, u"ALTER TABLE %1 ADD COLUMN %2 %3"_s.arg(table, column, definition));
+}
+
 bool StoreWorker::migrateOutbox()
 {
     QSqlDatabase db = outboxDb();

@@ -48,6 +48,9 @@ private:
     bool migrateOutbox();
     bool migrateCache();
     bool exec(QSqlDatabase &db, const QString &sql);
+    // ALTER TABLE ... ADD COLUMN unless the table has it (a cache of an older version).
+    bool addColumnIfMissing(QSqlDatabase &db, const QString &table, const QString &column,
+                            const QString &definition);
     QSqlDatabase outboxDb() const;
     QSqlDatabase cacheDb() const;
     bool joinsOldestEnd(const QString &room, qint64 newestOfPage);

@@ -526,7 +526,7 @@ void AppController::selectInitialRoom()
         return;
     const QString last = m_settings->value(lastRoomKey()).toString();
     client::Room *room = m_session->room(last);
-    if (!room) {
+    if (!room || !room->isMember()) {
         const QStringList order = sidebarOrder();
         room = order.isEmpty() ? nullptr : m_session->room(order.first());
     }
@@ -550,7 +550,8 @@ QStringList AppController::sidebarOrder() const
     const client::RoomListModel *rooms = m_session->rooms();
     for (int row = 0; row < rooms->rowCount(); ++row) {
         const client::Room *r = rooms->roomAt(row);
-        (r->isDirect() ? direct : channels).append(r->roomId());
+        if (r->isMember()) // what the sidebar lists (RoomFilter's default)
+            (r->isDirect() ? direct : channels).append(r->roomId());
     }
     return channels + direct;
 }

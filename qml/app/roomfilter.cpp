@@ -36,11 +36,25 @@ void RoomFilter::setText(const QString &text)
     emit countChanged();
 }
 
+void RoomFilter::setMembership(Membership membership)
+{
+    if (membership == m_membership)
+        return;
+    m_membership = membership;
+    invalidateFilter();
+    emit membershipChanged();
+    emit countChanged();
+}
+
 bool RoomFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
 {
     const QModelIndex i = sourceModel()->index(sourceRow, 0, sourceParent);
     const bool direct = i.data(RoomListModel::IsDirectRole).toBool();
     if ((m_section == Section::Channels && direct) || (m_section == Section::Direct && !direct))
+        return false;
+    const bool member = i.data(RoomListModel::MemberRole).toBool();
+    if ((m_membership == Membership::Joined && !member) ||
+        (m_membership == Membership::NotJoined && member))
         return false;
     const QString needle = m_text.trimmed();
     if (needle.isEmpty())

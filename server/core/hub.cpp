@@ -122,6 +122,7 @@ protocol::RoomInfo Hub::roomInfo(const RoomState &room, const QString &viewer) c
     const auto user = m_users.constFind(viewer);
     info.readSeq = user == m_users.constEnd() ? 0 : user->readSeq.value(room.id, 0);
     info.members = int(room.members.size());
+    info.member = room.members.contains(viewer);
     return info;
 }
 

@@ -333,6 +333,7 @@ RoomInfo readRoomInfo(const QJsonObject &o, JsonReader &parent, const QString &p
     room.lastSeq = r.optionalInt("last_seq", 0, kMaxSeq).value_or(0);
     room.readSeq = r.optionalInt("read_seq", 0, kMaxSeq).value_or(0);
     room.members = int(r.optionalInt("members", 0, 1 << 30).value_or(0));
+    room.member = r.optionalBool("member", true);
     parent.merge(r);
     return room;
 }
@@ -658,7 +659,8 @@ ServerDecodeResult decodeServerMessage(QByteArrayView frame, const Limits &limit
 
 QJsonObject toJson(const RoomInfo &room)
 {
-    return QJsonObject{
+    // "member" only when false: a member's room object is exactly what older peers know.
+    QJsonObject o{
         {"room"_L1, room.room},
         {"name"_L1, room.name},
         {"kind"_L1, room.kind == RoomKind::Dm ? u"dm"_s : u"channel"_s},
@@ -668,6 +670,9 @@ QJsonObject toJson(const RoomInfo &room)
         {"read_seq"_L1, room.readSeq},
         {"members"_L1, room.members},
     };
+    if (!room.member)
+        o.insert("member"_L1, false);
+    return o;
 }
 
 QJsonObject toJson(const MemberInfo &member)

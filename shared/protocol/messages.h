@@ -43,6 +43,9 @@ struct RoomInfo
     qint64 lastSeq = 0;
     qint64 readSeq = 0;
     int members = 0;
+    // The user asking is a member (false: a public channel it can see and join). A server
+    // that does not send it lists only what the user can post in.
+    bool member = true;
     friend bool operator==(const RoomInfo &, const RoomInfo &) = default;
 };
 
@@ -62,12 +65,12 @@ struct Event
     qint64 ts = 0;
     QString from;
     EventKind kind = EventKind::Text;
-    QString body;                        // text, edit, topic
-    std::optional<QString> clientMsgId;  // events sent by a client
-    std::optional<qint64> replyTo;       // text
-    std::optional<qint64> target;        // edit, delete, react
-    std::optional<QString> emoji;        // react
-    bool removed = false;                // react toggled off
+    QString body;                       // text, edit, topic
+    std::optional<QString> clientMsgId; // events sent by a client
+    std::optional<qint64> replyTo;      // text
+    std::optional<qint64> target;       // edit, delete, react
+    std::optional<QString> emoji;       // react
+    bool removed = false;               // react toggled off
     friend bool operator==(const Event &, const Event &) = default;
 };
 
@@ -78,10 +81,10 @@ enum class AuthMethod { Password, Register, Token };
 struct Auth
 {
     AuthMethod method = AuthMethod::Password;
-    QString user;     // password, register (folded)
-    QString password; // password, register
+    QString user;                       // password, register (folded)
+    QString password;                   // password, register
     std::optional<QString> displayName; // register
-    QString token;    // token
+    QString token;                      // token
     friend bool operator==(const Auth &, const Auth &) = default;
 };
 
@@ -205,8 +208,8 @@ struct LogoutRequest
 
 using ClientMessage =
     std::variant<Hello, RoomsRequest, CreateRequest, JoinRequest, LeaveRequest, InviteRequest,
-                 DmRequest, MembersRequest, SendRequest, HistoryRequest, ReadMarker,
-                 TypingRequest, PresenceRequest, PingRequest, LogoutRequest>;
+                 DmRequest, MembersRequest, SendRequest, HistoryRequest, ReadMarker, TypingRequest,
+                 PresenceRequest, PingRequest, LogoutRequest>;
 
 // ---- server -> client ----------------------------------------------------------------
 

@@ -146,7 +146,8 @@ private slots:
                     10000);
         QCOMPARE(m_app.get(u"roomTopic"_s, u"text"_s).toString(), u"Release 0.3 on Friday"_s);
 
-        QVERIFY(m_app.focus(u"composerInput"_s));
+        // The new room opens ready to type in: the composer has the focus.
+        VERIFY_WAIT(m_app.get(u"composerInput"_s, u"activeFocus"_s).toBool(), 5000);
         QVERIFY(m_app.type(u"Hello **team**, the build is green"_s));
         QVERIFY(m_app.key(u"Return"_s));
         VERIFY_WAIT(m_app.findRow(kView, u"body"_s, u"Hello **team**, the build is green"_s)
@@ -235,6 +236,9 @@ private slots:
         VERIFY_WAIT(m_app.findRow(kView, u"body"_s, offline).value(u"delivery"_s).toString() ==
                         u"Pending"_s,
                     5000);
+        // Everything here is read: no "new messages" divider, not even on the pending row
+        // (it has no seq yet, and "no divider" must not match it).
+        QVERIFY(!m_app.exists(u"unreadDivider"_s));
 
         QVERIFY(m_server->start());
         VERIFY_WAIT(m_app.get(u"App"_s, u"session.state"_s).toString() == u"Online"_s, 30000);

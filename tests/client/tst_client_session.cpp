@@ -59,7 +59,7 @@ private:
     static Room *joinRoom(ClientSession *s, const QString &name)
     {
         s->joinRoom(name);
-        if (!QTest::qWaitFor([&] { return s->room(name) != nullptr; }, 10000))
+        if (!QTest::qWaitFor([&] { return s->room(name) && s->room(name)->isMember(); }, 10000))
             return nullptr;
         return s->room(name);
     }
@@ -575,6 +575,66 @@ private slots:
         a->login(alice.password());
         QTRY_VERIFY_WITH_TIMEOUT(isOnline(a), 15000);
         QVERIFY(!a->loginRequired());
+    }
+
+    void publicChannelsAreListedUntilJoined()
+    {
+        Room *ra = startAlone();
+        QVERIFY(ra);
+        sendMany(ra, u"before bob"_s, 3);
+        QTRY_COMPARE(m_alice->session()->outboxCount(), 0);
+        TestAccount bob(m_server->url(), u"bob"_s);
+        ClientSession *b = online(bob);
+        QVERIFY(b);
+        // Bob sees #general from the welcome, as a channel he is not in: nothing unread,
+        // and the room list says so.
+        QTRY_VERIFY(b->room(u"general"_s) != nullptr);
+        Room *rb = b->room(u"general"_s);
+        QVERIFY(!rb->isMember());
+        QCOMPARE(rb->unreadCount(), 0);
+        QCOMPARE(b->rooms()->totalUnread(), 0);
+        // What the room list model says of a room, by id (rows move as activity does).
+        const auto listedAsMember = [b](const QString &id) {
+            for (int i = 0; i < b->rooms()->rowCount(); ++i) {
+                const QModelIndex row = b->rooms()->index(i, 0);
+                if (row.data(client::RoomListModel::RoomIdRole).toString() == id)
+                    return row.data(client::RoomListModel::MemberRole).toBool();
+            }
+            return false;
+        };
+        auto tester = std::make_unique<QAbstractItemModelTester>(b->rooms(), kQtTest);
+        QVERIFY(!listedAsMember(u"general"_s));
+        // A channel created after his login reaches him through `rooms`.
+        QVERIFY(createRoom(m_alice->session(), u"random"_s));
+        QVERIFY(b->room(u"random"_s) == nullptr);
+        b->refreshRooms();
+        QTRY_VERIFY(b->room(u"random"_s) != nullptr);
+        QVERIFY(!b->room(u"random"_s)->isMember());
+
+        QCOMPARE(joinRoom(b, u"general"_s), rb);
+        QVERIFY(rb->isMember());
+        QTRY_VERIFY(listedAsMember(u"general"_s));
+        rb->open();
+        QTRY_VERIFY(holdsAll(rb, numbered(u"before bob"_s, 3)));
+        // Reading a channel he is not in loads its history like any other.
+        Room *random = b->room(u"random"_s);
+        random->open();
+        QTRY_VERIFY(random->isLoaded() && !random->syncing());
+
+        // The cache keeps who is a member of what across a restart of the app.
+        QCOMPARE(m_server->terminate(), 0);
+        tester.reset();
+        bob.stopSession();
+        b = bob.startSession();
+        QVERIFY(b);
+        QTRY_VERIFY(b->room(u"general"_s) && b->room(u"random"_s));
+        QVERIFY(b->room(u"general"_s)->isMember());
+        QVERIFY(!b->room(u"random"_s)->isMember());
+        // Back online, the resume waits for no replay of a channel he is not in (the
+        // server sends none): the session does not stay "catching up".
+        b->connectToServer();
+        QVERIFY(m_server->start());
+        QTRY_COMPARE_WITH_TIMEOUT(b->state(), client::Connection::State::Online, 15000);
     }
 
     void opensOnTheCacheOffline()

@@ -167,7 +167,13 @@ private slots:
         QVERIFY(!create(*alice, u"general"_s));
         // (the failed create above left its conflict error in the queue)
 
-        auto reply = request(*bob, protocol::JoinRequest{{}, u"general"_s});
+        // Before joining, bob sees the public channel as one he is not a member of.
+        auto reply = request(*bob, protocol::RoomsRequest{});
+        QVERIFY(reply && std::holds_alternative<protocol::RoomsReply>(*reply));
+        QCOMPARE(std::get<protocol::RoomsReply>(*reply).rooms.size(), 1);
+        QCOMPARE(std::get<protocol::RoomsReply>(*reply).rooms[0].member, false);
+
+        reply = request(*bob, protocol::JoinRequest{{}, u"general"_s});
         QVERIFY(reply && std::holds_alternative<protocol::RoomReply>(*reply));
         QCOMPARE(std::get<protocol::RoomReply>(*reply).room.members, 2);
         const auto join = alice->waitForType<protocol::Event>(10000, [](const protocol::Event &e) {
@@ -179,6 +185,7 @@ private slots:
         reply = request(*bob, protocol::RoomsRequest{});
         QVERIFY(reply && std::holds_alternative<protocol::RoomsReply>(*reply));
         QCOMPARE(std::get<protocol::RoomsReply>(*reply).rooms.size(), 1);
+        QCOMPARE(std::get<protocol::RoomsReply>(*reply).rooms[0].member, true);
 
         reply = request(*bob, protocol::MembersRequest{{}, u"general"_s});
         QVERIFY(reply && std::holds_alternative<protocol::MembersReply>(*reply));

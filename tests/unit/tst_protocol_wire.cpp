@@ -170,6 +170,21 @@ void TestProtocolWire::serverWireExamples_data()
                             << ServerMessage(Synced{.room = u"general"_s, .complete = true});
     QTest::addRow("rooms") << QByteArray(R"({"type":"rooms","id":2,"rooms":[]})")
                            << ServerMessage(RoomsReply{.id = 2, .rooms = {}});
+    // A public channel the user has not joined: the only room object with "member".
+    QTest::addRow("rooms, not a member")
+        << QByteArray(R"({"type":"rooms","id":3,"rooms":[{"room":"random","name":"random",
+ "kind":"channel","private":false,"topic":"","last_seq":7,"read_seq":0,"members":3,
+ "member":false}]})")
+        << ServerMessage(RoomsReply{.id = 3,
+                                    .rooms = {RoomInfo{.room = u"random"_s,
+                                                       .name = u"random"_s,
+                                                       .kind = RoomKind::Channel,
+                                                       .isPrivate = false,
+                                                       .topic = {},
+                                                       .lastSeq = 7,
+                                                       .readSeq = 0,
+                                                       .members = 3,
+                                                       .member = false}}});
     QTest::addRow("ok") << QByteArray(R"({"type":"ok","id":5})") << ServerMessage(Ok{.id = 5});
     QTest::addRow("members") << QByteArray(R"({"type":"members","id":8,"room":"ops",
   "members":[{"user":"bob","display_name":"Bob","presence":"online"}]})")
