@@ -36,6 +36,12 @@ qint64 nowMs()
 {
     return monotonicMs();
 }
+
+template<class List> void releaseIfEmpty(List &list)
+{
+    if (list.isEmpty() && list.capacity() > 0)
+        list = List();
+}
 } // namespace
 
 Session::Session(IoWorker *worker, quint64 id, QTcpSocket *socket, bool tls)
@@ -50,10 +56,7 @@ Session::Session(IoWorker *worker, quint64 id, QTcpSocket *socket, bool tls)
     m_sendTokens = m_ctx->config.limits.burst;
     QObject::connect(m_socket, &QTcpSocket::readyRead, m_socket, [this] { onReadyRead(); });
     QObject::connect(m_socket, &QTcpSocket::bytesWritten, m_socket, [this] { onBytesWritten(); });
-    QObject::connect(m_socket, &QTcpSocket::disconnected, m_socket, [this] {
-        m_state = State::Closed;
-        m_worker->sessionGone(this);
-    });
+    QObject::connect(m_socket, &QTcpSocket::disconnected, m_socket, [this] { peerGone(); });
     if (m_tls) {
         auto *ssl = static_cast<QSslSocket *>(m_socket);
         QObject::connect(ssl, &QSslSocket::encrypted, ssl, [this] {
@@ -89,17 +92,34 @@ void Session::onReadyRead()
 {
     if (m_state == State::Closed)
         return;
+    // read(bytesAvailable()) rather than readAll(): when QTcpSocket holds one block, it
+    // hands that block over instead of copying it, and an idle connection is left with
+    // no read buffer (readAll() copies, and the emptied block stays with the socket).
+    while (m_state != State::Closed && m_socket->bytesAvailable() > 0)
+        consume(m_socket->read(m_socket->bytesAvailable()));
+}
+
+void Session::consume(QByteArrayView bytes)
+{
     if (!m_upgraded) {
         if (m_state == State::Http) {
-            m_httpBuffer.append(m_socket->readAll());
+            m_httpBuffer.append(bytes);
             handleHttp();
-        } else {
-            m_socket->readAll(); // the answer to the request is on its way; one per connection
         }
+        // Otherwise the answer to the request is on its way (one per connection): the
+        // rest is dropped.
         return;
     }
-    m_parser.feed(m_socket->readAll());
+    m_parser.feed(bytes);
     handleFrames();
+}
+
+void Session::peerGone()
+{
+    if (m_state == State::Closed)
+        return;
+    m_state = State::Closed;
+    m_worker->sessionGone(this);
 }
 
 void Session::handleHttp()
@@ -185,7 +205,9 @@ void Session::acceptUpgrade(const wire::HttpRequest &request, qsizetype headLeng
     if (!offered.isEmpty() && speaksV1)
         response += "Sec-WebSocket-Protocol: " + QByteArray(protocol::kSubprotocol) + "\r\n";
     response += "\r\n";
-    m_socket->write(response);
+    // Straight to the kernel like every frame after it: a write through QTcpSocket would
+    // leave its 16 KB write buffer allocated for the life of the connection.
+    writeOut(response);
     m_upgraded = true;
     m_state = State::Hello;
     m_lastSeen = nowMs();
@@ -232,7 +254,7 @@ void Session::handleFrames()
                 pump(); // what was queued before the peer's Close still goes first
                 m_outbox.clear();
                 m_backlog.clear();
-                m_socket->write(wire::makeCloseFrame(message->closeCode, {}));
+                writeOut(wire::makeCloseFrame(message->closeCode, {}));
                 m_state = State::Closing;
                 m_closingSince = nowMs();
             }
@@ -510,7 +532,7 @@ void Session::close(CloseCode code, const QString &reason)
     m_replaying.clear();
     m_draining.clear();
     m_outboxBytes = 0;
-    m_socket->write(wire::makeCloseFrame(quint16(code), reason.toUtf8()));
+    writeOut(wire::makeCloseFrame(quint16(code), reason.toUtf8()));
     m_state = State::Closing;
     m_closingSince = nowMs();
     // TCP stays up, and frames are still read, until the peer's Close arrives
@@ -529,6 +551,13 @@ void Session::abort()
 
 void Session::tick(qint64 now)
 {
+    // An idle connection keeps no queue memory: what a burst grew is given back here,
+    // not on every write (a busy session would allocate each pass).
+    releaseIfEmpty(m_outbox);
+    releaseIfEmpty(m_backlog);
+    if (!m_badRequests.isEmpty() && m_badRequests.constLast() < now - kBadRequestWindowMs)
+        m_badRequests.clear();
+    releaseIfEmpty(m_badRequests);
     const ServerConfig &cfg = m_ctx->config;
     switch (m_state) {
     case State::Http:

@@ -24,7 +24,7 @@ using protocol::ErrorCode;
 namespace {
 constexpr int kHelloStrikes = 3;
 constexpr int kReadWaitMs = 10000;
-constexpr size_t kMaxBacklogForHistory = 1000;
+constexpr qsizetype kMaxBacklogForHistory = 1000;
 
 // Runs fn on the session's thread if the session still exists by then.
 void backToSession(IoWorker *worker, quint64 id, std::function<void(Session *)> fn)
