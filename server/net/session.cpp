@@ -56,7 +56,10 @@ Session::Session(IoWorker *worker, quint64 id, QTcpSocket *socket, bool tls)
     m_sendTokens = m_ctx->config.limits.burst;
     QObject::connect(m_socket, &QTcpSocket::readyRead, m_socket, [this] { onReadyRead(); });
     QObject::connect(m_socket, &QTcpSocket::bytesWritten, m_socket, [this] { onBytesWritten(); });
-    QObject::connect(m_socket, &QTcpSocket::disconnected, m_socket, [this] { peerGone(); });
+    QObject::connect(m_socket, &QTcpSocket::disconnected, m_socket, [this] {
+        m_state = State::Closed;
+        m_worker->sessionGone(this);
+    });
     if (m_tls) {
         auto *ssl = static_cast<QSslSocket *>(m_socket);
         QObject::connect(ssl, &QSslSocket::encrypted, ssl, [this] {
@@ -112,14 +115,6 @@ void Session::consume(QByteArrayView bytes)
     }
     m_parser.feed(bytes);
     handleFrames();
-}
-
-void Session::peerGone()
-{
-    if (m_state == State::Closed)
-        return;
-    m_state = State::Closed;
-    m_worker->sessionGone(this);
 }
 
 void Session::handleHttp()

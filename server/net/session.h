@@ -84,7 +84,6 @@ public:
 private:
     void onReadyRead();
     void consume(QByteArrayView bytes);
-    void peerGone();
     // tls = required and this connection is plain: what it may still ask for.
     bool refusePlain(const wire::HttpRequest &request);
     void onBytesWritten();
