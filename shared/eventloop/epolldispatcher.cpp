@@ -173,6 +173,10 @@ int EpollEventDispatcher::remainingTime(int timerId)
 
 void EpollEventDispatcher::wakeUp()
 {
+    // The loop clears the flag after reading the descriptor and sends posted events
+    // before it blocks again, so an event posted while the flag is set is not missed.
+    if (m_wakePending.exchange(true, std::memory_order_acq_rel))
+        return;
     const quint64 one = 1;
     // A full counter (it never is) would only mean a wake-up is already pending.
     [[maybe_unused]] const auto written = write(m_wakeFd, &one, sizeof one);
@@ -188,6 +192,7 @@ void EpollEventDispatcher::drainWakeUps()
 {
     quint64 count = 0;
     [[maybe_unused]] const auto read = ::read(m_wakeFd, &count, sizeof count);
+    m_wakePending.store(false, std::memory_order_release);
 }
 
 int EpollEventDispatcher::waitTimeoutMs() const

@@ -65,6 +65,9 @@ private:
 
     int m_epoll = -1;
     int m_wakeFd = -1;
+    // Set by the first wakeUp() after the loop last read m_wakeFd: later ones skip the
+    // write (every post wakes the dispatcher, a burst of posts needs one syscall).
+    std::atomic<bool> m_wakePending{false};
     std::atomic<bool> m_interrupted{false};
     QHash<int, Notifiers> m_notifiers;      // by file descriptor
     std::vector<int> m_dirty;               // descriptors whose interest changed
