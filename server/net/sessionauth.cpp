@@ -53,11 +53,8 @@ void authenticate(ServerContext *ctx, const protocol::Hello &hello, const Finish
     AuthOutcome ok;
     ok.ok = true;
     if (auth.method == AuthMethod::Token) {
-        const std::optional<QString> name =
+        const std::optional<StoredUser> user =
             ctx->reader->userForToken(hashToken(auth.token), &error);
-        std::optional<StoredUser> user;
-        if (name)
-            user = ctx->reader->findUser(*name, &error);
         if (!error.isEmpty())
             return finish(failure(ErrorCode::Unavailable, u"the store is not available"_s));
         if (!user)

@@ -54,6 +54,17 @@ std::optional<StoredUser> findUser(Connection &c, const QString &name, QString *
     return userFromRow(*q);
 }
 
+std::optional<StoredUser> findUserByToken(Connection &c, const QString &tokenHash, QString *error)
+{
+    // One statement for what a token login needs (the subquery uses the tokens key).
+    QSqlQuery *q = c.statement(QString(kUserColumns) +
+                                   " WHERE name = (SELECT user_name FROM tokens WHERE hash = ?)"_L1,
+                               error);
+    if (!q || !sql::exec(*q, {tokenHash}, u"look up token"_s, error) || !q->next())
+        return std::nullopt;
+    return userFromRow(*q);
+}
+
 QList<StoredUser> listUsers(Connection &c, QString *error)
 {
     QList<StoredUser> users;

@@ -169,15 +169,11 @@ QList<StoredUser> StoreReader::listUsers(QString *error) const
                    [](Connection &c, QString *err) { return queries::listUsers(c, err); });
 }
 
-std::optional<QString> StoreReader::userForToken(const QString &tokenHash, QString *error) const
+std::optional<StoredUser> StoreReader::userForToken(const QString &tokenHash, QString *error) const
 {
-    return runRead(
-        m_connections, error, [&](Connection &c, QString *err) -> std::optional<QString> {
-            QSqlQuery *q = c.statement(u"SELECT user_name FROM tokens WHERE hash = ?"_s, err);
-            if (!q || !sql::exec(*q, {tokenHash}, u"look up token"_s, err) || !q->next())
-                return std::nullopt;
-            return q->value(0).toString();
-        });
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        return queries::findUserByToken(c, tokenHash, err);
+    });
 }
 
 QHash<QString, QSet<QString>> StoreReader::tokenChanges(qint64 sinceTs, QString *error) const

@@ -33,7 +33,8 @@ public:
     std::optional<StoredUser> findUser(const QString &name, QString *error = nullptr) const;
     QList<StoredUser> listUsers(QString *error = nullptr) const;
     // The user a token (hex SHA-256, see hashToken()) belongs to; nullopt if unknown/revoked.
-    std::optional<QString> userForToken(const QString &tokenHash, QString *error = nullptr) const;
+    std::optional<StoredUser> userForToken(const QString &tokenHash,
+                                           QString *error = nullptr) const;
     // Every room with members, invitations and lastSeq = MAX(seq), ordered by id.
     QList<StoredRoom> loadRooms(QString *error = nullptr) const;
     // For start-up: every text/edit/delete/react event, plus every event with a

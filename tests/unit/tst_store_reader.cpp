@@ -272,7 +272,11 @@ void TestStoreReader::usersAndTokens()
     QCOMPARE(users[1].name, u"root"_s);
     QVERIFY(users[1].isAdmin);
 
-    QCOMPARE(reader.userForToken(hashToken(u"t1"_s), &error), std::optional<QString>(u"alice"_s));
+    const std::optional<StoredUser> byToken = reader.userForToken(hashToken(u"t1"_s), &error);
+    QVERIFY(byToken);
+    QCOMPARE(byToken->name, u"alice"_s);
+    QCOMPARE(byToken->displayName, u"ALICE"_s);
+    QCOMPARE(byToken->passwordHash, u"$argon2id$fake-alice"_s);
     QVERIFY(!reader.userForToken(hashToken(u"t2"_s), &error)); // revoked
     QVERIFY(!reader.userForToken(hashToken(u"never"_s), &error));
     QVERIFY2(error.isEmpty(), qPrintable(error));
