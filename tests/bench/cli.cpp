@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include "eventloop/filelimit.h"
+#include "floor.h"
 #include "options.h"
 #include "plot.h"
 #include "report.h"
@@ -132,6 +133,8 @@ int runCli(const QStringList &arguments)
         return compare(arguments);
     if (arguments.value(1) == u"summary"_s)
         return summary(arguments);
+    if (arguments.value(1) == u"floor"_s)
+        return runFloor(arguments.mid(2));
     QString error;
     const std::optional<Options> options = parseOptions(arguments, &error);
     if (!options) {

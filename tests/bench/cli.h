@@ -5,7 +5,8 @@
 #include <QString>
 #include <QStringList>
 
-// The confab-bench command line: a scenario run, or `compare a.json b.json`.
+// The confab-bench command line: a scenario run, `compare a.json b.json`, `summary ...`
+// or `floor` (the kernel's cost of a loopback write, floor.h).
 namespace confab::bench {
 
 // Exit codes: 0 run correct, 1 correctness failures (loss, duplicates, reorder, missing
