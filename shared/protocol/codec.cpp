@@ -1,5 +1,6 @@
 #include "protocol/codec.h"
 
+#include "protocol/jsonwriter.h"
 #include "protocol/names.h"
 
 #include <QJsonArray>
@@ -25,6 +26,15 @@ constexpr std::pair<EventKind, const char *> kEventKinds[] = {
     {EventKind::React, "react"}, {EventKind::Join, "join"}, {EventKind::Leave, "leave"},
     {EventKind::Topic, "topic"},
 };
+
+const char *kindName(EventKind kind)
+{
+    for (const auto &[k, name] : kEventKinds) {
+        if (k == kind)
+            return name;
+    }
+    return "text";
+}
 
 constexpr std::pair<Presence, const char *> kPresence[] = {
     {Presence::Online, "online"},
@@ -609,11 +619,7 @@ DecodeResult<Message> decodeWith(const Table &table, QByteArrayView frame, const
 
 QString eventKindName(EventKind kind)
 {
-    for (const auto &[k, name] : kEventKinds) {
-        if (k == kind)
-            return QLatin1String(name);
-    }
-    return u"text"_s;
+    return QLatin1String(kindName(kind));
 }
 
 std::optional<EventKind> eventKindFromName(const QString &name)
@@ -977,6 +983,48 @@ QJsonObject toJson(const ServerMessage &m)
 QByteArray toFrame(const QJsonObject &object)
 {
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+// Members in QJsonObject's (ascending) key order, with the same conditions as toJson().
+QByteArray encode(const Event &e)
+{
+    JsonWriter w(160 + 3 * (e.body.size() + e.room.size() + e.from.size()));
+    w.beginObject();
+    if (!e.body.isEmpty() || e.kind == EventKind::Topic)
+        w.member("body"_L1, e.body);
+    if (e.clientMsgId)
+        w.member("client_msg_id"_L1, *e.clientMsgId);
+    if (e.emoji)
+        w.member("emoji"_L1, *e.emoji);
+    w.member("from"_L1, e.from);
+    w.member("kind"_L1, QLatin1StringView(kindName(e.kind)));
+    if (e.removed)
+        w.member("removed"_L1, true);
+    if (e.replyTo)
+        w.member("reply_to"_L1, *e.replyTo);
+    w.member("room"_L1, e.room);
+    w.member("seq"_L1, e.seq);
+    if (e.target)
+        w.member("target"_L1, *e.target);
+    w.member("ts"_L1, e.ts);
+    w.member("type"_L1, "event"_L1);
+    w.endObject();
+    return w.take();
+}
+
+QByteArray encode(const Ack &m)
+{
+    JsonWriter w(120 + 3 * (m.room.size() + m.clientMsgId.size()));
+    w.beginObject();
+    w.member("client_msg_id"_L1, m.clientMsgId);
+    if (m.id)
+        w.member("id"_L1, *m.id);
+    w.member("room"_L1, m.room);
+    w.member("seq"_L1, m.seq);
+    w.member("ts"_L1, m.ts);
+    w.member("type"_L1, "ack"_L1);
+    w.endObject();
+    return w.take();
 }
 
 RequestId requestIdOf(const ClientMessage &m)

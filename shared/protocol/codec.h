@@ -12,8 +12,7 @@
 // with the offending field instead of throwing.
 namespace confab::protocol {
 
-template<class Message>
-struct DecodeResult
+template<class Message> struct DecodeResult
 {
     std::optional<Message> message;
     DecodeError error;
@@ -67,11 +66,15 @@ QJsonObject toJson(const ServerMessage &m);
 QByteArray toFrame(const QJsonObject &object);
 
 // Encode any message (or variant of messages) into a text-frame payload.
-template<class Message>
-QByteArray encode(const Message &message)
+template<class Message> QByteArray encode(const Message &message)
 {
     return toFrame(toJson(message));
 }
+// The two frames sent most (an event per delivery, an ack per stored message) are
+// written directly (JsonWriter): the same bytes as toFrame(toJson(m)), without the
+// QJsonObject in between.
+QByteArray encode(const Event &event);
+QByteArray encode(const Ack &ack);
 
 // The request id a message carries, if any.
 RequestId requestIdOf(const ClientMessage &m);

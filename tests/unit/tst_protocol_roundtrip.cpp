@@ -4,12 +4,15 @@
 
 #include <QJsonDocument>
 #include <QTest>
+#include <limits>
 
 using namespace confab::protocol;
 using namespace Qt::StringLiterals;
 
 Q_DECLARE_METATYPE(confab::protocol::ClientMessage)
 Q_DECLARE_METATYPE(confab::protocol::ServerMessage)
+Q_DECLARE_METATYPE(confab::protocol::Event)
+Q_DECLARE_METATYPE(confab::protocol::Ack)
 
 namespace {
 
@@ -76,7 +79,118 @@ private slots:
     void clientRoundTrip();
     void serverRoundTrip_data();
     void serverRoundTrip();
+    void directEventEncoding_data();
+    void directEventEncoding();
+    void directAckEncoding_data();
+    void directAckEncoding();
 };
+
+namespace {
+// Text that exercises every branch of the direct string writer.
+QList<std::pair<const char *, QString>> awkwardTexts()
+{
+    QString controls;
+    for (char16_t c = 0; c < 0x20; ++c)
+        controls.append(QChar(c));
+    return {
+        {"empty", QString()},
+        {"ascii", u"plain words, digits 0123 and / slashes"_s},
+        {"quotes and backslashes", u"say \"hi\" \\ C:\\path\\"_s},
+        {"every control character", controls + u"\u007f"_s},
+        {"latin-1 and two-byte", u"caf\u00e9 \u00d8re \u0416\u05d0"_s},
+        {"three-byte", u"\u65e5\u672c\u8a9e \u2028\u2029 \uffff \ufeff"_s},
+        {"surrogate pairs", u"\U0001F44D\U0001F3F3\uFE0F\u200D\U0001F308 end"_s},
+        {"lone high surrogate", QString(QChar(0xd83d)) + u"x"_s},
+        {"lone low surrogate", u"x"_s + QString(QChar(0xdc4d))},
+        {"high surrogate at the end", u"x"_s + QString(QChar(0xd83d))},
+        {"long", QString(5000, u'a') + u"\u00e9\n"_s},
+    };
+}
+} // namespace
+
+void TestProtocolRoundtrip::directEventEncoding_data()
+{
+    QTest::addColumn<Event>("event");
+    Event base = textEvent(124);
+    for (const auto &[name, text] : awkwardTexts()) {
+        Event e = base;
+        e.body = text;
+        QTest::addRow("body/%s", name) << e;
+        e.body = u"b"_s;
+        e.from = text;
+        e.room = text;
+        e.clientMsgId = text;
+        QTest::addRow("names/%s", name) << e;
+    }
+    Event bare = base;
+    bare.clientMsgId.reset();
+    bare.body.clear();
+    QTest::addRow("no body, no client_msg_id") << bare;
+    Event reply = base;
+    reply.replyTo = 0;
+    QTest::addRow("reply_to 0") << reply;
+    Event react = base;
+    react.kind = EventKind::React;
+    react.body.clear();
+    react.target = 123;
+    react.emoji = u"\U0001F44D"_s;
+    react.removed = true;
+    QTest::addRow("react removed") << react;
+    Event topic = base;
+    topic.kind = EventKind::Topic;
+    topic.body.clear();
+    QTest::addRow("topic cleared") << topic;
+    for (const EventKind kind :
+         {EventKind::Edit, EventKind::Delete, EventKind::Join, EventKind::Leave}) {
+        Event e = base;
+        e.kind = kind;
+        e.target = 7;
+        QTest::addRow("kind %s", qPrintable(eventKindName(kind))) << e;
+    }
+    Event numbers = base;
+    numbers.seq = kMaxSafeInteger;
+    numbers.ts = -1;
+    numbers.replyTo = std::numeric_limits<qint64>::min() / 2;
+    numbers.target = 9;
+    QTest::addRow("extreme numbers") << numbers;
+}
+
+void TestProtocolRoundtrip::directEventEncoding()
+{
+    QFETCH(Event, event);
+    const QByteArray direct = encode(event);
+    QCOMPARE(direct, toFrame(toJson(event)));
+    // And it reads back as the same event wherever the decoder accepts the text.
+    const ServerDecodeResult decoded = decodeServerMessage(direct);
+    if (decoded.ok())
+        QVERIFY(*decoded.message == ServerMessage(event));
+}
+
+void TestProtocolRoundtrip::directAckEncoding_data()
+{
+    QTest::addColumn<Ack>("ack");
+    for (const auto &[name, text] : awkwardTexts()) {
+        QTest::addRow("%s", name) << Ack{
+            .id = 9, .room = text, .clientMsgId = text, .seq = 124, .ts = 1763765000123};
+    }
+    QTest::addRow("no id") << Ack{
+        .id = std::nullopt, .room = u"general"_s, .clientMsgId = u"5f0c-1"_s, .seq = 1, .ts = 0};
+    QTest::addRow("negative id, max seq") << Ack{.id = -42,
+                                                 .room = u"general"_s,
+                                                 .clientMsgId = u"m"_s,
+                                                 .seq = kMaxSafeInteger,
+                                                 .ts = kMaxSafeInteger};
+}
+
+void TestProtocolRoundtrip::directAckEncoding()
+{
+    QFETCH(Ack, ack);
+    const QByteArray direct = encode(ack);
+    QCOMPARE(direct, toFrame(toJson(ack)));
+    const ServerDecodeResult decoded = decodeServerMessage(direct);
+    if (decoded.ok())
+        QVERIFY(*decoded.message == ServerMessage(ack));
+}
 
 void TestProtocolRoundtrip::clientRoundTrip_data()
 {
