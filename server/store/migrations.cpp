@@ -66,7 +66,7 @@ constexpr std::array kVersion2 = {
 // The hub broadcasts an event as soon as it has its seq, so the store must never refuse
 // one: a unique (sender, client_msg_id) index would turn a client_msg_id reused after the
 // hub's idempotency window into a seq that was broadcast but never stored (a gap).
-// Idempotency is the hub's job; the index stays for lookups.
+// Idempotency is the hub's job (version 5 drops the index: nothing reads it).
 constexpr std::array kVersion3 = {
     "DROP INDEX events_client_msg_id",
     "CREATE INDEX events_client_msg_id ON events (sender, client_msg_id)"
@@ -79,11 +79,19 @@ constexpr std::array kVersion4 = {
     "CREATE TABLE token_changes (user_name TEXT PRIMARY KEY, at BIGINT NOT NULL)",
 };
 
-const std::array<Migration, 4> kMigrations = {{
+// No query reads events by (sender, client_msg_id): the hub keeps the recent ids in memory
+// and reloads them at start with a scan of the events. The index was one more b-tree
+// insert, at a random place, for every stored message.
+constexpr std::array kVersion5 = {
+    "DROP INDEX events_client_msg_id",
+};
+
+const std::array<Migration, 5> kMigrations = {{
     {1, "users, tokens, rooms, members, invites, events", kVersion1},
     {2, "client_msg_id index, read markers", kVersion2},
     {3, "client_msg_id index no longer unique", kVersion3},
     {4, "token changes", kVersion4},
+    {5, "client_msg_id index dropped", kVersion5},
 }};
 
 QString newEpoch()

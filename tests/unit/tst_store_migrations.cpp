@@ -199,8 +199,14 @@ void TestStoreMigrations::olderVersionIsMigrated()
         side.scalar(u"SELECT body FROM events WHERE room = 'general' AND seq = 1"_s).toString(),
         u"old"_s);
     QVERIFY2(side.exec(u"SELECT COUNT(*) FROM read_markers"_s), qPrintable(side.error()));
-    // Version 3 made the client_msg_id index plain: the store never refuses an event the
-    // hub has broadcast (idempotency is decided before the seq is assigned).
+    // Version 3 made the client_msg_id index plain, version 5 dropped it: the store never
+    // refuses an event the hub has broadcast (idempotency is decided before the seq is
+    // assigned), and no write pays for an index nothing reads.
+    const QString indexCount =
+        m_store->isPostgres()
+            ? u"SELECT COUNT(*) FROM pg_indexes WHERE indexname = 'events_client_msg_id'"_s
+            : u"SELECT COUNT(*) FROM sqlite_master WHERE name = 'events_client_msg_id'"_s;
+    QCOMPARE(side.scalar(indexCount).toInt(), 0);
     QVERIFY2(side.exec(u"INSERT INTO events (room, seq, ts, sender, kind, body, client_msg_id)"
                        " VALUES ('general', 2, 3, 'alice', 'text', 'again', 'm1')"_s),
              qPrintable(side.error()));
