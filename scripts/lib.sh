@@ -7,7 +7,7 @@ CONFAB_BUILD="${CONFAB_BUILD_DIR:-$CONFAB_ROOT/build}"
 CONFAB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   qt6-base-dev qt6-base-dev-tools qt6-websockets-dev qt6-declarative-dev
-  qt6-declarative-dev-tools libqt6sql6-sqlite libqt6sql6-psql libgl-dev
+  qt6-declarative-dev-tools libqt6sql6-sqlite libqt6sql6-psql libsqlite3-dev libgl-dev
   qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-layouts
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
   qml6-module-qttest qml6-module-qtqml qml6-module-qtqml-models qml6-module-qt-labs-qmlmodels

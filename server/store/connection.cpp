@@ -3,7 +3,12 @@
 #include "store/database.h"
 #include "store/sqlutil.h"
 
+#include <QSqlDriver>
+#include <sqlite3.h>
+
 namespace confab::server {
+
+using namespace Qt::StringLiterals;
 
 Connection::Connection(const StoreConfig &config, const QString &purpose)
     : m_config(config)
@@ -39,6 +44,40 @@ QSqlQuery *Connection::statement(const QString &sqlText, QString *error)
     return m_statements.emplace(sqlText, std::move(q)).first->second.get();
 }
 
+sqlite3_stmt *Connection::nativeStatement(const QString &sqlText, QString *error)
+{
+    if (auto it = m_native.find(sqlText); it != m_native.end())
+        return it->second;
+    const QSqlDatabase db = database();
+    const QVariant handle = db.isOpen() ? db.driver()->handle() : QVariant();
+    if (isPostgres() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
+        sql::setError(error, u"no SQLite handle on connection %1"_s.arg(m_name));
+        return nullptr;
+    }
+    sqlite3 *native = *static_cast<sqlite3 *const *>(handle.constData());
+    sqlite3_stmt *stmt = nullptr;
+    const QByteArray utf8 = sqlText.toUtf8();
+    const int rc = sqlite3_prepare_v3(native, utf8.constData(), int(utf8.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) {
+        sql::setError(error, u"prepare: %1 [%2]"_s.arg(QString::fromUtf8(sqlite3_errmsg(native)))
+                                 .arg(sqlite3_extended_errcode(native)));
+        sqlite3_finalize(stmt);
+        return nullptr;
+    }
+    m_native.emplace(sqlText, stmt);
+    return stmt;
+}
+
+void Connection::finalizeNative()
+{
+    // Before the driver closes the handle: SQLite refuses to close a connection that
+    // still has statements.
+    for (auto &entry : m_native)
+        sqlite3_finalize(entry.second);
+    m_native.clear();
+}
+
 void Connection::finishStatements()
 {
     for (auto &entry : m_statements)
@@ -58,6 +97,7 @@ void Connection::drop()
     // DEALLOCATE itself.
     auto statements = std::move(m_statements);
     m_statements.clear();
+    finalizeNative();
     ++m_generation;
     if (!m_name.isEmpty())
         Database::close(m_name);
@@ -67,6 +107,7 @@ void Connection::drop()
 void Connection::abandon()
 {
     m_statements.clear();
+    finalizeNative(); // the handle is still open: SQLite did not close it with these alive
     ++m_generation;
     m_name.clear();
 }

@@ -8,6 +8,8 @@
 #include <memory>
 #include <unordered_map>
 
+struct sqlite3_stmt;
+
 namespace confab::server {
 
 // One named QSqlDatabase connection plus the statements prepared on it. Touched only from
@@ -33,6 +35,10 @@ public:
 
     // sqlText prepared once per connection (forward-only); null + *error on failure.
     QSqlQuery *statement(const QString &sqlText, QString *error);
+    // SQLite only: sqlText prepared straight on the driver's sqlite3 handle, for the
+    // writer's event inserts (binding through QSqlQuery and QVariant costs more than the
+    // insert itself). Finalized before the connection closes; null + *error on failure.
+    sqlite3_stmt *nativeStatement(const QString &sqlText, QString *error);
     // Changes whenever the statements are dropped (reset(), abandon()): a caller that keeps
     // statement() pointers of its own looks them up again when it differs.
     quint64 generation() const { return m_generation; }
@@ -51,11 +57,13 @@ public:
 
 private:
     void drop();
+    void finalizeNative();
 
     StoreConfig m_config;
     QString m_purpose;
     QString m_name;
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
+    std::unordered_map<QString, sqlite3_stmt *> m_native;
     quint64 m_generation = 0;
 };
 

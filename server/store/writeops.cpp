@@ -3,7 +3,9 @@
 #include "store/connection.h"
 #include "store/sqlutil.h"
 
+#include <QSqlDriver>
 #include <array>
+#include <sqlite3.h>
 
 namespace confab::server {
 
@@ -68,6 +70,56 @@ void bindEvent(QSqlQuery &q, int base, const protocol::Event &e)
         q.bindValue(base + i, sql::bindable(values[i]));
 }
 
+// SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_RANGE (extended codes carry
+// the primary code in the low byte).
+bool isPermanentSqliteError(int extendedCode)
+{
+    const int primary = extendedCode & 0xff;
+    return primary == SQLITE_TOOBIG || primary == SQLITE_CONSTRAINT || primary == SQLITE_MISMATCH ||
+           primary == SQLITE_RANGE;
+}
+
+// The event's strings stay alive until the statement has run: bound without a copy.
+void bindText(sqlite3_stmt *stmt, int index, const QString &text)
+{
+    // A null QString is the empty text here, as bindable() makes it for QtSql (a null
+    // pointer would bind NULL).
+    const void *utf16 = text.isNull() ? static_cast<const void *>(u"") : text.utf16();
+    sqlite3_bind_text16(stmt, index, utf16, int(text.size() * 2), SQLITE_STATIC);
+}
+
+void bindText(sqlite3_stmt *stmt, int index, const std::optional<QString> &text)
+{
+    if (text)
+        bindText(stmt, index, *text);
+    else
+        sqlite3_bind_null(stmt, index);
+}
+
+void bindInt(sqlite3_stmt *stmt, int index, const std::optional<qint64> &value)
+{
+    if (value)
+        sqlite3_bind_int64(stmt, index, *value);
+    else
+        sqlite3_bind_null(stmt, index);
+}
+
+// The same values in the same order as bindEvent(QSqlQuery &, ...); index is 1-based.
+void bindEvent(sqlite3_stmt *stmt, int index, const protocol::Event &e)
+{
+    bindText(stmt, index, e.room);
+    sqlite3_bind_int64(stmt, index + 1, e.seq);
+    sqlite3_bind_int64(stmt, index + 2, e.ts);
+    bindText(stmt, index + 3, e.from);
+    sqlite3_bind_text(stmt, index + 4, protocol::eventKindCode(e.kind), -1, SQLITE_STATIC);
+    bindText(stmt, index + 5, e.body);
+    bindText(stmt, index + 6, e.clientMsgId);
+    bindInt(stmt, index + 7, e.replyTo);
+    bindInt(stmt, index + 8, e.target);
+    bindText(stmt, index + 9, e.emoji);
+    sqlite3_bind_int(stmt, index + 10, e.removed ? 1 : 0);
+}
+
 QVariant nullIfEmpty(const QString &s)
 {
     return s.isEmpty() ? QVariant(QMetaType::fromType<QString>()) : QVariant(s);
@@ -83,11 +135,9 @@ bool isPermanentError(bool postgres, const QSqlError &error)
         // else (connection, lock, disk, shutdown) may pass on a later attempt.
         return code.startsWith("22"_L1) || code.startsWith("23"_L1);
     }
-    // SQLITE_TOOBIG, SQLITE_CONSTRAINT, SQLITE_MISMATCH, SQLITE_RANGE (extended codes
-    // carry the primary code in the low byte).
     bool ok = false;
-    const int primary = code.toInt(&ok) & 0xff;
-    return ok && (primary == 18 || primary == 19 || primary == 20 || primary == 25);
+    const int extended = code.toInt(&ok);
+    return ok && isPermanentSqliteError(extended);
 }
 
 OpApplier::OpApplier(Connection &connection)
@@ -102,6 +152,7 @@ void OpApplier::forgetStaleStatements()
         return;
     m_statements.fill(nullptr);
     m_insertEvents.fill(nullptr);
+    m_sqliteInsertEvents.fill(nullptr);
     m_generation = m_connection.generation();
 }
 
@@ -168,6 +219,8 @@ bool OpApplier::groupable(const WriteOp &op)
 
 OpApplier::Result OpApplier::insertEvents(std::span<const protocol::Event *const> events)
 {
+    if (!m_connection.isPostgres())
+        return insertEventsSqlite(events);
     Result r;
     while (!events.empty()) {
         int log2Rows = kInsertSizes - 1;
@@ -180,6 +233,47 @@ OpApplier::Result OpApplier::insertEvents(std::span<const protocol::Event *const
         for (int i = 0; i < rows; ++i)
             bindEvent(*q, i * kEventValues, *events[size_t(i)]);
         const qsizetype inserted = execute(*q, kEventColumns.data(), &r);
+        if (inserted < 0)
+            return r;
+        if (inserted != rows) {
+            r.status = WriteStatus::Conflict;
+            return r;
+        }
+        events = events.subspan(size_t(rows));
+    }
+    return r;
+}
+
+OpApplier::Result OpApplier::insertEventsSqlite(std::span<const protocol::Event *const> events)
+{
+    Result r;
+    forgetStaleStatements();
+    while (!events.empty()) {
+        int log2Rows = kInsertSizes - 1;
+        while ((qsizetype(1) << log2Rows) > qsizetype(events.size()))
+            --log2Rows;
+        const int rows = 1 << log2Rows;
+        sqlite3_stmt *&stmt = m_sqliteInsertEvents[size_t(log2Rows)];
+        if (!stmt)
+            stmt = m_connection.nativeStatement(insertEventsSql(rows), &r.error);
+        if (!stmt) {
+            r.status = WriteStatus::Failed;
+            return r;
+        }
+        for (int i = 0; i < rows; ++i)
+            bindEvent(stmt, i * kEventValues + 1, *events[size_t(i)]);
+        const int rc = sqlite3_step(stmt);
+        sqlite3 *db = sqlite3_db_handle(stmt);
+        const int inserted = rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
+        if (rc != SQLITE_DONE) {
+            r.status = WriteStatus::Failed;
+            const int code = sqlite3_extended_errcode(db);
+            r.permanent = isPermanentSqliteError(code);
+            r.error = u"INSERT INTO events: %1 [%2]"_s.arg(QString::fromUtf8(sqlite3_errmsg(db)))
+                          .arg(code);
+        }
+        // Unbinds nothing (the next use binds every value again), ends the statement.
+        sqlite3_reset(stmt);
         if (inserted < 0)
             return r;
         if (inserted != rows) {

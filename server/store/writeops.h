@@ -8,6 +8,8 @@
 
 class QSqlQuery;
 
+struct sqlite3_stmt;
+
 namespace confab::server {
 
 class Connection;
@@ -68,6 +70,8 @@ private:
     QSqlQuery *statement(Stmt s, Result *result);
     // The multi-row INSERT of 2^log2Rows events.
     QSqlQuery *eventsStatement(int log2Rows, Result *result);
+    // SQLite: the same INSERTs bound and run on the sqlite3 handle, without QVariant.
+    Result insertEventsSqlite(std::span<const protocol::Event *const> events);
     // Drops the pointers below when the connection was reset since they were taken.
     void forgetStaleStatements();
     // Runs statement s with values bound in order; returns rows affected or -1.
@@ -90,6 +94,7 @@ private:
     quint64 m_generation = 0; // of the connection's statements below
     std::array<QSqlQuery *, size_t(Stmt::Count)> m_statements{};
     std::array<QSqlQuery *, kInsertSizes> m_insertEvents{};
+    std::array<sqlite3_stmt *, kInsertSizes> m_sqliteInsertEvents{};
 };
 
 // True if error (from a failed statement) is about the statement's data rather than the

@@ -622,6 +622,11 @@ QString eventKindName(EventKind kind)
     return QLatin1String(kindName(kind));
 }
 
+const char *eventKindCode(EventKind kind)
+{
+    return kindName(kind);
+}
+
 std::optional<EventKind> eventKindFromName(const QString &name)
 {
     for (const auto &[k, n] : kEventKinds) {

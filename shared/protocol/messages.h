@@ -19,6 +19,8 @@ using RequestId = std::optional<qint64>;
 
 enum class EventKind { Text, Edit, Delete, React, Join, Leave, Topic };
 QString eventKindName(EventKind kind);
+// The same name as a static ASCII string (for binding without a copy).
+const char *eventKindCode(EventKind kind);
 std::optional<EventKind> eventKindFromName(const QString &name);
 
 enum class RoomKind { Channel, Dm };
