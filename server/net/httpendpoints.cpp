@@ -8,6 +8,8 @@
 #include <QFile>
 #include <QThreadPool>
 #include <dirent.h>
+#include <dlfcn.h>
+#include <malloc.h>
 #include <unistd.h>
 
 namespace confab::server {
@@ -65,6 +67,27 @@ double bootTimeSeconds()
     return 0;
 }
 
+// Bytes the allocator has handed out and not taken back: what the server holds, whatever
+// the allocator keeps cached besides (RSS includes that; TCMalloc keeps more than glibc).
+// TCMalloc answers through its C API when it is the allocator, glibc through mallinfo2;
+// -1 when neither can tell.
+qint64 heapAllocatedBytes()
+{
+    using Property = int (*)(const char *, size_t *);
+    static const auto tcmalloc =
+        reinterpret_cast<Property>(::dlsym(RTLD_DEFAULT, "MallocExtension_GetNumericProperty"));
+    if (tcmalloc) {
+        size_t bytes = 0;
+        return tcmalloc("generic.current_allocated_bytes", &bytes) ? qint64(bytes) : -1;
+    }
+#if defined(__GLIBC__)
+    const struct mallinfo2 info = ::mallinfo2();
+    return qint64(info.uordblks + info.hblkhd);
+#else
+    return -1;
+#endif
+}
+
 // CPU seconds, start time and resident memory of this process, from /proc.
 void processFigures(QByteArray &out)
 {
@@ -101,6 +124,10 @@ void processFigures(QByteArray &out)
                    rss ? "process_resident_memory_bytes" : "process_peak_resident_memory_bytes",
                    "gauge", rss ? "Resident memory." : "Peak resident memory.", kb * 1024);
         }
+    }
+    if (const qint64 heap = heapAllocatedBytes(); heap >= 0) {
+        metric(out, "process_heap_allocated_bytes", "gauge",
+               "Memory allocated and not yet freed (without what the allocator caches).", heap);
     }
     // Every connection is a descriptor: how close the process is to its limit.
     if (DIR *dir = ::opendir("/proc/self/fd")) {

@@ -151,8 +151,9 @@ void TestServerHttp::metricsInFull()
     QVERIFY2(response.startsWith("HTTP/1.1 200 "), response.left(200).constData());
     const QByteArray body = response.mid(headOf(response).size());
     QCOMPARE(contentLength(response), body.size());
-    for (const char *name : {"confab_frames_in_total", "confab_frames_out_total",
-                             "process_cpu_seconds_total", "process_open_fds"})
+    for (const char *name :
+         {"confab_frames_in_total", "confab_frames_out_total", "process_cpu_seconds_total",
+          "process_open_fds", "process_heap_allocated_bytes"})
         QVERIFY2(body.contains("\n" + QByteArray(name) + ' '), name);
 }
 
