@@ -3,7 +3,6 @@
 #include "store/connection.h"
 #include "store/sqlutil.h"
 
-#include <QSqlDriver>
 #include <array>
 #include <sqlite3.h>
 
