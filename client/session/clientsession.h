@@ -149,7 +149,7 @@ signals:
 private:
     struct Request
     {
-        enum class Kind { Send, History, Members, RoomReply, Leave, Invite, Logout, Rooms };
+        enum class Kind { Send, History, Members, RoomReply, Join, Leave, Invite, Logout, Rooms };
         Kind kind = Kind::Send;
         QString room;
         QString clientMsgId;
@@ -168,7 +168,7 @@ private:
     void onError(const protocol::Error &error);
     void onSendError(const Request &request, const protocol::Error &error);
     void onLinkLost();
-    void onRoomReply(const protocol::RoomInfo &info, bool announce);
+    void onRoomReply(const protocol::RoomInfo &info, bool announce, bool joined = false);
     void dropCache(const QString &epoch);
     Room *ensureRoom(const protocol::RoomInfo &info);
     void removeRoom(const QString &roomId);

@@ -474,6 +474,14 @@ void Room::markRead(qint64 seq)
     m_session->sendRead(m_info.room, seq);
 }
 
+void Room::onJoined(qint64 seq)
+{
+    if (seq <= m_info.readSeq)
+        return;
+    onRead(seq);
+    m_session->sendRead(m_info.room, seq);
+}
+
 void Room::onRead(qint64 seq)
 {
     if (seq <= m_info.readSeq)

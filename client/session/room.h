@@ -112,6 +112,9 @@ public:
     void onHistoryFailed(HistoryPurpose purpose);
     void onTyping(const QString &user);
     void onRead(qint64 seq);
+    // The user has just joined at seq: what was written before is history, not unread,
+    // so the read marker starts there (sent to the server like one the user set).
+    void onJoined(qint64 seq);
     void onMembers(const QList<protocol::MemberInfo> &members);
     void namesChanged();
 

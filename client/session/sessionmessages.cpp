@@ -73,7 +73,8 @@ void ClientSession::onMessage(const protocol::ServerMessage &message)
         return onMembersReply(*m);
     if (const auto *rr = std::get_if<protocol::RoomReply>(&message)) {
         const Request req = m_requests.take(rr->id.value_or(0));
-        return onRoomReply(rr->room, req.kind == Request::Kind::RoomReply);
+        const bool joined = req.kind == Request::Kind::Join;
+        return onRoomReply(rr->room, joined || req.kind == Request::Kind::RoomReply, joined);
     }
     if (const auto *ok = std::get_if<protocol::Ok>(&message)) {
         const Request req = m_requests.take(ok->id.value_or(0));
@@ -133,11 +134,13 @@ void ClientSession::onEvent(const protocol::Event &event)
     room->ingest(event, true);
 }
 
-void ClientSession::onRoomReply(const protocol::RoomInfo &info, bool announce)
+void ClientSession::onRoomReply(const protocol::RoomInfo &info, bool announce, bool joined)
 {
     const bool isNew = !m_rooms.contains(info.room);
     Room *room = ensureRoom(info);
     room->setInfo(info);
+    if (joined)
+        room->onJoined(info.lastSeq);
     m_store->post([info](StoreWorker &w) { w.storeRooms({info}); });
     if (isNew)
         room->onWelcome(); // its newest page
@@ -297,7 +300,12 @@ void ClientSession::createRoom(const QString &name, bool isPrivate, const QStrin
 
 void ClientSession::joinRoom(const QString &name)
 {
-    if (!sendRequest(protocol::JoinRequest{{}, name}, {Request::Kind::RoomReply, name, {}, {}}))
+    // Only a join that makes the user a member moves the read marker (the reply can come
+    // after the join event, which already says "member"); joining a room the user is in
+    // changes nothing, and its unread stays unread.
+    const Room *known = m_rooms.value(name);
+    const auto kind = known && known->isMember() ? Request::Kind::RoomReply : Request::Kind::Join;
+    if (!sendRequest(protocol::JoinRequest{{}, name}, {kind, name, {}, {}}))
         setActionError(tr("Not connected"));
 }
 

@@ -614,6 +614,22 @@ private slots:
         QCOMPARE(joinRoom(b, u"general"_s), rb);
         QVERIFY(rb->isMember());
         QTRY_VERIFY(listedAsMember(u"general"_s));
+        // What was written before he joined is history, not unread: his read marker
+        // starts at his join (and the server keeps it: see the restart below).
+        // (The join event can come before the reply that moves the marker.)
+        QTRY_VERIFY(rb->readSeq() >= 5); // alice's join, her 3 messages, his join
+        const qint64 joinedAt = rb->readSeq();
+        QCOMPARE(joinedAt, rb->info().lastSeq);
+        QCOMPARE(rb->unreadCount(), 0);
+        QCOMPARE(rb->timeline()->readSeq(), joinedAt);
+        // Joining again changes nothing: what alice writes now stays unread.
+        sendMany(ra, u"after bob"_s, 2);
+        QTRY_COMPARE(rb->unreadCount(), 2);
+        QSignalSpy answered(b, &ClientSession::roomReady);
+        b->joinRoom(u"general"_s);
+        QTRY_COMPARE(answered.count(), 1);
+        QCOMPARE(rb->unreadCount(), 2);
+        QCOMPARE(rb->readSeq(), joinedAt);
         rb->open();
         QTRY_VERIFY(holdsAll(rb, numbered(u"before bob"_s, 3)));
         // Reading a channel he is not in loads its history like any other.
@@ -635,6 +651,8 @@ private slots:
         b->connectToServer();
         QVERIFY(m_server->start());
         QTRY_COMPARE_WITH_TIMEOUT(b->state(), client::Connection::State::Online, 15000);
+        // The welcome's read_seq is the marker the join set.
+        QTRY_COMPARE(b->room(u"general"_s)->info().readSeq, joinedAt);
     }
 
     void opensOnTheCacheOffline()
