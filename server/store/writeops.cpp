@@ -218,20 +218,16 @@ bool OpApplier::groupable(const WriteOp &op)
 
 OpApplier::Result OpApplier::insertEvents(std::span<const protocol::Event *const> events)
 {
-    if (!m_connection.isPostgres())
-        return insertEventsSqlite(events);
     Result r;
     while (!events.empty()) {
         int log2Rows = kInsertSizes - 1;
         while ((qsizetype(1) << log2Rows) > qsizetype(events.size()))
             --log2Rows;
         const int rows = 1 << log2Rows;
-        QSqlQuery *q = eventsStatement(log2Rows, &r);
-        if (!q)
-            return r;
-        for (int i = 0; i < rows; ++i)
-            bindEvent(*q, i * kEventValues, *events[size_t(i)]);
-        const qsizetype inserted = execute(*q, kEventColumns.data(), &r);
+        const auto chunk = events.first(size_t(rows));
+        const qsizetype inserted = m_connection.isPostgres()
+                                       ? insertChunk(log2Rows, chunk, &r)
+                                       : insertChunkSqlite(log2Rows, chunk, &r);
         if (inserted < 0)
             return r;
         if (inserted != rows) {
@@ -243,45 +239,43 @@ OpApplier::Result OpApplier::insertEvents(std::span<const protocol::Event *const
     return r;
 }
 
-OpApplier::Result OpApplier::insertEventsSqlite(std::span<const protocol::Event *const> events)
+qsizetype OpApplier::insertChunk(int log2Rows, std::span<const protocol::Event *const> events,
+                                 Result *r)
 {
-    Result r;
+    QSqlQuery *q = eventsStatement(log2Rows, r);
+    if (!q)
+        return -1;
+    for (size_t i = 0; i < events.size(); ++i)
+        bindEvent(*q, int(i) * kEventValues, *events[i]);
+    return execute(*q, kEventColumns.data(), r);
+}
+
+qsizetype OpApplier::insertChunkSqlite(int log2Rows, std::span<const protocol::Event *const> events,
+                                       Result *r)
+{
     forgetStaleStatements();
-    while (!events.empty()) {
-        int log2Rows = kInsertSizes - 1;
-        while ((qsizetype(1) << log2Rows) > qsizetype(events.size()))
-            --log2Rows;
-        const int rows = 1 << log2Rows;
-        sqlite3_stmt *&stmt = m_sqliteInsertEvents[size_t(log2Rows)];
-        if (!stmt)
-            stmt = m_connection.nativeStatement(insertEventsSql(rows), &r.error);
-        if (!stmt) {
-            r.status = WriteStatus::Failed;
-            return r;
-        }
-        for (int i = 0; i < rows; ++i)
-            bindEvent(stmt, i * kEventValues + 1, *events[size_t(i)]);
-        const int rc = sqlite3_step(stmt);
-        sqlite3 *db = sqlite3_db_handle(stmt);
-        const int inserted = rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
-        if (rc != SQLITE_DONE) {
-            r.status = WriteStatus::Failed;
-            const int code = sqlite3_extended_errcode(db);
-            r.permanent = isPermanentSqliteError(code);
-            r.error = u"INSERT INTO events: %1 [%2]"_s.arg(QString::fromUtf8(sqlite3_errmsg(db)))
-                          .arg(code);
-        }
-        // Unbinds nothing (the next use binds every value again), ends the statement.
-        sqlite3_reset(stmt);
-        if (inserted < 0)
-            return r;
-        if (inserted != rows) {
-            r.status = WriteStatus::Conflict;
-            return r;
-        }
-        events = events.subspan(size_t(rows));
+    sqlite3_stmt *&stmt = m_sqliteInsertEvents[size_t(log2Rows)];
+    if (!stmt)
+        stmt = m_connection.nativeStatement(insertEventsSql(int(events.size())), &r->error);
+    if (!stmt) {
+        r->status = WriteStatus::Failed;
+        return -1;
     }
-    return r;
+    for (size_t i = 0; i < events.size(); ++i)
+        bindEvent(stmt, int(i) * kEventValues + 1, *events[i]);
+    const int rc = sqlite3_step(stmt);
+    sqlite3 *db = sqlite3_db_handle(stmt);
+    const qsizetype inserted = rc == SQLITE_DONE ? sqlite3_changes(db) : -1;
+    if (rc != SQLITE_DONE) {
+        r->status = WriteStatus::Failed;
+        const int code = sqlite3_extended_errcode(db);
+        r->permanent = isPermanentSqliteError(code);
+        r->error =
+            u"INSERT INTO events: %1 [%2]"_s.arg(QString::fromUtf8(sqlite3_errmsg(db))).arg(code);
+    }
+    // Unbinds nothing (the next use binds every value again), ends the statement.
+    sqlite3_reset(stmt);
+    return inserted;
 }
 
 OpApplier::Result OpApplier::apply(const WriteOp &op)

@@ -70,8 +70,11 @@ private:
     QSqlQuery *statement(Stmt s, Result *result);
     // The multi-row INSERT of 2^log2Rows events.
     QSqlQuery *eventsStatement(int log2Rows, Result *result);
-    // SQLite: the same INSERTs bound and run on the sqlite3 handle, without QVariant.
-    Result insertEventsSqlite(std::span<const protocol::Event *const> events);
+    // One multi-row INSERT of 2^log2Rows events; rows inserted, or -1 (*r says why).
+    qsizetype insertChunk(int log2Rows, std::span<const protocol::Event *const> events, Result *r);
+    // SQLite: the same INSERT bound and run on the sqlite3 handle, without QVariant.
+    qsizetype insertChunkSqlite(int log2Rows, std::span<const protocol::Event *const> events,
+                                Result *r);
     // Drops the pointers below when the connection was reset since they were taken.
     void forgetStaleStatements();
     // Runs statement s with values bound in order; returns rows affected or -1.
