@@ -467,14 +467,10 @@ void Room::viewed(qint64 newestVisibleSeq)
 
 void Room::markRead(qint64 seq)
 {
-    seq = std::min(seq, m_highSeq);
-    if (seq <= m_info.readSeq)
-        return;
-    onRead(seq);
-    m_session->sendRead(m_info.room, seq);
+    advanceRead(std::min(seq, m_highSeq));
 }
 
-void Room::onJoined(qint64 seq)
+void Room::advanceRead(qint64 seq)
 {
     if (seq <= m_info.readSeq)
         return;

@@ -112,9 +112,10 @@ public:
     void onHistoryFailed(HistoryPurpose purpose);
     void onTyping(const QString &user);
     void onRead(qint64 seq);
-    // The user has just joined at seq: what was written before is history, not unread,
-    // so the read marker starts there (sent to the server like one the user set).
-    void onJoined(qint64 seq);
+    // Moves the read marker to seq (never back) and sends it, held events or not
+    // (markRead() stops at what is held). On a join: what was written before the user
+    // joined is history, not unread.
+    void advanceRead(qint64 seq);
     void onMembers(const QList<protocol::MemberInfo> &members);
     void namesChanged();
 

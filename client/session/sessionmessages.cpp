@@ -140,7 +140,7 @@ void ClientSession::onRoomReply(const protocol::RoomInfo &info, bool announce, b
     Room *room = ensureRoom(info);
     room->setInfo(info);
     if (joined)
-        room->onJoined(info.lastSeq);
+        room->advanceRead(info.lastSeq); // what came before the join is not unread
     m_store->post([info](StoreWorker &w) { w.storeRooms({info}); });
     if (isNew)
         room->onWelcome(); // its newest page

@@ -453,7 +453,7 @@ bool Session::writeGathered(qint64 *written, int *frames)
     message.msg_iovlen = size_t(n);
     iovec joined;
     if (n > 1 && bytes <= kCoalesceBytes) {
-        // One scratch buffer per I/O thread: a session is only ever written on its own.
+        // One scratch buffer per I/O thread: sendmsg() has copied it when it returns.
         thread_local std::array<char, kCoalesceBytes> scratch;
         size_t at = 0;
         for (int i = 0; i < n; ++i) {
