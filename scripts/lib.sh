@@ -12,6 +12,7 @@ CONFAB_PACKAGES=(
   qml6-module-qtquick-window qml6-module-qtquick-templates qml6-module-qtqml-workerscript
   qml6-module-qttest qml6-module-qtqml qml6-module-qtqml-models qml6-module-qt-labs-qmlmodels
   qt6-qpa-plugins libgl1-mesa-dri fonts-dejavu-core fonts-noto-color-emoji
+  qt6-image-formats-plugins
   libsodium-dev libhiredis-dev libssl-dev libgoogle-perftools-dev openssl iproute2
   qtkeychain-qt6-dev libcmark-gfm-dev libcmark-gfm-extensions-dev
   gnome-keyring dbus-daemon dbus-x11 libsecret-tools

@@ -107,6 +107,38 @@ const QList<IntKey> &intKeys()
          [](ServerConfig &c, qint64 v) {
              c.maxPendingWrites = int(v);
          }},
+        {"files", "max_file_bytes", 1, qint64(1) << 50,
+         [](ServerConfig &c, qint64 v) {
+             c.files.maxFileBytes = v;
+         }},
+        {"files", "quota_bytes", 0, qint64(1) << 56,
+         [](ServerConfig &c, qint64 v) {
+             c.files.quotaBytes = v;
+         }},
+        {"files", "max_uploads_in_flight", 1, 100000,
+         [](ServerConfig &c, qint64 v) {
+             c.files.maxUploadsInFlight = int(v);
+         }},
+        {"files", "gc_grace_s", 0, qint64(1) << 40,
+         [](ServerConfig &c, qint64 v) {
+             c.files.gcGraceSeconds = v;
+         }},
+        {"files", "gc_interval_s", 1, qint64(1) << 40,
+         [](ServerConfig &c, qint64 v) {
+             c.files.gcIntervalSeconds = v;
+         }},
+        {"files", "upload_expiry_s", 1, qint64(1) << 40,
+         [](ServerConfig &c, qint64 v) {
+             c.files.uploadExpirySeconds = v;
+         }},
+        {"files", "thumbnail_px", 16, 4096,
+         [](ServerConfig &c, qint64 v) {
+             c.files.thumbnailPx = int(v);
+         }},
+        {"files", "thumbnail_max_pixels", 1, qint64(1) << 40,
+         [](ServerConfig &c, qint64 v) {
+             c.files.thumbnailMaxPixels = v;
+         }},
     };
     return keys;
 }
@@ -164,6 +196,10 @@ bool setConfigValue(ServerConfig &cfg, const QString &section, const QString &ke
     }
     if (name == "server.db"_L1 || name == "store.db"_L1) {
         cfg.db = value;
+        return true;
+    }
+    if (name == "files.dir"_L1) {
+        cfg.files.dir = value;
         return true;
     }
     if (name == "server.name"_L1) {
@@ -248,8 +284,8 @@ bool loadConfigFile(ServerConfig &cfg, const QString &path, QString *error)
                 return false;
             }
             section = line.mid(1, line.size() - 2).trimmed();
-            static const QStringList known = {u"server"_s, u"limits"_s, u"store"_s,    u"auth"_s,
-                                              u"log"_s,    u"tls"_s,    u"discovery"_s};
+            static const QStringList known = {u"server"_s, u"limits"_s, u"store"_s,     u"auth"_s,
+                                              u"log"_s,    u"tls"_s,    u"discovery"_s, u"files"_s};
             if (!known.contains(section)) {
                 *error = where + u"unknown section [%1]"_s.arg(section);
                 return false;
@@ -275,6 +311,11 @@ bool loadConfigFile(ServerConfig &cfg, const QString &path, QString *error)
         }
     }
     return true;
+}
+
+QString filesRoot(const ServerConfig &cfg)
+{
+    return cfg.files.dir.isEmpty() ? cfg.stateDir + u"/files"_s : cfg.files.dir;
 }
 
 QString effectiveDbUrl(const ServerConfig &cfg)

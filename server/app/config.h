@@ -15,5 +15,7 @@ bool setConfigValue(ServerConfig &cfg, const QString &section, const QString &ke
 bool setListen(ServerConfig &cfg, const QString &value, QString *error);
 // The store URL: the one given, or the SQLite file in the state directory.
 QString effectiveDbUrl(const ServerConfig &cfg);
+// Where uploaded files are kept: files.dir, or <state dir>/files.
+QString filesRoot(const ServerConfig &cfg);
 
 } // namespace confab::server

@@ -7,6 +7,7 @@
 #include "core/seqbook.h"
 #include "eventloop/epolldispatcher.h"
 #include "eventloop/filelimit.h"
+#include "files/filestore.h"
 #include "logging.h"
 #include "net/acceptor.h"
 #include "net/discovery.h"
@@ -150,6 +151,17 @@ bool ServerApp::start(QString *error)
     m_ctx.seqBook = m_seqBook.get();
     m_ctx.authPool = m_authPool.get();
     m_ctx.readPool = m_readPool.get();
+    // File requests hash, decode images and read the store: their own threads, so a burst
+    // of uploads never delays a history read or a login.
+    m_filePool = std::make_unique<QThreadPool>();
+    m_filePool->setMaxThreadCount(std::max(2, QThread::idealThreadCount()));
+    m_files =
+        std::make_unique<FileStore>(filesRoot(cfg), cfg.files, m_reader.get(), m_writer.get());
+    if (!m_files->open(error))
+        return false;
+    qCInfo(lcStore).noquote() << "file store" << m_files->root();
+    m_ctx.filePool = m_filePool.get();
+    m_ctx.files = m_files.get();
 
     auto tls = std::make_shared<TlsSetup>();
     if (!loadTlsSetup(cfg, tls.get(), error))
@@ -214,6 +226,9 @@ bool ServerApp::start(QString *error)
     m_tokenWatch = new QTimer(this);
     connect(m_tokenWatch, &QTimer::timeout, this, &ServerApp::checkTokenChanges);
     m_tokenWatch->start(kTokenCheckMs);
+    m_filesGc = new QTimer(this);
+    connect(m_filesGc, &QTimer::timeout, this, &ServerApp::collectFiles);
+    m_filesGc->start(int(std::min<qint64>(cfg.files.gcIntervalSeconds * 1000, 1 << 30)));
     qCInfo(lcApp).noquote() << "listening on"
                             << u"%1:%2"_s.arg(cfg.listenAddress.toString()).arg(m_port) << "with"
                             << workerCount << "I/O workers";
@@ -242,6 +257,16 @@ void ServerApp::checkTokenChanges()
     });
 }
 
+void ServerApp::collectFiles()
+{
+    if (m_gcRunning.exchange(true))
+        return;
+    startOn(m_filePool.get(), [this] {
+        m_files->collect(QDateTime::currentMSecsSinceEpoch());
+        m_gcRunning = false;
+    });
+}
+
 void ServerApp::waitForPool(QThreadPool *pool, const char *name)
 {
     if (!pool->waitForDone(5000)) {
@@ -259,6 +284,8 @@ void ServerApp::stop()
     qCInfo(lcApp) << "stopping: no new connections, flushing the writer";
     if (m_tokenWatch)
         m_tokenWatch->stop();
+    if (m_filesGc)
+        m_filesGc->stop();
     delete m_discovery; // a server on its way out is not offered to anyone
     m_discovery = nullptr;
     // Draining before the port closes: whoever sees the port closed sees writes refused.
@@ -271,6 +298,7 @@ void ServerApp::stop()
     // Their own waits are bounded (replay and history give up after a few seconds).
     waitForPool(m_authPool.get(), "auth");
     waitForPool(m_readPool.get(), "read");
+    waitForPool(m_filePool.get(), "file");
     runOn(m_hub, [] {}); // the hub has posted every broadcast and ack to the workers
     for (IoWorker *w : std::as_const(m_workers))
         runOn(w, [w] { w->closeAll(); });

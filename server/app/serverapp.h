@@ -15,6 +15,7 @@ namespace confab::server {
 
 class Acceptor;
 class Discovery;
+class FileStore;
 class Hub;
 class IoWorker;
 class SeqBook;
@@ -46,6 +47,8 @@ private:
     // `user passwd` and `user remove` run in another process; every few seconds the
     // server looks for their changes and closes the connections whose token is gone.
     void checkTokenChanges();
+    // Removes unreferenced files every files.gc_interval_s, on the file pool.
+    void collectFiles();
 
     ServerContext m_ctx;
     std::unique_ptr<StoreWriter> m_writer;
@@ -54,6 +57,10 @@ private:
     std::unique_ptr<QThreadPool> m_authPool;
     std::unique_ptr<QThreadPool> m_readPool;
     std::unique_ptr<QThreadPool> m_ioPool;
+    std::unique_ptr<QThreadPool> m_filePool;
+    std::unique_ptr<FileStore> m_files;
+    QTimer *m_filesGc = nullptr;
+    std::atomic<bool> m_gcRunning{false};
     Hub *m_hub = nullptr;
     Acceptor *m_acceptor = nullptr;
     Discovery *m_discovery = nullptr;

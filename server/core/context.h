@@ -13,6 +13,7 @@ class QThreadPool;
 
 namespace confab::server {
 
+class FileStore;
 class Hub;
 class SessionSink;
 class SeqBook;
@@ -42,6 +43,8 @@ struct ServerContext
     QList<SessionSink *> sinks;        // one per I/O worker, by index
     QThreadPool *authPool = nullptr;   // Argon2id and token lookups
     QThreadPool *readPool = nullptr;   // history and replay reads
+    QThreadPool *filePool = nullptr;   // file requests: lookups, hashing, thumbnails
+    FileStore *files = nullptr;
     std::atomic<bool> draining{false}; // SIGTERM: refuse new sends
 };
 

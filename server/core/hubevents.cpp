@@ -45,9 +45,12 @@ QString Hub::validateSend(const RoomState &room, const Caller &c, protocol::Send
                           ErrorCode *code, bool *removed)
 {
     *code = ErrorCode::BadRequest;
-    if (r.kind == EventKind::Text) {
+    if (r.kind == EventKind::Text || r.kind == EventKind::File) {
         if (r.replyTo && !room.event(*r.replyTo))
             return u"reply_to %1 is not an event of '%2'"_s.arg(*r.replyTo).arg(room.id);
+        // The session filled in the file from the store; without that it is a bug.
+        if (r.kind == EventKind::File && (!r.file || r.file->mime.isEmpty()))
+            return (*code = ErrorCode::Internal, u"the file was not looked up"_s);
         return {};
     }
     if (r.kind == EventKind::Topic)
@@ -56,7 +59,9 @@ QString Hub::validateSend(const RoomState &room, const Caller &c, protocol::Send
                    : QString();
     const qint64 target = r.target.value_or(0);
     const EventMeta *meta = room.event(target);
-    if (!meta || meta->kind != EventKind::Text) {
+    // A file event can be deleted and reacted to; only text can be edited.
+    const bool editable = meta && meta->kind == EventKind::Text;
+    if (!meta || !(editable || (meta->kind == EventKind::File && r.kind != EventKind::Edit))) {
         *code = ErrorCode::NotFound;
         return u"target %1 is not a message in '%2'"_s.arg(target).arg(room.id);
     }
@@ -121,6 +126,7 @@ void Hub::send(const Caller &c, const protocol::SendRequest &request)
     e.target = r.target;
     e.emoji = r.emoji;
     e.removed = removed;
+    e.file = r.file;
     appendEvent(room, std::move(e), &c);
 }
 

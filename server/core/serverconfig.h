@@ -1,5 +1,6 @@
 #pragma once
 
+#include "files/filesconfig.h"
 #include "protocol/errors.h"
 
 #include <QHostAddress>
@@ -47,6 +48,9 @@ struct ServerConfig
     bool discovery = true;
     quint16 discoveryPort = protocol::kDefaultDiscoveryPort;
     QString discoveryName; // empty: the host name
+
+    // File sharing: uploads, downloads, limits and the garbage collector.
+    FilesConfig files;
 };
 
 } // namespace confab::server

@@ -5,6 +5,7 @@
 #include "core/clock.h"
 #include "core/metrics.h"
 #include "logging.h"
+#include "net/filetransfer.h"
 #include "net/httpendpoints.h"
 #include "net/ioworker.h"
 
@@ -37,6 +38,8 @@ constexpr qint64 kBadRequestWindowMs = 10000;
 // and how long a closing connection may take at all (a peer that does not read).
 constexpr qint64 kCloseHandshakeMs = 2000;
 constexpr qint64 kClosingGraceMs = 5000;
+// What a file transfer's socket reads ahead of the disk: TCP holds back the rest.
+constexpr qint64 kTransferReadBuffer = 1024 * 1024;
 
 qint64 nowMs()
 {
@@ -101,6 +104,8 @@ void Session::onReadyRead()
 {
     if (m_state == State::Closed)
         return;
+    if (m_state == State::Transfer && !m_transfer->wantsBody())
+        return;
     // read(bytesAvailable()) rather than readAll(): when QTcpSocket holds one block, it
     // hands that block over instead of copying it, and an idle connection is left with
     // no read buffer (readAll() copies, and the emptied block stays with the socket).
@@ -110,6 +115,11 @@ void Session::onReadyRead()
 
 void Session::consume(QByteArrayView bytes)
 {
+    if (m_state == State::Transfer) {
+        m_lastSeen = nowMs();
+        m_transfer->body(bytes);
+        return;
+    }
     if (!m_upgraded) {
         if (m_state == State::Http) {
             m_httpBuffer.append(bytes);
@@ -136,6 +146,8 @@ void Session::handleHttp()
         httpAnswered(wire::httpResponse(400, "Bad Request", "text/plain", "bad request\n"));
     } else if (refusePlain(request)) {
         return;
+    } else if (FileTransfer::handles(request)) {
+        startTransfer(request, head);
     } else if (request.isWebSocketUpgrade()) {
         acceptUpgrade(request, head);
     } else {
@@ -172,6 +184,23 @@ void Session::serveHttp(const wire::HttpRequest &request)
         });
     if (answer)
         httpAnswered(*answer);
+}
+
+void Session::startTransfer(const wire::HttpRequest &request, qsizetype headLength)
+{
+    m_state = State::Transfer;
+    m_lastSeen = nowMs();
+    m_socket->setReadBufferSize(kTransferReadBuffer);
+    m_transfer = std::make_unique<FileTransfer>(this, request, m_httpBuffer.mid(headLength));
+    m_httpBuffer = QByteArray();
+    m_transfer->start();
+}
+
+void Session::transferSent()
+{
+    m_state = State::Closing;
+    m_closingSince = nowMs();
+    shutdownWriteWhenFlushed();
 }
 
 void Session::httpAnswered(const QByteArray &response)
@@ -350,7 +379,8 @@ bool Session::charge(qint64 bytes)
 
 void Session::sendFrame(const QByteArray &frame)
 {
-    if (m_state == State::Closing || m_state == State::Closed || m_state == State::Http)
+    if (m_state == State::Closing || m_state == State::Closed || m_state == State::Http ||
+        m_state == State::Transfer)
         return;
     m_outbox.push_back(frame);
     if (charge(frame.size()))
@@ -499,6 +529,11 @@ bool Session::writeGathered(qint64 *written, int *frames)
 
 void Session::writeOut(const QByteArray &frame)
 {
+    writeOutRaw(frame);
+}
+
+void Session::writeOutRaw(QByteArrayView frame)
+{
     // While QTcpSocket holds nothing, the frame goes to the kernel straight from the
     // shared buffer: no copy into QTcpSocket's ring buffer, no write notifier armed and
     // disarmed, no bytesWritten signal per delivery. Whatever the kernel does not take
@@ -521,6 +556,11 @@ void Session::writeOut(const QByteArray &frame)
 
 void Session::onBytesWritten()
 {
+    if (m_state == State::Transfer) {
+        m_lastSeen = nowMs();
+        m_transfer->drained();
+        return;
+    }
     if (m_state == State::Closing) {
         if (!m_upgraded || m_parser.error())
             shutdownWriteWhenFlushed();
@@ -534,7 +574,7 @@ void Session::close(CloseCode code, const QString &reason)
 {
     if (m_state == State::Closing || m_state == State::Closed)
         return;
-    if (m_state == State::Http) {
+    if (m_state == State::Http || m_state == State::Transfer) {
         abort();
         return;
     }
@@ -574,6 +614,11 @@ void Session::tick(qint64 now)
     releaseIfEmpty(m_badRequests);
     const ServerConfig &cfg = m_ctx->config;
     switch (m_state) {
+    case State::Transfer:
+        // A transfer may take long; one that moves nothing for the idle time is dropped.
+        if (now - m_lastSeen > cfg.idleTimeoutMs)
+            abort();
+        break;
     case State::Http:
         if (m_tls && !m_encrypted && now - m_openedAt > cfg.tlsHandshakeTimeoutMs) {
             bump(m_ctx->metrics->tlsHandshakeTimeouts);

@@ -9,11 +9,13 @@
 #include <QHash>
 #include <QList>
 #include <QSet>
+#include <memory>
 
 class QTcpSocket;
 
 namespace confab::server {
 
+class FileTransfer;
 class IoWorker;
 
 // The result of authenticating a hello, computed on the auth pool.
@@ -34,7 +36,8 @@ struct AuthOutcome
 class Session
 {
 public:
-    enum class State { Http, Hello, Authenticating, Active, Closing, Closed };
+    // Transfer: a plain HTTP request for a file (FileTransfer) is being served.
+    enum class State { Http, Transfer, Hello, Authenticating, Active, Closing, Closed };
 
     // socket is a QSslSocket when tls: the session starts the server side of the
     // handshake and reads nothing before it is done.
@@ -81,6 +84,18 @@ public:
     // Writes the answer to a plain HTTP request and ends the connection.
     void httpAnswered(const QByteArray &response);
 
+    // For the file request this connection serves (on this thread).
+    FileTransfer *transfer() const { return m_transfer.get(); }
+    ServerContext *context() const { return m_ctx; }
+    IoWorker *worker() const { return m_worker; }
+    QTcpSocket *socket() const { return m_socket; }
+    // The transfer wants its body now: what the socket holds is read at once.
+    void resumeReading() { onReadyRead(); }
+    // Bytes of a download, straight to the kernel while nothing is queued.
+    void writeOutRaw(QByteArrayView bytes);
+    // The download is written: the connection ends once it is flushed.
+    void transferSent();
+
 private:
     void onReadyRead();
     void consume(QByteArrayView bytes);
@@ -90,6 +105,7 @@ private:
     void handleHttp();
     void acceptUpgrade(const wire::HttpRequest &request, qsizetype headLength);
     void serveHttp(const wire::HttpRequest &request);
+    void startTransfer(const wire::HttpRequest &request, qsizetype headLength);
     void handleFrames();
     void finishClosing();
     void shutdownWriteWhenFlushed();
@@ -100,6 +116,8 @@ private:
     void lookupUserThen(const QString &name, protocol::RequestId id,
                         std::function<void(const StoredUser &)> then);
     bool takeSendToken(protocol::RequestId id);
+    // A send of kind file: the file's row fills in the event before the hub sees it.
+    void lookupFileThen(protocol::SendRequest request);
     void replayDone(const QString &room, const QList<QByteArray> &frames, bool complete);
     void logout(protocol::RequestId id);
     // Frames queued by sends go out when the worker has run everything already posted to
@@ -127,6 +145,7 @@ private:
     qint64 m_closingSince = 0; // when the state became Closing
     QByteArray m_httpBuffer;
     wire::FrameParser m_parser;
+    std::unique_ptr<FileTransfer> m_transfer; // only while State::Transfer and after
 
     QString m_user;
     QString m_token;

@@ -124,7 +124,11 @@ void Session::dispatch(protocol::ClientMessage &&message)
                     postTo(hub, [hub, c, u] { hub->dm(c, u); });
                 });
             } else if constexpr (std::is_same_v<T, protocol::SendRequest>) {
-                if (takeSendToken(m.id))
+                if (!takeSendToken(m.id))
+                    return;
+                if (m.kind == protocol::EventKind::File)
+                    lookupFileThen(std::move(m));
+                else
                     postTo(hub, [hub, c = caller(m.id), m] { hub->send(c, m); });
             } else if constexpr (std::is_same_v<T, protocol::HistoryRequest>) {
                 if (m_backlog.size() > kMaxBacklogForHistory) {
@@ -166,6 +170,37 @@ void Session::lookupUserThen(const QString &name, protocol::RequestId id,
                 s->sendError(ErrorCode::NotFound, u"no user '%1'"_s.arg(name), id);
             else
                 s->sendError(ErrorCode::Unavailable, u"the store is not available"_s, id);
+        });
+    });
+}
+
+void Session::lookupFileThen(protocol::SendRequest request)
+{
+    // The event carries what the store knows of the file, never what the client says.
+    ServerContext *ctx = m_ctx;
+    IoWorker *worker = m_worker;
+    const quint64 sid = m_id;
+    const Caller c = caller(request.id);
+    startOn(ctx->filePool, [ctx, worker, sid, c, request = std::move(request)]() mutable {
+        QString error;
+        const QString id = request.file->id;
+        const std::optional<StoredFile> file = ctx->reader->file(id, &error);
+        if (file && !file->thumbOf && file->uploader == c.user) {
+            request.file = file->info();
+            Hub *hub = ctx->hub;
+            postTo(hub, [hub, c, request] { hub->send(c, request); });
+            return;
+        }
+        backToSession(worker, sid, [id, error, file, c](Session *s) {
+            if (!error.isEmpty())
+                s->sendError(ErrorCode::Unavailable, u"the store is not available"_s, c.id);
+            else if (file && !file->thumbOf)
+                s->sendError(ErrorCode::Forbidden,
+                             u"file %1 was uploaded by someone else"_s.arg(id), c.id, u"file.id"_s);
+            else
+                s->sendError(ErrorCode::NotFound,
+                             u"no finished upload %1: upload it completely first"_s.arg(id), c.id,
+                             u"file.id"_s);
         });
     });
 }

@@ -86,12 +86,32 @@ constexpr std::array kVersion5 = {
     "DROP INDEX events_client_msg_id",
 };
 
-const std::array<Migration, 5> kMigrations = {{
+// Files: one row per upload (and per thumbnail, thumb_of naming its file), the content
+// kept once per SHA-256 in the state directory. file_refs lists the live events that post
+// a file; it decides who may download it, and a delete removes its row in the same
+// transaction, so a deleted file is unreadable as soon as the delete is acked.
+// unreferenced_at says since when no event posts the file: the garbage collector's grace
+// period counts from it (or from created_at, for a file never posted).
+constexpr std::array kVersion6 = {
+    "CREATE TABLE files (id TEXT PRIMARY KEY, sha256 TEXT NOT NULL, size BIGINT NOT NULL,"
+    " mime TEXT NOT NULL, name TEXT NOT NULL, uploader TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL, width BIGINT, height BIGINT, thumb TEXT, thumb_of TEXT,"
+    " posted INTEGER NOT NULL DEFAULT 0, unreferenced_at BIGINT)",
+    "CREATE INDEX files_sha256 ON files (sha256)",
+    "CREATE INDEX files_uploader ON files (uploader)",
+    "CREATE TABLE file_refs (file_id TEXT NOT NULL, room TEXT NOT NULL REFERENCES rooms(id),"
+    " seq BIGINT NOT NULL, PRIMARY KEY (file_id, room, seq))",
+    "CREATE INDEX file_refs_event ON file_refs (room, seq)",
+    "ALTER TABLE events ADD COLUMN file_id TEXT",
+};
+
+const std::array<Migration, 6> kMigrations = {{
     {1, "users, tokens, rooms, members, invites, events", kVersion1},
     {2, "client_msg_id index, read markers", kVersion2},
     {3, "client_msg_id index no longer unique", kVersion3},
     {4, "token changes", kVersion4},
     {5, "client_msg_id index dropped", kVersion5},
+    {6, "files, file references", kVersion6},
 }};
 
 QString newEpoch()

@@ -128,6 +128,41 @@ template<class F> auto runRead(const std::shared_ptr<ReaderConnections> &c, QStr
     }
 }
 
+constexpr auto kFileColumns = "SELECT f.id, f.sha256, f.size, f.mime, f.name, f.uploader,"
+                              " f.created_at, f.width, f.height, f.thumb, f.thumb_of, f.posted"
+                              " FROM files f "_L1;
+
+StoredFile fileFromRow(const QSqlQuery &q)
+{
+    StoredFile f;
+    f.id = q.value(0).toString();
+    f.sha256 = q.value(1).toString();
+    f.size = q.value(2).toLongLong();
+    f.mime = q.value(3).toString();
+    f.name = q.value(4).toString();
+    f.uploader = q.value(5).toString();
+    f.createdAt = q.value(6).toLongLong();
+    f.width = sql::optionalInt(q.value(7));
+    f.height = sql::optionalInt(q.value(8));
+    f.thumb = sql::optionalText(q.value(9));
+    f.thumbOf = sql::optionalText(q.value(10));
+    f.posted = q.value(11).toLongLong() != 0;
+    return f;
+}
+
+// The files one statement selects (kFileColumns + where), values bound in order.
+QList<StoredFile> selectFiles(Connection &c, const QString &where,
+                              std::initializer_list<QVariant> values, QString *err)
+{
+    QList<StoredFile> files;
+    QSqlQuery *q = c.statement(kFileColumns + where, err);
+    if (!q || !sql::exec(*q, values, u"read files"_s, err))
+        return files;
+    while (q->next())
+        files.append(fileFromRow(*q));
+    return files;
+}
+
 protocol::EventKind kindFromName(const QString &name)
 {
     const std::optional<protocol::EventKind> kind = protocol::eventKindFromName(name);
@@ -208,7 +243,7 @@ QList<EventFact> StoreReader::loadEventFacts(qint64 sinceTs, QString *error) con
         QList<EventFact> facts;
         QSqlQuery *q =
             c.statement(u"SELECT room, seq, sender, kind, target, emoji, removed, client_msg_id,"
-                        " ts FROM events WHERE kind IN ('text', 'edit', 'delete', 'react')"
+                        " ts FROM events WHERE kind IN ('text', 'edit', 'delete', 'react', 'file')"
                         " OR (client_msg_id IS NOT NULL AND ts >= ?) ORDER BY room, seq"_s,
                         err);
         if (!q || !sql::exec(*q, {sinceTs}, u"load event facts"_s, err))
@@ -238,8 +273,10 @@ QList<protocol::Event> StoreReader::events(const QString &room, qint64 afterSeq,
     return runRead(m_connections, error, [&](Connection &c, QString *err) {
         QList<protocol::Event> events;
         QSqlQuery *q = c.statement(
-            u"SELECT seq, ts, sender, kind, body, client_msg_id, reply_to, target, emoji,"
-            " removed FROM events WHERE room = ? AND seq > ? AND seq < ? ORDER BY seq %1"
+            u"SELECT e.seq, e.ts, e.sender, e.kind, e.body, e.client_msg_id, e.reply_to,"
+            " e.target, e.emoji, e.removed, f.id, f.name, f.size, f.mime, f.width, f.height,"
+            " f.thumb FROM events e LEFT JOIN files f ON f.id = e.file_id"
+            " WHERE e.room = ? AND e.seq > ? AND e.seq < ? ORDER BY e.seq %1"
             " LIMIT ?"_s.arg(newestFirst ? "DESC"_L1 : "ASC"_L1),
             err);
         const qint64 upper = beforeSeq > 0 ? beforeSeq : std::numeric_limits<qint64>::max();
@@ -258,6 +295,13 @@ QList<protocol::Event> StoreReader::events(const QString &room, qint64 afterSeq,
             e.target = sql::optionalInt(q->value(7));
             e.emoji = sql::optionalText(q->value(8));
             e.removed = q->value(9).toLongLong() != 0;
+            if (!q->isNull(10)) {
+                e.file = protocol::FileInfo{
+                    q->value(10).toString(),        q->value(11).toString(),
+                    q->value(12).toLongLong(),      q->value(13).toString(),
+                    sql::optionalInt(q->value(14)), sql::optionalInt(q->value(15)),
+                    sql::optionalText(q->value(16))};
+            }
             events.append(std::move(e));
         }
         if (newestFirst)
@@ -285,6 +329,98 @@ bool StoreReader::roomExists(const QString &room, QString *error) const
     return runRead(m_connections, error, [&](Connection &c, QString *err) {
         QSqlQuery *q = c.statement(u"SELECT 1 FROM rooms WHERE id = ?"_s, err);
         return q && sql::exec(*q, {room}, u"look up room"_s, err) && q->next();
+    });
+}
+
+std::optional<StoredFile> StoreReader::file(const QString &id, QString *error) const
+{
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        const QList<StoredFile> files = selectFiles(c, u"WHERE f.id = ?"_s, {id}, err);
+        return files.isEmpty() ? std::nullopt : std::optional(files.first());
+    });
+}
+
+std::optional<StoredFile> StoreReader::readableFile(const QString &id, const QString &user,
+                                                    QString *error) const
+{
+    // Posted in a room the user is a member of (a thumbnail: its file), or the user's own
+    // upload that is not posted yet.
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        const QList<StoredFile> files = selectFiles(
+            c,
+            u"WHERE f.id = ? AND (EXISTS (SELECT 1 FROM file_refs r JOIN members m"
+            " ON m.room = r.room AND m.user_name = ? WHERE r.file_id = COALESCE(f.thumb_of, f.id))"
+            " OR EXISTS (SELECT 1 FROM files p WHERE p.id = COALESCE(f.thumb_of, f.id)"
+            " AND p.uploader = ? AND p.posted = 0))"_s,
+            {id, user, user}, err);
+        return files.isEmpty() ? std::nullopt : std::optional(files.first());
+    });
+}
+
+FileUsage StoreReader::fileUsage(const QString &user, QString *error) const
+{
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        FileUsage usage{user, 0, 0};
+        QSqlQuery *q = c.statement(u"SELECT COUNT(*), COALESCE(SUM(size), 0) FROM files"
+                                   " WHERE uploader = ? AND thumb_of IS NULL"_s,
+                                   err);
+        if (q && sql::exec(*q, {user}, u"read file usage"_s, err) && q->next()) {
+            usage.files = q->value(0).toLongLong();
+            usage.bytes = q->value(1).toLongLong();
+        }
+        return usage;
+    });
+}
+
+QList<FileUsage> StoreReader::fileUsageByUser(QString *error) const
+{
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        QList<FileUsage> all;
+        QSqlQuery *q = c.statement(u"SELECT uploader, COUNT(*), SUM(size) FROM files"
+                                   " WHERE thumb_of IS NULL GROUP BY uploader"
+                                   " ORDER BY SUM(size) DESC, uploader"_s,
+                                   err);
+        if (!q || !sql::exec(*q, {}, u"read file usage"_s, err))
+            return all;
+        while (q->next())
+            all.append(
+                {q->value(0).toString(), q->value(1).toLongLong(), q->value(2).toLongLong()});
+        return all;
+    });
+}
+
+QList<StoredFile> StoreReader::largestFiles(qint64 minSize, int limit, QString *error) const
+{
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        return selectFiles(c,
+                           u"WHERE f.thumb_of IS NULL AND f.size >= ? ORDER BY f.size DESC, f.id"
+                           " LIMIT ?"_s,
+                           {minSize, limit}, err);
+    });
+}
+
+QList<StoredFile> StoreReader::collectableFiles(qint64 unreferencedBefore, int limit,
+                                                QString *error) const
+{
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        return selectFiles(c,
+                           u"WHERE f.thumb_of IS NULL AND COALESCE(f.unreferenced_at,"
+                           " f.created_at) < ? AND NOT EXISTS (SELECT 1 FROM file_refs r"
+                           " WHERE r.file_id = f.id) ORDER BY f.created_at LIMIT ?"_s,
+                           {unreferencedBefore, limit}, err);
+    });
+}
+
+QSet<QString> StoreReader::storedContent(QString *error) const
+{
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        QSet<QString> hashes;
+        QSqlQuery *q = c.statement(u"SELECT DISTINCT sha256 FROM files"_s, err);
+        if (!q || !sql::exec(*q, {}, u"read stored content"_s, err))
+            return hashes;
+        while (q->next())
+            hashes.insert(q->value(0).toString());
+        return hashes;
     });
 }
 

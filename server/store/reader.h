@@ -53,6 +53,23 @@ public:
     // False on error too (then *error is set).
     bool roomExists(const QString &room, QString *error = nullptr) const;
 
+    // Files. file(): by id, whoever may read it.
+    std::optional<StoredFile> file(const QString &id, QString *error = nullptr) const;
+    // The file (or thumbnail) if user may download it: posted in a room user is a member
+    // of, or user's own upload not posted yet.
+    std::optional<StoredFile> readableFile(const QString &id, const QString &user,
+                                           QString *error = nullptr) const;
+    FileUsage fileUsage(const QString &user, QString *error = nullptr) const;
+    // Every uploader, the largest usage first.
+    QList<FileUsage> fileUsageByUser(QString *error = nullptr) const;
+    // Files (not thumbnails) of at least minSize bytes, the largest first.
+    QList<StoredFile> largestFiles(qint64 minSize, int limit, QString *error = nullptr) const;
+    // Files posted nowhere since before unreferencedBefore (ms), the oldest first.
+    QList<StoredFile> collectableFiles(qint64 unreferencedBefore, int limit,
+                                       QString *error = nullptr) const;
+    // The SHA-256 of every stored file and thumbnail.
+    QSet<QString> storedContent(QString *error = nullptr) const;
+
 private:
     std::shared_ptr<ReaderConnections> m_connections;
 };

@@ -22,6 +22,7 @@ namespace {
 const QStringList kTables = {
     u"users"_s,  u"rooms"_s,  u"members"_s,      u"invites"_s,
     u"tokens"_s, u"events"_s, u"read_markers"_s, u"token_changes"_s,
+    u"files"_s,  u"file_refs"_s,
 };
 
 // Bound values per INSERT statement: several rows at once save a round trip each on

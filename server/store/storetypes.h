@@ -81,6 +81,36 @@ struct EventFact
     qint64 ts = 0;
 };
 
+// One stored file: an upload, or the thumbnail of one (thumbOf set).
+struct StoredFile
+{
+    QString id;
+    QString sha256; // lowercase hex: the content's name in the file store
+    qint64 size = 0;
+    QString mime;
+    QString name;
+    QString uploader;
+    qint64 createdAt = 0;
+    std::optional<qint64> width;
+    std::optional<qint64> height;
+    std::optional<QString> thumb;
+    std::optional<QString> thumbOf;
+    bool posted = false;
+
+    protocol::FileInfo info() const
+    {
+        return protocol::FileInfo{id, name, size, mime, width, height, thumb};
+    }
+};
+
+// What one user's files take (thumbnails not counted).
+struct FileUsage
+{
+    QString user;
+    qint64 files = 0;
+    qint64 bytes = 0;
+};
+
 // ---- write operations: everything the writer thread commits --------------------------------
 
 // An event; join/leave events also change membership in the same transaction, topic
@@ -119,8 +149,22 @@ struct CreateUser
     StoredUser user; // fails (conflict) if the name exists
 };
 
+// A completed upload (and its thumbnail, stored first). Conflict if the id exists.
+struct StoreFile
+{
+    StoredFile file;
+    std::optional<StoredFile> thumbnail;
+};
+// The garbage collector's removal of a file and its thumbnail, done only if the file is
+// still posted nowhere and was last referenced before unreferencedBefore (ms).
+struct DeleteFile
+{
+    QString id;
+    qint64 unreferencedBefore = 0;
+};
+
 using WriteOp = std::variant<AppendEvent, CreateRoom, AddInvite, SetReadMarker, InsertToken,
-                             RevokeToken, CreateUser>;
+                             RevokeToken, CreateUser, StoreFile, DeleteFile>;
 
 enum class WriteStatus { Committed, Conflict, Failed };
 

@@ -35,6 +35,20 @@ constexpr std::array kSql = {
     "DELETE FROM tokens WHERE hash = ?",
     "INSERT INTO users (name, display_name, password_hash, is_admin, created_at)"
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "INSERT INTO files (id, sha256, size, mime, name, uploader, created_at, width, height,"
+    " thumb, thumb_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    "UPDATE events SET file_id = ? WHERE room = ? AND seq = ?",
+    "INSERT INTO file_refs (file_id, room, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    "UPDATE files SET posted = 1, unreferenced_at = NULL WHERE id = ?",
+    // Before the delete's file_refs row goes: the file it posted becomes unreferenced now
+    // if this was its last post.
+    "UPDATE files SET unreferenced_at = ? WHERE id IN (SELECT file_id FROM file_refs"
+    " WHERE room = ? AND seq = ?) AND (SELECT COUNT(*) FROM file_refs r"
+    " WHERE r.file_id = files.id) = 1",
+    "DELETE FROM file_refs WHERE room = ? AND seq = ?",
+    "DELETE FROM files WHERE id = ? AND thumb_of IS NULL AND NOT EXISTS (SELECT 1 FROM"
+    " file_refs r WHERE r.file_id = files.id) AND COALESCE(unreferenced_at, created_at) < ?",
+    "DELETE FROM files WHERE thumb_of = ?",
 };
 
 // One INSERT of `rows` events (11 values each: SQLite takes up to 32,766 since 3.32,
@@ -210,6 +224,8 @@ bool OpApplier::groupable(const WriteOp &op)
     case protocol::EventKind::Join:
     case protocol::EventKind::Leave:
     case protocol::EventKind::Topic:
+    case protocol::EventKind::File:   // its file reference goes in beside it
+    case protocol::EventKind::Delete: // and a delete takes a file's away
         return false;
     default:
         return true;
@@ -309,6 +325,15 @@ OpApplier::Result OpApplier::applyOp(const AppendEvent &op)
     case protocol::EventKind::Topic:
         run(Stmt::UpdateTopic, {e.body, e.room}, &r);
         break;
+    case protocol::EventKind::File:
+        if (e.file && run(Stmt::SetEventFile, {e.file->id, e.room, e.seq}, &r) >= 0 &&
+            run(Stmt::InsertFileRef, {e.file->id, e.room, e.seq}, &r) >= 0)
+            run(Stmt::MarkFilePosted, {e.file->id}, &r);
+        break;
+    case protocol::EventKind::Delete:
+        if (e.target && run(Stmt::MarkFileUnreferenced, {e.ts, e.room, *e.target}, &r) >= 0)
+            run(Stmt::DeleteFileRefs, {e.room, *e.target}, &r);
+        break;
     default:
         break;
     }
@@ -365,6 +390,36 @@ OpApplier::Result OpApplier::applyOp(const RevokeToken &op)
 {
     Result r; // revoking an unknown token is done already
     run(Stmt::DeleteToken, {op.tokenHash}, &r);
+    return r;
+}
+
+qsizetype OpApplier::insertFile(const StoredFile &f, Result *r)
+{
+    return run(Stmt::InsertFile,
+               {f.id, f.sha256, f.size, f.mime, f.name, f.uploader, f.createdAt,
+                sql::nullableInt(f.width), sql::nullableInt(f.height), sql::nullableText(f.thumb),
+                sql::nullableText(f.thumbOf)},
+               r);
+}
+
+OpApplier::Result OpApplier::applyOp(const StoreFile &op)
+{
+    Result r;
+    if (op.thumbnail && insertFile(*op.thumbnail, &r) < 0)
+        return r;
+    if (insertFile(op.file, &r) == 0)
+        r.status = WriteStatus::Conflict;
+    return r;
+}
+
+OpApplier::Result OpApplier::applyOp(const DeleteFile &op)
+{
+    Result r;
+    const qsizetype rows = run(Stmt::DeleteFileRow, {op.id, op.unreferencedBefore}, &r);
+    if (rows == 0)
+        r.status = WriteStatus::Conflict; // posted again, or not old enough any more
+    else if (rows > 0)
+        run(Stmt::DeleteThumbnails, {op.id}, &r);
     return r;
 }
 

@@ -63,6 +63,14 @@ private:
         InsertToken,
         DeleteToken,
         InsertUser,
+        InsertFile,
+        SetEventFile,
+        InsertFileRef,
+        MarkFilePosted,
+        MarkFileUnreferenced,
+        DeleteFileRefs,
+        DeleteFileRow,
+        DeleteThumbnails,
         Count
     };
 
@@ -89,6 +97,9 @@ private:
     Result applyOp(const InsertToken &op);
     Result applyOp(const RevokeToken &op);
     Result applyOp(const CreateUser &op);
+    Result applyOp(const StoreFile &op);
+    Result applyOp(const DeleteFile &op);
+    qsizetype insertFile(const StoredFile &file, Result *r);
 
     static constexpr int kInsertSizes = 8; // 1, 2, 4, ... kMaxRowsPerInsert rows
     static_assert(kMaxRowsPerInsert == 1 << (kInsertSizes - 1));

@@ -24,7 +24,7 @@ constexpr int kMaxMessageChars = 1024;
 constexpr std::pair<EventKind, const char *> kEventKinds[] = {
     {EventKind::Text, "text"},   {EventKind::Edit, "edit"}, {EventKind::Delete, "delete"},
     {EventKind::React, "react"}, {EventKind::Join, "join"}, {EventKind::Leave, "leave"},
-    {EventKind::Topic, "topic"},
+    {EventKind::Topic, "topic"}, {EventKind::File, "file"},
 };
 
 const char *kindName(EventKind kind)
@@ -234,7 +234,7 @@ ClientMessage decodeSend(JsonReader &r, const Limits &limits)
     const QString kind = r.optionalString("kind", 1, 16).value_or(u"text"_s);
     const auto parsed = eventKindFromName(kind);
     if (!r.failed() && (!parsed || *parsed == EventKind::Join || *parsed == EventKind::Leave)) {
-        r.failField("kind", u"must be text, edit, delete, react or topic"_s);
+        r.failField("kind", u"must be text, edit, delete, react, topic or file"_s);
         return m;
     }
     m.kind = parsed.value_or(EventKind::Text);
@@ -256,6 +256,19 @@ ClientMessage decodeSend(JsonReader &r, const Limits &limits)
         break;
     case EventKind::Topic:
         m.body = readFreeText(r, "body", kMaxTopicBytes).value_or(QString());
+        break;
+    case EventKind::File:
+        if (const auto file = r.object("file", true)) {
+            JsonReader fr(*file, r.path("file"));
+            FileInfo info;
+            info.id = fr.requiredString("id", kFileIdChars, kFileIdChars);
+            if (!fr.failed() && !isValidFileId(info.id))
+                fr.failField("id", u"must be 32 lowercase hex characters"_s);
+            r.merge(fr);
+            m.file = info;
+        }
+        m.body = r.optionalText("body", 0, limits.maxBodyBytes).value_or(QString());
+        m.replyTo = r.optionalInt("reply_to", 1, kMaxSeq);
         break;
     case EventKind::Join:
     case EventKind::Leave:
@@ -365,6 +378,24 @@ QList<RoomInfo> readRoomList(JsonReader &r, const char *key)
     return rooms;
 }
 
+FileInfo readFileInfo(const QJsonObject &object, JsonReader &parent)
+{
+    JsonReader r(object, parent.path("file"));
+    FileInfo f;
+    f.id = r.requiredString("id", kFileIdChars, kFileIdChars);
+    f.name = r.requiredText("name", 1, kMaxFileNameBytes);
+    f.size = r.requiredInt("size", 0, kMaxSafeInteger);
+    f.mime = r.requiredString("mime", 1, kMaxMimeChars);
+    f.width = r.optionalInt("width", 1, kMaxSafeInteger);
+    f.height = r.optionalInt("height", 1, kMaxSafeInteger);
+    f.thumb = r.optionalString("thumb", kFileIdChars, kFileIdChars);
+    if (!r.failed() && (!isValidFileId(f.id) || (f.thumb && !isValidFileId(*f.thumb))))
+        r.failField(f.thumb && !isValidFileId(*f.thumb) ? "thumb" : "id",
+                    u"must be 32 lowercase hex characters"_s);
+    parent.merge(r);
+    return f;
+}
+
 Event readEvent(JsonReader &r, const Limits &limits)
 {
     Event e;
@@ -384,6 +415,8 @@ Event readEvent(JsonReader &r, const Limits &limits)
     e.target = r.optionalInt("target", 1, kMaxSeq);
     e.emoji = r.optionalText("emoji", 1, kMaxEmojiBytes);
     e.removed = r.optionalBool("removed", false);
+    if (const auto file = r.object("file", e.kind == EventKind::File))
+        e.file = readFileInfo(*file, r);
     return e;
 }
 
@@ -695,6 +728,23 @@ QJsonObject toJson(const MemberInfo &member)
     };
 }
 
+QJsonObject toJson(const FileInfo &f)
+{
+    QJsonObject o{
+        {"id"_L1, f.id},
+        {"name"_L1, f.name},
+        {"size"_L1, f.size},
+        {"mime"_L1, f.mime},
+    };
+    if (f.width)
+        o.insert("width"_L1, *f.width);
+    if (f.height)
+        o.insert("height"_L1, *f.height);
+    if (f.thumb)
+        o.insert("thumb"_L1, *f.thumb);
+    return o;
+}
+
 QJsonObject toJson(const Event &e)
 {
     QJsonObject o = typed("event");
@@ -715,6 +765,8 @@ QJsonObject toJson(const Event &e)
         o.insert("emoji"_L1, *e.emoji);
     if (e.removed)
         o.insert("removed"_L1, true);
+    if (e.file)
+        o.insert("file"_L1, toJson(*e.file));
     return o;
 }
 
@@ -810,7 +862,8 @@ QJsonObject toJson(const SendRequest &m)
     QJsonObject o = roomRequest("send", m);
     o.insert("client_msg_id"_L1, m.clientMsgId);
     o.insert("kind"_L1, eventKindName(m.kind));
-    if (m.kind == EventKind::Text || m.kind == EventKind::Edit || m.kind == EventKind::Topic)
+    if (m.kind == EventKind::Text || m.kind == EventKind::Edit || m.kind == EventKind::Topic ||
+        (m.kind == EventKind::File && !m.body.isEmpty()))
         o.insert("body"_L1, m.body);
     if (m.replyTo)
         o.insert("reply_to"_L1, *m.replyTo);
@@ -818,6 +871,8 @@ QJsonObject toJson(const SendRequest &m)
         o.insert("target"_L1, *m.target);
     if (m.emoji)
         o.insert("emoji"_L1, *m.emoji);
+    if (m.file)
+        o.insert("file"_L1, QJsonObject{{"id"_L1, m.file->id}});
     return o;
 }
 
@@ -993,7 +1048,8 @@ QByteArray toFrame(const QJsonObject &object)
 // Members in QJsonObject's (ascending) key order, with the same conditions as toJson().
 QByteArray encode(const Event &e)
 {
-    JsonWriter w(160 + 3 * (e.body.size() + e.room.size() + e.from.size()));
+    JsonWriter w(160 + 3 * (e.body.size() + e.room.size() + e.from.size()) +
+                 (e.file ? 200 + 3 * e.file->name.size() : 0));
     w.beginObject();
     if (!e.body.isEmpty() || e.kind == EventKind::Topic)
         w.member("body"_L1, e.body);
@@ -1001,6 +1057,22 @@ QByteArray encode(const Event &e)
         w.member("client_msg_id"_L1, *e.clientMsgId);
     if (e.emoji)
         w.member("emoji"_L1, *e.emoji);
+    if (e.file) {
+        const FileInfo &f = *e.file;
+        w.key("file"_L1);
+        w.beginObject();
+        if (f.height)
+            w.member("height"_L1, *f.height);
+        w.member("id"_L1, f.id);
+        w.member("mime"_L1, f.mime);
+        w.member("name"_L1, f.name);
+        w.member("size"_L1, f.size);
+        if (f.thumb)
+            w.member("thumb"_L1, *f.thumb);
+        if (f.width)
+            w.member("width"_L1, *f.width);
+        w.endObject();
+    }
     w.member("from"_L1, e.from);
     w.member("kind"_L1, QLatin1StringView(kindName(e.kind)));
     if (e.removed)

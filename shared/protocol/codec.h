@@ -29,6 +29,7 @@ ServerDecodeResult decodeServerMessage(QByteArrayView frame, const Limits &limit
 
 QJsonObject toJson(const RoomInfo &room);
 QJsonObject toJson(const MemberInfo &member);
+QJsonObject toJson(const FileInfo &file);
 QJsonObject toJson(const Event &event);
 
 QJsonObject toJson(const Hello &m);

@@ -17,7 +17,7 @@ using RequestId = std::optional<qint64>;
 
 // ---- shared value types ------------------------------------------------------------
 
-enum class EventKind { Text, Edit, Delete, React, Join, Leave, Topic };
+enum class EventKind { Text, Edit, Delete, React, Join, Leave, Topic, File };
 QString eventKindName(EventKind kind);
 // The same name as a static ASCII string (for binding without a copy).
 const char *eventKindCode(EventKind kind);
@@ -59,6 +59,20 @@ struct MemberInfo
     friend bool operator==(const MemberInfo &, const MemberInfo &) = default;
 };
 
+// A stored file as events carry it. The server decides every field from the stored
+// content; a client's send names only the id.
+struct FileInfo
+{
+    QString id;   // 32 lowercase hex
+    QString name; // as uploaded
+    qint64 size = 0;
+    QString mime;
+    std::optional<qint64> width;  // images the server decoded, as shown
+    std::optional<qint64> height;
+    std::optional<QString> thumb; // the thumbnail's file id
+    friend bool operator==(const FileInfo &, const FileInfo &) = default;
+};
+
 // A stored room event.
 struct Event
 {
@@ -73,6 +87,7 @@ struct Event
     std::optional<qint64> target;       // edit, delete, react
     std::optional<QString> emoji;       // react
     bool removed = false;               // react toggled off
+    std::optional<FileInfo> file;       // file (body is its caption, may be empty)
     friend bool operator==(const Event &, const Event &) = default;
 };
 
@@ -152,7 +167,7 @@ struct MembersRequest
 };
 
 // send: kind text (body, reply_to), edit (target, body), delete (target),
-// react (target, emoji), topic (body).
+// react (target, emoji), topic (body), file (file with its id, optional body, reply_to).
 struct SendRequest
 {
     RequestId id;
@@ -163,6 +178,8 @@ struct SendRequest
     std::optional<qint64> replyTo;
     std::optional<qint64> target;
     std::optional<QString> emoji;
+    // file: the client names the id; the server fills in the rest before the hub sees it.
+    std::optional<FileInfo> file;
     friend bool operator==(const SendRequest &, const SendRequest &) = default;
 };
 

@@ -89,6 +89,36 @@ bool isValidClientMsgId(const QString &id)
     return true;
 }
 
+bool isValidFileId(QStringView id)
+{
+    if (id.size() != kFileIdChars)
+        return false;
+    for (QChar c : id) {
+        if (!((c >= u'0' && c <= u'9') || (c >= u'a' && c <= u'f')))
+            return false;
+    }
+    return true;
+}
+
+QString fileNameProblem(const QString &name)
+{
+    if (name.isEmpty())
+        return QStringLiteral("is empty");
+    if (name.toUtf8().size() > kMaxFileNameBytes)
+        return QStringLiteral("is longer than %1 bytes").arg(kMaxFileNameBytes);
+    if (name == QLatin1String(".") || name == QLatin1String(".."))
+        return QStringLiteral("is not a file name");
+    if (!name.isValidUtf16())
+        return QStringLiteral("is not valid text");
+    for (QChar c : name) {
+        if (c == u'/' || c == u'\\')
+            return QStringLiteral("must not contain a slash");
+        if (c.category() == QChar::Other_Control)
+            return QStringLiteral("must not contain control characters");
+    }
+    return {};
+}
+
 bool hasForbiddenControlChars(const QString &text)
 {
     for (QChar c : text) {

@@ -30,6 +30,12 @@ bool isDmRoomId(const QString &room);
 // client_msg_id: 1-64 chars, no control characters.
 bool isValidClientMsgId(const QString &id);
 
+// File ids: 32 lowercase hex characters (128 random bits).
+bool isValidFileId(QStringView id);
+// A file name as uploaded: 1-255 UTF-8 bytes, no '/', no control characters, not "." or
+// "..". Empty when it is acceptable, otherwise what is wrong with it.
+QString fileNameProblem(const QString &name);
+
 // Free text (display names, topics) must not carry control characters other than
 // newline and tab.
 bool hasForbiddenControlChars(const QString &text);

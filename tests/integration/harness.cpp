@@ -180,7 +180,7 @@ bool ServerProcess::start(int timeoutMs)
                         u"--fast-password-hash"_s, u"--allow-register"_s,
                         // Test servers stay off the LAN (and off UDP 7681); a test of
                         // discovery turns it on with a port of its own (the last flag wins).
-                        u"--discovery"_s, u"off"_s};
+                        u"--discovery"_s, u"off"_s, u"--files-dir"_s, m_filesDir.path()};
     args += m_extraArgs;
     // Lets ctest run a suite against another server configuration.
     const QString more = qEnvironmentVariable("CONFAB_TEST_SERVER_ARGS");

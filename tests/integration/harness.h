@@ -86,8 +86,12 @@ public:
     // Soft and hard RLIMIT_NOFILE of the server process from the next start() on
     // (0: inherited), so a test can run it out of descriptors with few connections.
     void setFileLimit(qint64 limit) { m_fileLimit = limit; }
+    // Where the server keeps uploaded files (its own temporary directory, the same across
+    // restarts; a test may pass another --files-dir).
+    QString filesDir() const { return m_filesDir.path(); }
 
 private:
+    QTemporaryDir m_filesDir;
     QString m_dbUrl;
     QStringList m_extraArgs;
     qint64 m_fileLimit = 0;

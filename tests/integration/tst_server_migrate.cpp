@@ -128,12 +128,12 @@ private slots:
             lastSeq = lastAckSeq = ack->seq;
         }
         protocol::SendRequest reply{bob->nextId(), u"general"_s, u"e1"_s, protocol::EventKind::Text,
-                                    u"a reply"_s,  lastSeq,      {},      {}};
+                                    u"a reply"_s,  lastSeq,      {},      {},      {}};
         bob->sendMessage(reply);
         QVERIFY(replyAs<protocol::Ack>(*bob, *reply.id));
         protocol::SendRequest react{
             bob->nextId(), u"general"_s, u"r1"_s, protocol::EventKind::React, {}, {},
-            lastSeq - 1,   u"👍"_s};
+            lastSeq - 1,   u"👍"_s,     {}};
         bob->sendMessage(react);
         const auto reactAck = replyAs<protocol::Ack>(*bob, *react.id);
         QVERIFY(reactAck);

@@ -139,6 +139,27 @@ void TestProtocolReject::clientRejects_data()
     addRow("emoji missing",
            R"({"type":"send","room":"general","client_msg_id":"m1","kind":"react","target":3})",
            "bad_request", "emoji");
+    addRow("file missing", R"({"type":"send","room":"general","client_msg_id":"m1","kind":"file"})",
+           "bad_request", "file");
+    addRow("file.id missing",
+           R"({"type":"send","room":"general","client_msg_id":"m1","kind":"file","file":{}})",
+           "bad_request", "file.id");
+    addRow(
+        "file.id not hex",
+        R"({"type":"send","room":"general","client_msg_id":"m1","kind":"file","file":{"id":"ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ"}})",
+        "bad_request", "file.id");
+    addRow(
+        "file.id uppercase",
+        R"({"type":"send","room":"general","client_msg_id":"m1","kind":"file","file":{"id":"0123456789ABCDEF0123456789ABCDEF"}})",
+        "bad_request", "file.id");
+    addRow(
+        "file.id short",
+        R"({"type":"send","room":"general","client_msg_id":"m1","kind":"file","file":{"id":"abc"}})",
+        "bad_request", "file.id");
+    addRow(
+        "file not an object",
+        R"({"type":"send","room":"general","client_msg_id":"m1","kind":"file","file":"0123456789abcdef0123456789abcdef"})",
+        "bad_request", "file");
     addRow("auth missing", R"({"type":"hello","id":1})", "bad_request", "auth");
     addRow("auth.method missing", hello(R"({"user":"alice","password":"pw"})"), "bad_request",
            "auth.method");

@@ -58,6 +58,17 @@ Event textEvent(qint64 seq)
     return e;
 }
 
+FileInfo imageFile()
+{
+    return FileInfo{.id = u"0123456789abcdef0123456789abcdef"_s,
+                    .name = u"shot 📷.png"_s,
+                    .size = 48213,
+                    .mime = u"image/png"_s,
+                    .width = 1280,
+                    .height = 800,
+                    .thumb = u"fedcba9876543210fedcba9876543210"_s};
+}
+
 // Parses a literal from the tests; a typo in a literal must fail loudly.
 QJsonObject parseLiteral(const QByteArray &json)
 {
@@ -140,6 +151,15 @@ void TestProtocolRoundtrip::directEventEncoding_data()
     topic.kind = EventKind::Topic;
     topic.body.clear();
     QTest::addRow("topic cleared") << topic;
+    Event file = base;
+    file.kind = EventKind::File;
+    file.file = imageFile();
+    QTest::addRow("file image") << file;
+    file.file->width.reset();
+    file.file->height.reset();
+    file.file->thumb.reset();
+    file.file->name = awkwardTexts().at(3).second;
+    QTest::addRow("file without preview, awkward name") << file;
     for (const EventKind kind :
          {EventKind::Edit, EventKind::Delete, EventKind::Join, EventKind::Leave}) {
         Event e = base;
@@ -274,8 +294,18 @@ void TestProtocolRoundtrip::clientRoundTrip_data()
                      .body = u"hello **team** \U0001F44B"_s,
                      .replyTo = std::nullopt,
                      .target = std::nullopt,
-                     .emoji = std::nullopt};
+                     .emoji = std::nullopt,
+                     .file = std::nullopt};
     QTest::addRow("send/text") << ClientMessage(text) << u"send"_s;
+    SendRequest file = text;
+    file.kind = EventKind::File;
+    file.body.clear();
+    file.file = FileInfo{};
+    file.file->id = QString(32, u'a');
+    QTest::addRow("send/file") << ClientMessage(file) << u"send"_s;
+    file.body = u"the caption"_s;
+    file.replyTo = 3;
+    QTest::addRow("send/file+caption+reply_to") << ClientMessage(file) << u"send"_s;
     SendRequest reply = text;
     reply.replyTo = 120;
     reply.id.reset();
@@ -442,6 +472,20 @@ void TestProtocolRoundtrip::serverRoundTrip_data()
     QTest::addRow("event/react") << ServerMessage(react) << u"event"_s;
     react.removed = true;
     QTest::addRow("event/react removed") << ServerMessage(react) << u"event"_s;
+    Event image = text;
+    image.kind = EventKind::File;
+    image.file = imageFile();
+    QTest::addRow("event/file image") << ServerMessage(image) << u"event"_s;
+    Event doc = image;
+    doc.body.clear();
+    doc.file = FileInfo{.id = QString(32, u'0'),
+                        .name = u"résumé \"final\".pdf"_s,
+                        .size = 0,
+                        .mime = u"application/pdf"_s,
+                        .width = {},
+                        .height = {},
+                        .thumb = {}};
+    QTest::addRow("event/file empty, no caption") << ServerMessage(doc) << u"event"_s;
     Event join;
     join.room = u"ops"_s;
     join.seq = 1;

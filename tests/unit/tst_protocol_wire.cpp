@@ -102,7 +102,8 @@ void TestProtocolWire::clientWireExamples_data()
                                      .body = u"hello"_s,
                                      .replyTo = std::nullopt,
                                      .target = std::nullopt,
-                                     .emoji = std::nullopt});
+                                     .emoji = std::nullopt,
+                                     .file = std::nullopt});
     QTest::addRow("history")
         << QByteArray(R"({"type":"history","id":10,"room":"general","before":124,"limit":50})")
         << ClientMessage(HistoryRequest{

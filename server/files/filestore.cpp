@@ -1,0 +1,576 @@
+#include "files/filestore.h"
+
+#include "files/thumbnailer.h"
+#include "logging.h"
+#include "protocol/names.h"
+#include "store/reader.h"
+#include "store/writer.h"
+
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMimeDatabase>
+#include <QRandomGenerator>
+#include <QSaveFile>
+#include <fcntl.h>
+#include <future>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace confab::server {
+
+using namespace Qt::StringLiterals;
+
+namespace {
+
+constexpr qsizetype kHashChunk = 1 << 20;
+
+QString newFileId()
+{
+    quint32 words[4];
+    QRandomGenerator::system()->fillRange(words);
+    QString hex;
+    for (quint32 w : words)
+        hex += u"%1"_s.arg(w, 8, 16, QLatin1Char('0'));
+    return hex;
+}
+
+FileRefusal refusal(int status, const char *reason, const char *code, const QString &message)
+{
+    FileRefusal r;
+    r.status = status;
+    r.reason = reason;
+    r.code = QLatin1String(code);
+    r.message = message;
+    return r;
+}
+
+FileRefusal diskRefusal(int error, const QString &what)
+{
+    if (error == ENOSPC || error == EDQUOT)
+        return refusal(507, "Insufficient Storage", "unavailable",
+                       u"the server's disk is full (%1); nothing stored was lost"_s.arg(what));
+    return refusal(500, "Internal Server Error", "internal",
+                   u"%1: %2"_s.arg(what, QString::fromLocal8Bit(strerror(error))));
+}
+
+qint64 fileSize(const QString &path)
+{
+    struct stat st
+    {
+    };
+    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? qint64(st.st_size) : -1;
+}
+
+bool syncPath(const QString &path, bool directory)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(),
+                          directory ? O_RDONLY | O_DIRECTORY : O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    const bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
+}
+
+// Lowercase hex SHA-256 of a file (OpenSSL: several times the speed of Qt's own).
+std::optional<QString> sha256OfFile(const QString &path, QString *error)
+{
+    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        *error = QString::fromLocal8Bit(strerror(errno));
+        return std::nullopt;
+    }
+    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    QByteArray buffer(kHashChunk, Qt::Uninitialized);
+    bool ok = true;
+    for (;;) {
+        const ssize_t n = ::read(fd, buffer.data(), size_t(buffer.size()));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *error = QString::fromLocal8Bit(strerror(errno));
+            ok = false;
+        }
+        if (n <= 0)
+            break;
+        EVP_DigestUpdate(ctx, buffer.constData(), size_t(n));
+    }
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(ctx, digest, &length);
+    EVP_MD_CTX_free(ctx);
+    ::close(fd);
+    if (!ok)
+        return std::nullopt;
+    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(digest), length).toHex());
+}
+
+// The type from the bytes first: a name says what its uploader wants it taken for, the
+// content what it is. The name decides only when the content says nothing.
+QString mimeOf(const QString &path, const QString &name)
+{
+    static const QMimeDatabase db;
+    QFile file(path);
+    QByteArray head;
+    if (file.open(QIODevice::ReadOnly))
+        head = file.read(16 * 1024);
+    const QMimeType byData = db.mimeTypeForData(head);
+    if (byData.isValid() && !byData.isDefault() && byData.name() != "text/plain"_L1)
+        return byData.name();
+    const QMimeType byName = db.mimeTypeForFile(name, QMimeDatabase::MatchExtension);
+    // An image type the bytes do not bear out would be served inline: not from a name.
+    if (byName.isValid() && !byName.isDefault() && !isSafeInlineImage(byName.name()))
+        return byName.name();
+    return byData.isValid() ? byData.name() : u"application/octet-stream"_s;
+}
+
+} // namespace
+
+QByteArray FileRefusal::json() const
+{
+    QJsonObject o{{"error"_L1, code}, {"message"_L1, message}};
+    if (limit >= 0)
+        o.insert("limit"_L1, limit);
+    if (offset >= 0)
+        o.insert("offset"_L1, offset);
+    return QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n';
+}
+
+FileStore::FileStore(QString root, FilesConfig config, StoreReader *reader, StoreWriter *writer)
+    : m_root(std::move(root))
+    , m_config(std::move(config))
+    , m_reader(reader)
+    , m_writer(writer)
+{
+}
+
+FileStore::~FileStore() = default;
+
+QString FileStore::partPath(const QString &id) const
+{
+    return m_root + u"/uploads/"_s + id + u".part"_s;
+}
+
+QString FileStore::metaPath(const QString &id) const
+{
+    return m_root + u"/uploads/"_s + id + u".json"_s;
+}
+
+QString FileStore::contentPath(const QString &sha256) const
+{
+    return m_root + u"/blobs/"_s + sha256.left(2) + u'/' + sha256;
+}
+
+bool FileStore::open(QString *error)
+{
+    for (const char *sub : {"uploads", "blobs"}) {
+        const QString dir = m_root + u'/' + QLatin1String(sub);
+        if (!QDir().mkpath(dir)) {
+            *error = u"cannot create the file store directory %1"_s.arg(dir);
+            return false;
+        }
+    }
+    QFile::setPermissions(m_root, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner);
+    const QStringList metas =
+        QDir(m_root + u"/uploads"_s).entryList({u"*.json"_s}, QDir::Files, QDir::Name);
+    for (const QString &meta : metas)
+        loadUpload(meta.chopped(5));
+    if (!m_uploads.isEmpty())
+        qCInfo(lcStore) << "file store: took up" << m_uploads.size() << "unfinished uploads";
+    return true;
+}
+
+void FileStore::loadUpload(const QString &id)
+{
+    QFile meta(metaPath(id));
+    if (!protocol::isValidFileId(id) || !meta.open(QIODevice::ReadOnly))
+        return;
+    const QJsonObject o = QJsonDocument::fromJson(meta.readAll()).object();
+    UploadState u;
+    u.id = id;
+    u.user = o.value("user"_L1).toString();
+    u.name = o.value("name"_L1).toString();
+    u.length = qint64(o.value("length"_L1).toDouble(-1));
+    u.createdAt = qint64(o.value("created_at"_L1).toDouble());
+    u.offset = fileSize(partPath(id));
+    if (u.user.isEmpty() || u.name.isEmpty() || u.length < 0 || u.offset < 0) {
+        qCWarning(lcStore) << "file store: ignoring the unreadable upload" << id;
+        return;
+    }
+    m_uploads.insert(id, Upload{u, false, false});
+}
+
+std::variant<UploadState, FileRefusal>
+FileStore::createUpload(const QString &user, const QString &name, qint64 length, qint64 nowMs)
+{
+    if (const QString problem = protocol::fileNameProblem(name); !problem.isEmpty())
+        return refusal(400, "Bad Request", "bad_request", u"Upload-Name "_s + problem);
+    if (length > m_config.maxFileBytes) {
+        FileRefusal r = refusal(413, "Content Too Large", "too_large",
+                                u"the file is larger than this server's limit of %1 bytes"_s.arg(
+                                    m_config.maxFileBytes));
+        r.limit = m_config.maxFileBytes;
+        return r;
+    }
+    QString error;
+    const FileUsage usage =
+        m_config.quotaBytes > 0 ? m_reader->fileUsage(user, &error) : FileUsage{user, 0, 0};
+    if (!error.isEmpty())
+        return refusal(503, "Service Unavailable", "unavailable", u"the store is not available"_s);
+    UploadState u;
+    u.id = newFileId();
+    u.user = user;
+    u.name = name;
+    u.length = length;
+    u.createdAt = nowMs;
+    {
+        std::lock_guard lock(m_mutex);
+        int inFlight = 0;
+        qint64 reserved = 0;
+        for (const Upload &up : std::as_const(m_uploads)) {
+            if (up.state.user == user) {
+                ++inFlight;
+                reserved += up.state.length;
+            }
+        }
+        if (inFlight >= m_config.maxUploadsInFlight) {
+            FileRefusal r = refusal(
+                429, "Too Many Requests", "rate_limited",
+                u"%1 uploads are not finished yet; finish or cancel one first"_s.arg(inFlight));
+            r.limit = m_config.maxUploadsInFlight;
+            return r;
+        }
+        if (m_config.quotaBytes > 0 && usage.bytes + reserved + length > m_config.quotaBytes) {
+            FileRefusal r =
+                refusal(413, "Content Too Large", "too_large",
+                        u"the file would take you over your quota of %1 bytes (%2 used)"_s
+                            .arg(m_config.quotaBytes)
+                            .arg(usage.bytes + reserved));
+            r.limit = m_config.quotaBytes;
+            return r;
+        }
+        // Reserved at once, so that parallel requests count each other.
+        m_uploads.insert(u.id, Upload{u, true, false});
+    }
+    const QByteArray part = QFile::encodeName(partPath(u.id));
+    const int fd = ::open(part.constData(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+    const int openError = errno;
+    if (fd >= 0)
+        ::close(fd);
+    QSaveFile meta(metaPath(u.id));
+    const QJsonObject o{{"user"_L1, user},
+                        {"name"_L1, name},
+                        {"length"_L1, double(length)},
+                        {"created_at"_L1, double(nowMs)}};
+    const bool written = fd >= 0 && meta.open(QIODevice::WriteOnly) &&
+                         meta.write(QJsonDocument(o).toJson(QJsonDocument::Compact)) > 0 &&
+                         meta.commit();
+    if (!written) {
+        const int why = fd < 0 ? openError : (meta.error() == QFile::ResourceError ? ENOSPC : EIO);
+        forgetUpload(u.id);
+        return diskRefusal(why, u"cannot start the upload"_s);
+    }
+    std::lock_guard lock(m_mutex);
+    m_uploads[u.id].writing = false;
+    return u;
+}
+
+std::optional<UploadState> FileStore::upload(const QString &id, const QString &user) const
+{
+    std::lock_guard lock(m_mutex);
+    const auto it = m_uploads.constFind(id);
+    if (it == m_uploads.constEnd() || it->state.user != user)
+        return std::nullopt;
+    return it->state;
+}
+
+bool FileStore::cancel(const QString &id, const QString &user)
+{
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_uploads.constFind(id);
+        if (it == m_uploads.constEnd() || it->state.user != user || it->writing || it->finishing)
+            return false;
+    }
+    forgetUpload(id);
+    return true;
+}
+
+void FileStore::forgetUpload(const QString &id)
+{
+    QFile::remove(metaPath(id));
+    QFile::remove(partPath(id));
+    std::lock_guard lock(m_mutex);
+    m_uploads.remove(id);
+}
+
+std::variant<int, FileRefusal> FileStore::beginWrite(const QString &id, const QString &user,
+                                                     qint64 offset)
+{
+    std::lock_guard lock(m_mutex);
+    const auto it = m_uploads.find(id);
+    if (it == m_uploads.end() || it->state.user != user)
+        return refusal(404, "Not Found", "not_found", u"no such upload"_s);
+    if (it->writing || it->finishing) {
+        FileRefusal r =
+            refusal(423, "Locked", "conflict", u"another request is writing this upload; retry"_s);
+        r.offset = it->state.offset;
+        return r;
+    }
+    if (offset != it->state.offset) {
+        FileRefusal r =
+            refusal(409, "Conflict", "conflict",
+                    u"the upload is at offset %1, not %2"_s.arg(it->state.offset).arg(offset));
+        r.offset = it->state.offset;
+        return r;
+    }
+    const int fd =
+        ::open(QFile::encodeName(partPath(id)).constData(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0)
+        return diskRefusal(errno, u"cannot open the upload"_s);
+    it->writing = true;
+    return fd;
+}
+
+qint64 FileStore::endWrite(const QString &id, int fd)
+{
+    ::close(fd);
+    const qint64 size = fileSize(partPath(id));
+    std::lock_guard lock(m_mutex);
+    const auto it = m_uploads.find(id);
+    if (it == m_uploads.end())
+        return size;
+    it->writing = false;
+    if (size >= 0)
+        it->state.offset = size;
+    return it->state.offset;
+}
+
+void FileStore::enterFinish()
+{
+    std::unique_lock lock(m_mutex);
+    m_changed.wait(lock, [this] { return !m_sweeping; });
+    ++m_finishing;
+}
+
+void FileStore::leaveFinish()
+{
+    {
+        std::lock_guard lock(m_mutex);
+        --m_finishing;
+    }
+    m_changed.notify_all();
+}
+
+std::optional<QString> FileStore::storeContent(const QString &from, QString *error)
+{
+    const std::optional<QString> sha = sha256OfFile(from, error);
+    if (!sha)
+        return std::nullopt;
+    const QString target = contentPath(*sha);
+    const QString dir = target.section(u'/', 0, -2);
+    if (!QDir().mkpath(dir)) {
+        *error = u"cannot create %1"_s.arg(dir);
+        return std::nullopt;
+    }
+    // A hard link: the bytes are written once, and content that is there already (the
+    // same file uploaded again) is kept as it is.
+    if (::link(QFile::encodeName(from).constData(), QFile::encodeName(target).constData()) != 0 &&
+        errno != EEXIST) {
+        *error = QString::fromLocal8Bit(strerror(errno));
+        return std::nullopt;
+    }
+    syncPath(dir, true);
+    return sha;
+}
+
+std::variant<StoreFile, FileRefusal> FileStore::prepare(const UploadState &upload)
+{
+    const QString part = partPath(upload.id);
+    if (!syncPath(part, false))
+        return diskRefusal(errno, u"cannot sync the upload"_s);
+    QString error;
+    const std::optional<QString> sha = storeContent(part, &error);
+    if (!sha)
+        return refusal(500, "Internal Server Error", "internal",
+                       u"cannot store the upload: %1"_s.arg(error));
+    StoreFile op;
+    StoredFile &f = op.file;
+    f.id = upload.id;
+    f.sha256 = *sha;
+    f.size = upload.length;
+    f.name = upload.name;
+    f.uploader = upload.user;
+    f.createdAt = upload.createdAt;
+    f.mime = mimeOf(part, upload.name);
+    if (!isSafeInlineImage(f.mime))
+        return op;
+    const ThumbnailLimits limits{m_config.thumbnailPx, m_config.thumbnailMaxPixels, 256};
+    QString why;
+    const std::optional<ImagePreview> preview = makeImagePreview(part, limits, &why);
+    if (!preview) {
+        qCInfo(lcStore).noquote() << "file store: no thumbnail for" << f.id << why;
+        return op;
+    }
+    const QString thumbPath = m_root + u"/uploads/"_s + f.id + u".thumb"_s;
+    QSaveFile thumb(thumbPath);
+    if (!thumb.open(QIODevice::WriteOnly) || thumb.write(preview->thumbnail) < 0 || !thumb.commit())
+        return diskRefusal(ENOSPC, u"cannot write the thumbnail"_s);
+    const std::optional<QString> thumbSha = storeContent(thumbPath, &error);
+    QFile::remove(thumbPath);
+    if (!thumbSha)
+        return refusal(500, "Internal Server Error", "internal",
+                       u"cannot store the thumbnail: %1"_s.arg(error));
+    StoredFile t;
+    t.id = newFileId();
+    t.sha256 = *thumbSha;
+    t.size = preview->thumbnail.size();
+    t.mime = preview->thumbnailMime;
+    t.name = u"thumbnail"_s + (t.mime == "image/png"_L1 ? u".png"_s : u".jpg"_s);
+    t.uploader = upload.user;
+    t.createdAt = upload.createdAt;
+    t.thumbOf = f.id;
+    f.width = preview->width;
+    f.height = preview->height;
+    f.thumb = t.id;
+    op.thumbnail = t;
+    return op;
+}
+
+void FileStore::finish(const QString &id, const QString &user, FinishDone done)
+{
+    UploadState state;
+    {
+        std::unique_lock lock(m_mutex);
+        const auto it = m_uploads.find(id);
+        if (it == m_uploads.end() || it->state.user != user) {
+            lock.unlock();
+            QString error;
+            const std::optional<StoredFile> stored = m_reader->file(id, &error);
+            if (stored && stored->uploader == user && !stored->thumbOf)
+                return done(*stored);
+            if (!error.isEmpty())
+                return done(refusal(503, "Service Unavailable", "unavailable",
+                                    u"the store is not available"_s));
+            return done(refusal(404, "Not Found", "not_found", u"no such upload"_s));
+        }
+        if (it->writing || it->finishing)
+            return done(refusal(423, "Locked", "conflict",
+                                u"another request is writing this upload; retry"_s));
+        if (it->state.offset != it->state.length) {
+            FileRefusal r = refusal(
+                409, "Conflict", "conflict",
+                u"the upload has %1 of %2 bytes"_s.arg(it->state.offset).arg(it->state.length));
+            r.offset = it->state.offset;
+            return done(r);
+        }
+        it->finishing = true;
+        state = it->state;
+    }
+    enterFinish();
+    std::variant<StoreFile, FileRefusal> prepared = prepare(state);
+    if (auto *r = std::get_if<FileRefusal>(&prepared)) {
+        leaveFinish();
+        {
+            std::lock_guard lock(m_mutex);
+            if (const auto it = m_uploads.find(id); it != m_uploads.end())
+                it->finishing = false;
+        }
+        return done(*r);
+    }
+    StoreFile op = std::get<StoreFile>(std::move(prepared));
+    const StoredFile file = op.file;
+    m_writer->enqueue(std::move(op), [this, file, done = std::move(done)](WriteStatus s) {
+        leaveFinish();
+        if (s == WriteStatus::Failed) {
+            {
+                std::lock_guard lock(m_mutex);
+                if (const auto it = m_uploads.find(file.id); it != m_uploads.end())
+                    it->finishing = false;
+            }
+            return done(refusal(503, "Service Unavailable", "unavailable",
+                                u"the store did not take the file; retry"_s));
+        }
+        // Committed, or committed by an earlier run that stopped before forgetting the
+        // upload (Conflict on the id): either way the row is there, the part is not needed.
+        forgetUpload(file.id);
+        done(file);
+    });
+}
+
+FileStore::Collected FileStore::collect(qint64 nowMs)
+{
+    Collected c;
+    const qint64 cutoff = nowMs - m_config.gcGraceSeconds * 1000;
+    QString error;
+    const QList<StoredFile> candidates = m_reader->collectableFiles(cutoff, 1000, &error);
+    for (const StoredFile &f : candidates) {
+        std::promise<WriteStatus> status;
+        m_writer->enqueue(DeleteFile{f.id, cutoff},
+                          [&status](WriteStatus s) { status.set_value(s); });
+        if (status.get_future().get() == WriteStatus::Committed)
+            ++c.files;
+    }
+
+    // Content: what no row names any more. Finishes wait meanwhile, so content linked but
+    // not yet committed is never taken for unreferenced.
+    {
+        std::unique_lock lock(m_mutex);
+        m_sweeping = true;
+        m_changed.wait(lock, [this] { return m_finishing == 0; });
+    }
+    const QSet<QString> live = m_reader->storedContent(&error);
+    if (error.isEmpty()) {
+        QDir blobs(m_root + u"/blobs"_s);
+        const QStringList prefixes = blobs.entryList(QDir::Dirs | QDir::NoDotAndDotDot);
+        for (const QString &prefix : prefixes) {
+            QDir dir(blobs.filePath(prefix));
+            const QFileInfoList files = dir.entryInfoList(QDir::Files);
+            for (const QFileInfo &blob : files) {
+                if (live.contains(blob.fileName()))
+                    continue;
+                const qint64 size = blob.size();
+                if (QFile::remove(blob.filePath())) {
+                    ++c.contents;
+                    c.bytes += size;
+                }
+            }
+        }
+    } else {
+        qCWarning(lcStore) << "file store: collector could not read the store:" << error;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        m_sweeping = false;
+    }
+    m_changed.notify_all();
+
+    // Uploads nobody wrote to for too long.
+    QStringList expired;
+    {
+        std::lock_guard lock(m_mutex);
+        for (const Upload &u : std::as_const(m_uploads)) {
+            if (u.writing || u.finishing)
+                continue;
+            const QFileInfo part(partPath(u.state.id));
+            const qint64 touched =
+                part.exists() ? part.lastModified().toMSecsSinceEpoch() : u.state.createdAt;
+            if (touched < nowMs - m_config.uploadExpirySeconds * 1000)
+                expired.append(u.state.id);
+        }
+    }
+    for (const QString &id : std::as_const(expired))
+        forgetUpload(id);
+    c.uploads = int(expired.size());
+    if (c.files || c.contents || c.uploads)
+        qCInfo(lcStore) << "file store: collected" << c.files << "files," << c.contents
+                        << "contents (" << c.bytes << "bytes)," << c.uploads << "stale uploads";
+    return c;
+}
+
+} // namespace confab::server
