@@ -4,6 +4,7 @@
 // where it was, with no gap, its resent message answered from the idempotency record and
 // the next seq following on. A target that holds data is refused.
 #include "fixtures.h"
+#include "httpclient.h"
 
 #include <QSqlError>
 #include <QSqlQuery>
@@ -16,9 +17,9 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
-const QStringList kTables = {u"meta"_s,   u"users"_s,        u"tokens"_s,
-                             u"rooms"_s,  u"members"_s,      u"invites"_s,
-                             u"events"_s, u"read_markers"_s, u"token_changes"_s};
+const QStringList kTables = {u"meta"_s,          u"users"_s,   u"tokens"_s,   u"rooms"_s,
+                             u"members"_s,       u"invites"_s, u"events"_s,   u"read_markers"_s,
+                             u"token_changes"_s, u"files"_s,   u"file_refs"_s};
 
 // Every row of every table as text, sorted, so two stores on different back ends compare.
 QMap<QString, QStringList> dumpStore(const QString &dbUrl, QString *error)
@@ -127,13 +128,20 @@ private slots:
             QVERIFY(ack);
             lastSeq = lastAckSeq = ack->seq;
         }
-        protocol::SendRequest reply{bob->nextId(), u"general"_s, u"e1"_s, protocol::EventKind::Text,
-                                    u"a reply"_s,  lastSeq,      {},      {},      {}};
+        protocol::SendRequest reply{bob->nextId(),
+                                    u"general"_s,
+                                    u"e1"_s,
+                                    protocol::EventKind::Text,
+                                    u"a reply"_s,
+                                    lastSeq,
+                                    {},
+                                    {},
+                                    {}};
         bob->sendMessage(reply);
         QVERIFY(replyAs<protocol::Ack>(*bob, *reply.id));
         protocol::SendRequest react{
             bob->nextId(), u"general"_s, u"r1"_s, protocol::EventKind::React, {}, {},
-            lastSeq - 1,   u"👍"_s,     {}};
+            lastSeq - 1,   u"👍"_s,       {}};
         bob->sendMessage(react);
         const auto reactAck = replyAs<protocol::Ack>(*bob, *react.id);
         QVERIFY(reactAck);
@@ -141,6 +149,21 @@ private slots:
         id = alice.nextId();
         alice.sendMessage(textMessage(dm->room.room, u"psst"_s, u"dm1"_s, id));
         QVERIFY(replyAs<protocol::Ack>(alice, id));
+        // A posted file: its row and its reference move with the rest.
+        const HttpReply uploaded =
+            uploadFile(server.port(), aliceWelcome->token, u"notes.txt"_s, "the minutes\n");
+        QCOMPARE(uploaded.status, 201);
+        protocol::SendRequest file;
+        file.id = alice.nextId();
+        file.room = u"general"_s;
+        file.clientMsgId = u"file1"_s;
+        file.kind = protocol::EventKind::File;
+        file.file = protocol::FileInfo{};
+        file.file->id = uploaded.json().value("file"_L1).toObject().value("id"_L1).toString();
+        alice.sendMessage(file);
+        const auto fileAck = replyAs<protocol::Ack>(alice, *file.id);
+        QVERIFY(fileAck);
+        lastSeq = fileAck->seq;
         bob->sendMessage(protocol::ReadMarker{u"general"_s, 10});
         QVERIFY(alice.waitForType<protocol::Event>(
             10000, [&](const protocol::Event &e) { return e.kind == protocol::EventKind::React; }));
@@ -188,7 +211,12 @@ private slots:
         QCOMPARE(qint64(replay.size()), lastSeq - 20);
         for (qsizetype i = 0; i < replay.size(); ++i)
             QCOMPARE(replay[i].seq, qint64(21 + i));
-        QCOMPARE(replay.last().kind, protocol::EventKind::React);
+        QCOMPARE(replay.at(replay.size() - 2).kind, protocol::EventKind::React);
+        // The file event comes back whole: its row was copied with it.
+        QCOMPARE(replay.last().kind, protocol::EventKind::File);
+        QVERIFY(replay.last().file);
+        QCOMPARE(replay.last().file->name, u"notes.txt"_s);
+        QCOMPARE(replay.last().file->size, 12);
 
         // Resending the last acked message is answered from the idempotency record.
         id = back.nextId();
