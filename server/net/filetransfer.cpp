@@ -348,13 +348,13 @@ void FileTransfer::routeWrite()
                               u"the body goes past the upload's length of %1 bytes"_s.arg(length));
                 };
             }
-            auto opened = files->beginWrite(id, user.name, offset);
-            if (const auto *r = std::get_if<FileRefusal>(&opened))
-                return [r = *r](FileTransfer *t) {
-                    t->refuse(r);
-                };
-            return [fd = std::get<int>(opened), offset, total = u->length](FileTransfer *t) {
-                t->bodyOpened(fd, offset, total);
+            // Opened back on the I/O thread: a descriptor opened here would leak, and the
+            // upload stay locked, if the connection were gone by the time this returns.
+            return [files, id, offset, total = u->length](FileTransfer *t) {
+                auto opened = files->beginWrite(id, t->m_user, offset);
+                if (const auto *r = std::get_if<FileRefusal>(&opened))
+                    return t->refuse(*r);
+                t->bodyOpened(std::get<int>(opened), offset, total);
             };
         });
 }
@@ -473,16 +473,15 @@ void FileTransfer::routeDownload()
                           u"no file with this id is posted in a room of yours"_s);
             };
         }
-        const int fd = ::open(QFile::encodeName(ctx->files->contentPath(f->sha256)).constData(),
-                              O_RDONLY | O_CLOEXEC);
-        if (fd < 0) {
-            qCWarning(lcNet) << "file" << id << "has no content on disk:" << strerror(errno);
-            return [](FileTransfer *t) {
-                t->refuse(500, "Internal Server Error", "internal",
-                          u"the file's content is missing on the server"_s);
-            };
-        }
-        return [f = *f, fd](FileTransfer *t) {
+        // Opened on the I/O thread, for the same reason as an upload's descriptor.
+        return [ctx, f = *f](FileTransfer *t) {
+            const QByteArray path = QFile::encodeName(ctx->files->contentPath(f.sha256));
+            const int fd = ::open(path.constData(), O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                qCWarning(lcNet) << "file" << f.id << "has no content on disk:" << strerror(errno);
+                return t->refuse(500, "Internal Server Error", "internal",
+                                 u"the file's content is missing on the server"_s);
+            }
             t->startDownload(f, fd);
         };
     });
