@@ -75,6 +75,15 @@ bool needsRehash(const QString &hash, const HashParams &params)
                                           params.memLimitBytes) != 0;
 }
 
+QString randomHexId()
+{
+    QByteArray bytes(16, Qt::Uninitialized);
+    if (!sodiumReady())
+        qFatal("libsodium is not available: cannot generate an id");
+    randombytes_buf(bytes.data(), size_t(bytes.size()));
+    return QString::fromLatin1(bytes.toHex());
+}
+
 QString generateToken()
 {
     QByteArray bytes(32, Qt::Uninitialized);

@@ -31,6 +31,8 @@ bool needsRehash(const QString &hash, const HashParams &params);
 
 // A new session token: 32 random bytes, base64url without padding (43 chars, 256 bits).
 QString generateToken();
+// 128 random bits as 32 lowercase hex characters: store epochs and file ids.
+QString randomHexId();
 // What the store keeps instead of the token: lower-case hex SHA-256.
 QString hashToken(const QString &token);
 

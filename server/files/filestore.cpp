@@ -1,5 +1,6 @@
 #include "files/filestore.h"
 
+#include "auth/credentials.h"
 #include "files/thumbnailer.h"
 #include "logging.h"
 #include "protocol/names.h"
@@ -11,7 +12,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMimeDatabase>
-#include <QRandomGenerator>
 #include <QSaveFile>
 #include <fcntl.h>
 #include <future>
@@ -26,16 +26,6 @@ using namespace Qt::StringLiterals;
 namespace {
 
 constexpr qsizetype kHashChunk = 1 << 20;
-
-QString newFileId()
-{
-    quint32 words[4];
-    QRandomGenerator::system()->fillRange(words);
-    QString hex;
-    for (quint32 w : words)
-        hex += u"%1"_s.arg(w, 8, 16, QLatin1Char('0'));
-    return hex;
-}
 
 FileRefusal refusal(int status, const char *reason, const char *code, const QString &message)
 {
@@ -223,7 +213,7 @@ FileStore::createUpload(const QString &user, const QString &name, qint64 length,
     if (!error.isEmpty())
         return refusal(503, "Service Unavailable", "unavailable", u"the store is not available"_s);
     UploadState u;
-    u.id = newFileId();
+    u.id = randomHexId();
     u.user = user;
     u.name = name;
     u.length = length;
@@ -427,7 +417,7 @@ std::variant<StoreFile, FileRefusal> FileStore::prepare(const UploadState &uploa
         return refusal(500, "Internal Server Error", "internal",
                        u"cannot store the thumbnail: %1"_s.arg(error));
     StoredFile t;
-    t.id = newFileId();
+    t.id = randomHexId();
     t.sha256 = *thumbSha;
     t.size = preview->thumbnail.size();
     t.mime = preview->thumbnailMime;

@@ -1,8 +1,8 @@
+#include "auth/credentials.h"
 #include "logging.h"
 #include "store/database.h"
 #include "store/sqlutil.h"
 
-#include <QRandomGenerator>
 #include <QSqlQuery>
 #include <array>
 #include <span>
@@ -114,16 +114,6 @@ const std::array<Migration, 6> kMigrations = {{
     {6, "files, file references", kVersion6},
 }};
 
-QString newEpoch()
-{
-    quint32 words[4];
-    QRandomGenerator::system()->fillRange(words);
-    QString hex;
-    for (quint32 w : words)
-        hex += u"%1"_s.arg(w, 8, 16, QLatin1Char('0'));
-    return hex;
-}
-
 // The meta table and the epoch exist before any numbered migration; the epoch is
 // created exactly once, whoever gets there first.
 bool bootstrap(const QSqlDatabase &db, QString *error)
@@ -145,7 +135,7 @@ bool bootstrap(const QSqlDatabase &db, QString *error)
                           u"INSERT INTO meta (key, value) VALUES ('epoch', :epoch)"
                           " ON CONFLICT (key) DO NOTHING"_s,
                           error);
-        q.bindValue(u":epoch"_s, newEpoch());
+        q.bindValue(u":epoch"_s, randomHexId());
         ok = ok && sql::exec(q, u"create the epoch"_s, error);
     }
     if (ok && Database::commit(db, error))

@@ -43,6 +43,20 @@ inline protocol::SendRequest textMessage(const QString &room, const QString &bod
     return s;
 }
 
+// A send of kind file naming an uploaded file (the server fills in the rest).
+inline protocol::SendRequest fileMessage(const QString &room, const QString &fileId,
+                                         const QString &clientMsgId, qint64 id)
+{
+    protocol::SendRequest s;
+    s.id = id;
+    s.room = room;
+    s.clientMsgId = clientMsgId;
+    s.kind = protocol::EventKind::File;
+    s.file = protocol::FileInfo{};
+    s.file->id = fileId;
+    return s;
+}
+
 // Connects a client and registers (first time) or logs in.
 inline std::unique_ptr<TestClient> connectUser(const ServerProcess &server, const QString &user,
                                                bool registerFirst = true)

@@ -70,16 +70,22 @@ QByteArray bombPng(quint32 width, quint32 height)
            pngChunk("IDAT", packed) + pngChunk("IEND", {});
 }
 
+QByteArray encoded(const QImage &image, const char *format, int quality = -1)
+{
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    image.save(&buffer, format, quality);
+    return bytes;
+}
+
 // A JPEG of width x height with an EXIF block saying "rotate 90 degrees clockwise"
 // (orientation 6), so it shows as height x width.
 QByteArray rotatedJpeg(int width, int height)
 {
     QImage image(width, height, QImage::Format_RGB32);
     image.fill(Qt::darkCyan);
-    QByteArray jpeg;
-    QBuffer buffer(&jpeg);
-    buffer.open(QIODevice::WriteOnly);
-    image.save(&buffer, "jpeg", 90);
+    const QByteArray jpeg = encoded(image, "jpeg", 90);
     const QByteArray tiff = QByteArray::fromHex("4d4d002a00000008"         // big endian, IFD at 8
                                                 "0001"                     // one entry
                                                 "011200030000000100060000" // orientation 6
@@ -90,18 +96,6 @@ QByteArray rotatedJpeg(int width, int height)
     app1.append(reinterpret_cast<const char *>(&len), 2);
     app1 += payload;
     return jpeg.left(2) + app1 + jpeg.mid(2);
-}
-
-protocol::SendRequest fileMessage(const QString &room, const QString &fileId,
-                                  const QString &clientMsgId, qint64 id)
-{
-    protocol::SendRequest s;
-    s.id = id;
-    s.room = room;
-    s.clientMsgId = clientMsgId;
-    s.kind = protocol::EventKind::File;
-    s.file = protocol::FileInfo{fileId, {}, 0, {}, {}, {}, {}};
-    return s;
 }
 
 int blobCount(const QString &filesDir)
@@ -447,8 +441,6 @@ void TestServerFiles::diskFull()
     const quint16 port = m_server->port();
     const QByteArray first = randomBytes(300 * 1024, 5);
     QCOMPARE(uploadFile(port, t.aliceToken, u"first.bin"_s, first).status, 201);
-    const QString fid = QString::fromLatin1(sha256Hex(first)); // not the id: look it up below
-    Q_UNUSED(fid);
     const QByteArray big = randomBytes(2 * 1024 * 1024, 6);
     HttpReply created;
     const QString id = createUpload(port, t.aliceToken, u"big.bin"_s, big.size(), &created);
@@ -495,11 +487,7 @@ void TestServerFiles::thumbnails()
     // when it has alpha.
     QImage alpha(100, 50, QImage::Format_ARGB32);
     alpha.fill(Qt::transparent);
-    QByteArray png;
-    QBuffer buffer(&png);
-    buffer.open(QIODevice::WriteOnly);
-    alpha.save(&buffer, "png");
-    const HttpReply p = uploadFile(port, t.aliceToken, u"notes.txt"_s, png);
+    const HttpReply p = uploadFile(port, t.aliceToken, u"notes.txt"_s, encoded(alpha, "png"));
     const QJsonObject pf = p.json().value("file"_L1).toObject();
     QCOMPARE(pf.value("mime"_L1).toString(), u"image/png"_s);
     QCOMPARE(pf.value("width"_L1).toInteger(), 100);
@@ -542,10 +530,7 @@ void TestServerFiles::activeContentIsAnAttachment()
     };
     QImage image(8, 8, QImage::Format_RGB32);
     image.fill(Qt::red);
-    QByteArray png;
-    QBuffer buffer(&png);
-    buffer.open(QIODevice::WriteOnly);
-    image.save(&buffer, "png");
+    const QByteArray png = encoded(image, "png");
     const QList<Case> cases = {
         {u"x.svg"_s, "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
          true},

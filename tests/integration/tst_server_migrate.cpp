@@ -153,13 +153,9 @@ private slots:
         const HttpReply uploaded =
             uploadFile(server.port(), aliceWelcome->token, u"notes.txt"_s, "the minutes\n");
         QCOMPARE(uploaded.status, 201);
-        protocol::SendRequest file;
-        file.id = alice.nextId();
-        file.room = u"general"_s;
-        file.clientMsgId = u"file1"_s;
-        file.kind = protocol::EventKind::File;
-        file.file = protocol::FileInfo{};
-        file.file->id = uploaded.json().value("file"_L1).toObject().value("id"_L1).toString();
+        const protocol::SendRequest file = fileMessage(
+            u"general"_s, uploaded.json().value("file"_L1).toObject().value("id"_L1).toString(),
+            u"file1"_s, alice.nextId());
         alice.sendMessage(file);
         const auto fileAck = replyAs<protocol::Ack>(alice, *file.id);
         QVERIFY(fileAck);
