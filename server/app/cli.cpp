@@ -8,15 +8,19 @@
 #include "protocol/names.h"
 #include "store/admin.h"
 #include "store/database.h"
+#include "store/reader.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QDateTime>
+#include <QLocale>
 #include <QLoggingCategory>
 #include <QSocketNotifier>
 #include <QStandardPaths>
 #include <QTextStream>
 #include <csignal>
 #include <cstdio>
+#include <limits>
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
@@ -55,11 +59,14 @@ const char *kUsage = R"(Usage:
   confab-server user list
   confab-server room create NAME [--private] [--topic TEXT]
   confab-server room list
+  confab-server files list [--limit N]         the largest uploaded files first
+  confab-server files usage                    what each user's files take, against the quota
   confab-server fingerprint                    print the TLS certificate's SHA-256
   confab-server migrate-store --to URL         copy the store into an empty one (PostgreSQL)
 
 Admin subcommands work on the store directly (the same --config, --state-dir and
---db options select it). fingerprint reads the certificate that --config,
+--db options select it); files usage compares with [files] quota_bytes of --config
+(or --file-quota-bytes). fingerprint reads the certificate that --config,
 --state-dir or --tls-cert name, as the server would serve it. Passwords are read from the terminal, or one line from
 standard input with --password-stdin.)";
 
@@ -266,19 +273,119 @@ int roomCommand(StoreAdmin &admin, const QStringList &args, const QCommandLinePa
     return 0;
 }
 
+// The store that --config, --state-dir or --db select, brought to the current schema as a
+// starting server would; nullopt with *error set when it cannot be opened.
+std::optional<StoreConfig> adminStore(const QCommandLineParser &p, ServerConfig *cfg,
+                                      QString *error)
+{
+    if (!buildConfig(p, cfg, error))
+        return std::nullopt;
+    std::optional<StoreConfig> store = StoreConfig::fromUrl(effectiveDbUrl(*cfg), error);
+    QString epoch;
+    if (!store || !Database::initialize(*store, &epoch, error))
+        return std::nullopt;
+    return store;
+}
+
 int adminCommand(const QCommandLineParser &p)
 {
     ServerConfig cfg;
     QString error;
-    if (!buildConfig(p, &cfg, &error))
-        return fail(error);
-    const std::optional<StoreConfig> store = StoreConfig::fromUrl(effectiveDbUrl(cfg), &error);
-    QString epoch;
-    if (!store || !Database::initialize(*store, &epoch, &error))
+    const std::optional<StoreConfig> store = adminStore(p, &cfg, &error);
+    if (!store)
         return fail(error);
     StoreAdmin admin(*store);
     const QStringList args = p.positionalArguments();
     return args[0] == "user"_L1 ? userCommand(admin, args, p) : roomCommand(admin, args, p);
+}
+
+constexpr int kDefaultFilesListed = 20;
+
+int usageError(const QString &message)
+{
+    err() << "confab-server: " << message << "\n";
+    return 2;
+}
+
+// "900 bytes", or "3.0 MiB (3145745 bytes)": readable, with the exact figure for scripts.
+QString sizeText(qint64 bytes)
+{
+    if (bytes < 1024)
+        return bytes == 1 ? u"1 byte"_s : u"%1 bytes"_s.arg(bytes);
+    return u"%1 (%2 bytes)"_s
+        .arg(QLocale::c().formattedDataSize(bytes, 1, QLocale::DataSizeIecFormat))
+        .arg(bytes);
+}
+
+// One line per file, the largest first: id, size, type, uploader, upload time (UTC),
+// whether a message posts it, name (last: it may hold spaces).
+int listFiles(const StoreReader &reader, int limit)
+{
+    QString error;
+    const QList<StoredFile> files = reader.largestFiles(0, limit, &error);
+    // Posted once, but every message that posted it is deleted: the collector removes it
+    // after the grace period. Such files only exist for that long, so there are few.
+    QSet<QString> unreferenced;
+    for (const StoredFile &f : reader.collectableFiles(std::numeric_limits<qint64>::max(),
+                                                       std::numeric_limits<int>::max(), &error))
+        unreferenced.insert(f.id);
+    if (!error.isEmpty())
+        return fail(error);
+    for (const StoredFile &f : files) {
+        const char *state = !f.posted                     ? "not posted"
+                            : unreferenced.contains(f.id) ? "no longer posted"
+                                                          : "posted";
+        out() << f.id << "\t" << sizeText(f.size) << "\t" << f.mime << "\t" << f.uploader << "\t"
+              << QDateTime::fromMSecsSinceEpoch(f.createdAt, Qt::UTC).toString(Qt::ISODate) << "\t"
+              << state << "\t" << f.name << "\n";
+    }
+    return 0;
+}
+
+// One line per user who has files, the largest usage first, against files.quota_bytes.
+int listFileUsage(const StoreReader &reader, qint64 quotaBytes)
+{
+    QString error;
+    const QList<FileUsage> usage = reader.fileUsageByUser(&error);
+    if (!error.isEmpty())
+        return fail(error);
+    for (const FileUsage &u : usage) {
+        out() << u.user << "\t" << u.files << (u.files == 1 ? " file\t" : " files\t")
+              << sizeText(u.bytes) << "\t";
+        if (quotaBytes <= 0) {
+            out() << "no quota\n";
+            continue;
+        }
+        out() << QString::number(100.0 * double(u.bytes) / double(quotaBytes), 'f', 1) << "% of "
+              << sizeText(quotaBytes) << (u.bytes > quotaBytes ? ", over quota\n" : "\n");
+    }
+    return 0;
+}
+
+int filesCommand(const QCommandLineParser &p)
+{
+    const QStringList args = p.positionalArguments();
+    const QString verb = args.value(1);
+    if (args.size() != 2 || (verb != "list"_L1 && verb != "usage"_L1))
+        return usageError(u"usage: files list [--limit N], or files usage"_s);
+    int limit = kDefaultFilesListed;
+    if (p.isSet(u"limit"_s)) {
+        if (verb != "list"_L1)
+            return usageError(u"--limit is for files list only"_s);
+        bool ok = false;
+        limit = p.value(u"limit"_s).toInt(&ok);
+        if (!ok || limit < 1)
+            return usageError(
+                u"--limit: '%1' is not a positive whole number"_s.arg(p.value(u"limit"_s)));
+    }
+    ServerConfig cfg;
+    QString error;
+    const std::optional<StoreConfig> store = adminStore(p, &cfg, &error);
+    if (!store)
+        return fail(error);
+    const StoreReader reader(*store);
+    return verb == "list"_L1 ? listFiles(reader, limit)
+                             : listFileUsage(reader, cfg.files.quotaBytes);
 }
 
 int fingerprintCommand(const QCommandLineParser &p)
@@ -356,6 +463,8 @@ int runCli(int argc, char **argv)
         {u"password-stdin"_s, u"Read the password as one line from standard input."_s},
         {u"private"_s, u"room create: a private channel (invite only)."_s},
         {u"topic"_s, u"room create: the topic."_s, u"text"_s},
+        {u"limit"_s, u"files list: how many files to list (default %1)."_s.arg(kDefaultFilesListed),
+         u"n"_s},
     });
     p.process(app);
     const QStringList args = p.positionalArguments();
@@ -363,6 +472,8 @@ int runCli(int argc, char **argv)
         return serve(app, p);
     if (args[0] == "user"_L1 || args[0] == "room"_L1)
         return adminCommand(p);
+    if (args[0] == "files"_L1)
+        return filesCommand(p);
     if (args[0] == "fingerprint"_L1)
         return fingerprintCommand(p);
     if (args[0] == "migrate-store"_L1) {

@@ -1,13 +1,15 @@
 // File sharing against the real server binary: upload and download over HTTP on the
 // WebSocket's port, resume after a cut and after kill -9, the file event, who may read a
 // file, limits (413, 429, 507), thumbnails (EXIF orientation, the decompression bomb),
-// what is served as an attachment, and the garbage collector.
+// what is served as an attachment, the garbage collector, and the admin commands files list
+// and files usage run on the stopped server's store.
 #include "fixtures.h"
 #include "httpclient.h"
 #include "protocol/names.h"
 
 #include <QBuffer>
 #include <QCryptographicHash>
+#include <QDateTime>
 #include <QDir>
 #include <QDirIterator>
 #include <QImage>
@@ -128,6 +130,7 @@ private slots:
     void decompressionBomb();
     void activeContentIsAnAttachment();
     void deleteAndCollect();
+    void adminListAndUsage();
 
 private:
     // alice in #general with a token; bob (member) and carol (not a member) optional.
@@ -139,6 +142,8 @@ private:
     Team team(bool withOthers);
     std::optional<protocol::Event> post(TestClient &c, const QString &fileId,
                                         const QString &clientMsgId);
+    // Deletes the message at seq in #general; true once the delete is acked.
+    bool unpost(TestClient &c, qint64 seq, const QString &clientMsgId);
 };
 
 TestServerFiles::Team TestServerFiles::team(bool withOthers)
@@ -175,6 +180,18 @@ std::optional<protocol::Event> TestServerFiles::post(TestClient &c, const QStrin
         return std::nullopt;
     return c.waitForType<protocol::Event>(
         10000, [&](const protocol::Event &e) { return e.clientMsgId == clientMsgId; });
+}
+
+bool TestServerFiles::unpost(TestClient &c, qint64 seq, const QString &clientMsgId)
+{
+    protocol::SendRequest del;
+    del.id = c.nextId();
+    del.room = u"general"_s;
+    del.clientMsgId = clientMsgId;
+    del.kind = protocol::EventKind::Delete;
+    del.target = seq;
+    c.sendMessage(del);
+    return replyAs<protocol::Ack>(c, *del.id).has_value();
 }
 
 void TestServerFiles::roundTrip()
@@ -574,14 +591,7 @@ void TestServerFiles::deleteAndCollect()
     QTest::qWait(3000);
     QCOMPARE(blobCount(m_server->filesDir()), 1);
     // Deleted: unreadable as soon as the delete is acked, removed after the grace period.
-    protocol::SendRequest del;
-    del.id = t.alice->nextId();
-    del.room = u"general"_s;
-    del.clientMsgId = u"g2"_s;
-    del.kind = protocol::EventKind::Delete;
-    del.target = e->seq;
-    t.alice->sendMessage(del);
-    QVERIFY(replyAs<protocol::Ack>(*t.alice, *del.id));
+    QVERIFY(unpost(*t.alice, e->seq, u"g2"_s));
     QCOMPARE(httpWithToken(port, "GET", "/files/" + id.toLatin1(), t.bobToken).status, 403);
     QCOMPARE(httpWithToken(port, "GET", "/files/" + id.toLatin1(), t.aliceToken).status, 403);
     QTRY_COMPARE_WITH_TIMEOUT(blobCount(m_server->filesDir()), 0, 15000);
@@ -594,14 +604,126 @@ void TestServerFiles::deleteAndCollect()
     const auto p1 = post(*t.alice, twiceId, u"t1"_s);
     const auto p2 = post(*t.alice, twiceId, u"t2"_s);
     QVERIFY(p1 && p2);
-    del.id = t.alice->nextId();
-    del.clientMsgId = u"t3"_s;
-    del.target = p1->seq;
-    t.alice->sendMessage(del);
-    QVERIFY(replyAs<protocol::Ack>(*t.alice, *del.id));
+    QVERIFY(unpost(*t.alice, p1->seq, u"t3"_s));
     QTest::qWait(3500);
     QCOMPARE(blobCount(m_server->filesDir()), 1);
     QCOMPARE(httpWithToken(port, "GET", "/files/" + twiceId.toLatin1(), t.bobToken).status, 200);
+}
+
+void TestServerFiles::adminListAndUsage()
+{
+    startServer();
+    Team t = team(true);
+    QVERIFY(t.alice && t.bob);
+    const quint16 port = m_server->port();
+    auto upload = [port](const QString &token, const QString &name, const QByteArray &content) {
+        const HttpReply r = uploadFile(port, token, name, content);
+        return r.status == 201 ? r.json().value("file"_L1).toObject().value("id"_L1).toString()
+                               : QString();
+    };
+    // bob has the largest file and the smallest; alice's image has a thumbnail, which
+    // neither command counts. carol uploads nothing.
+    QImage image(600, 400, QImage::Format_RGB32);
+    image.fill(Qt::darkGreen);
+    const QByteArray png = encoded(image, "png");
+    QVERIFY(png.size() > 900 && png.size() < 5000);
+    const QString bobBig = upload(t.bobToken, u"scan.pdf"_s, randomBytes(409600, 11));
+    const QString aliceBig = upload(t.aliceToken, u"slides v2.pdf"_s, randomBytes(300000, 12));
+    const QString aliceGone = upload(t.aliceToken, u"gone.bin"_s, randomBytes(5000, 13));
+    const QString alicePng = upload(t.aliceToken, u"chart.png"_s, png);
+    const QString aliceLoose = upload(t.aliceToken, u"draft.txt"_s, randomBytes(900, 14));
+    const QString bobTiny = upload(t.bobToken, u"one.bin"_s, "x");
+    for (const QString &id : {bobBig, aliceBig, aliceGone, alicePng, aliceLoose, bobTiny})
+        QVERIFY(!id.isEmpty());
+    QVERIFY(post(*t.bob, bobBig, u"b1"_s));
+    QVERIFY(post(*t.bob, bobTiny, u"b2"_s));
+    QVERIFY(post(*t.alice, aliceBig, u"a1"_s));
+    QVERIFY(post(*t.alice, alicePng, u"a2"_s));
+    const std::optional<protocol::Event> gone = post(*t.alice, aliceGone, u"a3"_s);
+    QVERIFY(gone);
+    QVERIFY(unpost(*t.alice, gone->seq, u"a4"_s));
+    QCOMPARE(m_server->terminate(), 0);
+
+    // The output's lines that start with a file id (or a user), split at the tabs.
+    auto rows = [](const QByteArray &out) {
+        QList<QStringList> r;
+        for (const QByteArray &line : out.split('\n')) {
+            const QStringList fields = QString::fromUtf8(line).split(u'\t');
+            if (fields.size() > 3)
+                r.append(fields);
+        }
+        return r;
+    };
+    const QString url = m_store->url();
+    QByteArray out;
+    QCOMPARE(runAdmin(url, {u"files"_s, u"list"_s}, {}, &out), 0);
+    QList<QStringList> files = rows(out);
+    QCOMPARE(files.size(), 6);
+    const QStringList order = {bobBig, aliceBig, aliceGone, alicePng, aliceLoose, bobTiny};
+    const QStringList states = {u"posted"_s, u"posted"_s,     u"no longer posted"_s,
+                                u"posted"_s, u"not posted"_s, u"posted"_s};
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    for (int i = 0; i < files.size(); ++i) {
+        const QStringList &f = files[i];
+        QCOMPARE(f.size(), 7);
+        QCOMPARE(f[0], order[i]);
+        QCOMPARE(f[5], states[i]);
+        const QDateTime created = QDateTime::fromString(f[4], Qt::ISODate);
+        QVERIFY2(created.isValid() && qAbs(created.secsTo(now)) < 600, qPrintable(f[4]));
+    }
+    QCOMPARE(files[0].mid(1, 3),
+             (QStringList{u"400.0 KiB (409600 bytes)"_s, u"application/pdf"_s, u"bob"_s}));
+    QCOMPARE(files[0][6], u"scan.pdf"_s);
+    QCOMPARE(files[1][1], u"293.0 KiB (300000 bytes)"_s);
+    QCOMPARE(files[1][6], u"slides v2.pdf"_s);
+    QVERIFY2(files[3][1].endsWith(u"(%1 bytes)"_s.arg(png.size())), qPrintable(files[3][1]));
+    QCOMPARE(files[3][2], u"image/png"_s);
+    QCOMPARE(files[4][1], u"900 bytes"_s);
+    QCOMPARE(files[5][1], u"1 byte"_s);
+    QCOMPARE(files[5][3], u"bob"_s);
+
+    QCOMPARE(runAdmin(url, {u"files"_s, u"list"_s, u"--limit"_s, u"2"_s}, {}, &out), 0);
+    files = rows(out);
+    QCOMPARE(files.size(), 2);
+    QCOMPARE(files[0][0], bobBig);
+    QCOMPARE(files[1][0], aliceBig);
+
+    // Per user, the largest first, against the quota the options give.
+    QCOMPARE(
+        runAdmin(url, {u"files"_s, u"usage"_s, u"--file-quota-bytes"_s, u"350000"_s}, {}, &out), 0);
+    QList<QStringList> usage = rows(out);
+    QCOMPARE(usage.size(), 2);
+    QCOMPARE(usage[0], (QStringList{u"bob"_s, u"2 files"_s, u"400.0 KiB (409601 bytes)"_s,
+                                    u"117.0% of 341.8 KiB (350000 bytes), over quota"_s}));
+    const qint64 aliceBytes = 300000 + 5000 + png.size() + 900;
+    QCOMPARE(usage[1].mid(0, 2), (QStringList{u"alice"_s, u"4 files"_s}));
+    QVERIFY2(usage[1][2].endsWith(u"(%1 bytes)"_s.arg(aliceBytes)), qPrintable(usage[1][2]));
+    QCOMPARE(usage[1][3], u"%1% of 341.8 KiB (350000 bytes)"_s.arg(
+                              QString::number(100.0 * double(aliceBytes) / 350000.0, 'f', 1)));
+    QCOMPARE(runAdmin(url, {u"files"_s, u"usage"_s, u"--file-quota-bytes"_s, u"0"_s}, {}, &out), 0);
+    usage = rows(out);
+    QCOMPARE(usage.size(), 2);
+    QCOMPARE(usage[0][3], u"no quota"_s);
+
+    // Bad arguments: a usage error (2) that says what is wrong, and nothing listed.
+    struct Bad
+    {
+        QStringList args;
+        const char *message;
+    };
+    const QList<Bad> bad = {
+        {{u"files"_s, u"list"_s, u"--limit"_s, u"0"_s}, "--limit: '0' is not a positive"},
+        {{u"files"_s, u"list"_s, u"--limit"_s, u"ten"_s}, "--limit: 'ten' is not a positive"},
+        {{u"files"_s, u"usage"_s, u"--limit"_s, u"3"_s}, "--limit is for files list only"},
+        {{u"files"_s, u"lst"_s}, "usage: files list [--limit N], or files usage"},
+        {{u"files"_s}, "usage: files list"},
+        {{u"files"_s, u"list"_s, u"extra"_s}, "usage: files list"},
+    };
+    for (const Bad &b : bad) {
+        QCOMPARE(runAdmin(url, b.args, {}, &out), 2);
+        QVERIFY2(out.contains(b.message), out.constData());
+        QVERIFY(rows(out).isEmpty());
+    }
 }
 
 QTEST_MAIN(TestServerFiles)
