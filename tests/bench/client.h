@@ -43,6 +43,8 @@ public:
     // When the current transition (connecting, closing) began; 0 when settled.
     qint64 busySinceUs() const;
     qsizetype outboxSize() const { return m_outbox.size(); }
+    // The session token of the last welcome (what HTTP file transfers carry as Bearer).
+    const QString &token() const { return m_token; }
 
     void start(Purpose purpose);
     // After a scheduled delay: retry the unfinished setup step, or resume the session.
@@ -55,6 +57,8 @@ public:
     // One timed bench message to a room (stream index); kept in the outbox while offline
     // and sent (again) after the next welcome until acked.
     void sendBench(int room);
+    // A send of kind file naming an uploaded file's id, acked and resent like sendBench.
+    void sendFile(int room, const QString &fileId);
     void sendPing();
     // Streams this receiver has not caught up on yet (below the shared highest).
     int laggingStreams() const;
@@ -69,6 +73,7 @@ private:
         QString clientMsgId;
         QString body;
         bool onWire = false; // transmitted at least once
+        QString fileId;      // kind file: the upload's id (no body)
     };
 
     friend class RawSocket;

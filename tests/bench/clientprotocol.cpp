@@ -403,10 +403,15 @@ void BenchClient::recordDelivery(const BodyStamp &stamp, bool replayed)
 
 void BenchClient::sendBench(int room)
 {
+    sendFile(room, {});
+}
+
+void BenchClient::sendFile(int room, const QString &fileId)
+{
     const qint64 n = ++m_counter;
     const qint64 t = nowUs();
     const Options &o = m_worker->plan().options();
-    Pending p{room, t, u"%1-%2-%3"_s.arg(o.runId).arg(m_index).arg(n), {}, false};
+    Pending p{room, t, u"%1-%2-%3"_s.arg(o.runId).arg(m_index).arg(n), {}, false, fileId};
     Stats &stats = m_worker->stats();
     ++stats.sendsTotal;
     stats.second(m_worker->window().secondOf(t)).sends++;
@@ -423,13 +428,19 @@ void BenchClient::transmit(qint64 n, Pending &p)
 {
     // Stamped when it first leaves, so delivery latency is the server's, not the time a
     // message created while disconnected waited in the outbox (ack latency includes that).
-    if (p.body.isEmpty())
+    if (p.body.isEmpty() && p.fileId.isEmpty())
         p.body = makeBody(m_index, n, nowUs(), m_worker->plan().options().payload);
     protocol::SendRequest send;
     send.id = n;
     send.room = p.room >= 0 ? m_worker->plan().roomId(p.room) : u"peer"_s;
     send.clientMsgId = p.clientMsgId;
     send.body = p.body;
+    if (!p.fileId.isEmpty()) {
+        send.kind = protocol::EventKind::File;
+        protocol::FileInfo file;
+        file.id = p.fileId;
+        send.file = file;
+    }
     writeText(protocol::encode(send));
 }
 

@@ -22,6 +22,7 @@ struct ScenarioName
 constexpr ScenarioName kScenarios[] = {
     {Scenario::Fanout, "fanout"},   {Scenario::Team, "team"},       {Scenario::Idle, "idle"},
     {Scenario::Connect, "connect"}, {Scenario::Durable, "durable"}, {Scenario::Resume, "resume"},
+    {Scenario::Files, "files"},
 };
 
 // Base 36 of the clock plus a random digit pair: short enough for user names
@@ -120,6 +121,15 @@ QString applyScenarioDefaults(Options &o)
         deriveRooms(o, 25);
         setIfUnset(o.rate, o.clients / 10.0);
         break;
+    case Scenario::Files:
+        // One room of everyone (where the shared file is posted); no text messages, no
+        // warm-up: the transfers are the load.
+        o.rooms = 1;
+        o.members = o.clients;
+        o.rate = 0;
+        o.inflight = 0;
+        o.warmup = 0;
+        break;
     }
     if (o.senders <= 0 || o.senders > o.clients)
         o.senders = o.clients;
@@ -133,6 +143,15 @@ QString applyScenarioDefaults(Options &o)
         return u"--payload must be 32..16384 bytes"_s;
     if (o.duration <= 0 || o.warmup < 0)
         return u"--duration must be > 0 and --warmup >= 0"_s;
+    if (o.scenario == Scenario::Files) {
+        if (o.url.scheme() != u"ws"_s)
+            return u"files runs over ws:// only"_s;
+        if (o.fileBytes < 0 || o.chunkBytes < 0 || o.transfers < 0)
+            return u"--file-size, --chunk and --transfers must not be negative"_s;
+        if (o.fileContent != u"random"_s && (o.imageWidth < 1 || o.imageHeight < 1 ||
+                                             o.imageWidth > 30000 || o.imageHeight > 30000))
+            return u"--file-content jpeg:WxH or png:WxH needs a size of 1..30000 pixels a side"_s;
+    }
     return {};
 }
 
@@ -144,7 +163,7 @@ QString usageText()
        confab-bench compare a.json b.json
        confab-bench summary run1.json run2.json ...   (median, min, max per metric)
 
-scenarios: fanout team idle connect durable resume
+scenarios: fanout team idle connect durable resume files
 The server under test needs --allow-register, --fast-password-hash (10k Argon2id
 registrations are slow otherwise) and --rate 0 (or a rate above the scenario's).
 )"_s;
@@ -194,6 +213,14 @@ constexpr Flag kFlags[] = {
     {"qt-dispatcher", "workers use Qt's ppoll dispatcher instead of epoll (for comparison)",
      nullptr},
     {"insecure", "wss: accept any certificate", nullptr},
+    {"file-mode",
+     "files: upload (each client its own files, each read back) or download (all fetch one "
+     "file client 0 posted)",
+     "mode"},
+    {"file-size", "files: bytes of random content (K, M, G: binary units)", "bytes"},
+    {"file-content", "files: random, jpeg:WxH or png:WxH (an image made once, photo-like)", "kind"},
+    {"transfers", "files: transfers per client (0: repeat until --duration is over)", "n"},
+    {"chunk", "files: bytes per PATCH (0: the whole file in one)", "bytes"},
     {"quiet", "no progress lines", nullptr},
 };
 
@@ -236,10 +263,71 @@ bool readNumbers(const QCommandLineParser &p, Options &o, QString *error)
     num("drop-fraction", o.dropFraction);
     num("reconnect-delay", o.reconnectDelay);
     num("server-pid", o.serverPid);
+    num("transfers", o.transfers);
+    auto size = [&](const char *name, qint64 &target) {
+        const QString n = QLatin1StringView(name);
+        if (!ok || !p.isSet(n))
+            return;
+        target = parseByteSize(p.value(n));
+        if (target < 0) {
+            *error = u"--%1 needs a size in bytes (K, M, G allowed)"_s.arg(n);
+            ok = false;
+        }
+    };
+    size("file-size", o.fileBytes);
+    size("chunk", o.chunkBytes);
     return ok;
 }
 
+bool readFileFlags(const QCommandLineParser &p, Options &o, QString *error)
+{
+    if (p.isSet(u"file-mode"_s)) {
+        const QString mode = p.value(u"file-mode"_s);
+        if (mode == u"upload"_s) {
+            o.fileMode = FileMode::Upload;
+        } else if (mode == u"download"_s) {
+            o.fileMode = FileMode::Download;
+        } else {
+            *error = u"--file-mode is upload or download"_s;
+            return false;
+        }
+    }
+    if (p.isSet(u"file-content"_s)) {
+        static const QRegularExpression image(u"^(jpeg|png):(\\d+)x(\\d+)$"_s);
+        const QString text = p.value(u"file-content"_s);
+        const QRegularExpressionMatch m = image.match(text);
+        if (text == u"random"_s) {
+            o.fileContent = text;
+        } else if (m.hasMatch()) {
+            o.fileContent = m.captured(1);
+            o.imageWidth = m.captured(2).toInt();
+            o.imageHeight = m.captured(3).toInt();
+        } else {
+            *error = u"--file-content is random, jpeg:WxH or png:WxH"_s;
+            return false;
+        }
+    }
+    return true;
+}
+
 } // namespace
+
+qint64 parseByteSize(const QString &text)
+{
+    static const QRegularExpression pattern(u"^\\s*(\\d+)\\s*([kKmMgG]?)i?[bB]?\\s*$"_s);
+    const QRegularExpressionMatch m = pattern.match(text);
+    if (!m.hasMatch())
+        return -1;
+    bool ok = false;
+    const qint64 n = m.captured(1).toLongLong(&ok);
+    if (!ok)
+        return -1;
+    const QString unit = m.captured(2).toLower();
+    const int shift = unit == u"k"_s ? 10 : unit == u"m"_s ? 20 : unit == u"g"_s ? 30 : 0;
+    if (n > (qint64(1) << (62 - shift)))
+        return -1;
+    return n << shift;
+}
 
 std::optional<Options> parseOptions(const QStringList &arguments, QString *error)
 {
@@ -252,7 +340,8 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         else
             p.addOption({flag(f), QLatin1StringView(f.help)});
     }
-    p.addPositionalArgument(u"scenario"_s, u"fanout, team, idle, connect, durable or resume"_s);
+    p.addPositionalArgument(u"scenario"_s,
+                            u"fanout, team, idle, connect, durable, resume or files"_s);
     if (!p.parse(arguments)) {
         *error = p.errorText() + u"\n\n"_s + p.helpText();
         return std::nullopt;
@@ -269,7 +358,7 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
         return std::nullopt;
     }
     o.scenario = *scenario;
-    if (!readNumbers(p, o, error))
+    if (!readNumbers(p, o, error) || !readFileFlags(p, o, error))
         return std::nullopt;
     if (p.isSet(u"peer"_s)) {
         if (p.value(u"peer"_s) != u"ws"_s) {

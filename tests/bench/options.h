@@ -11,12 +11,16 @@
 // Every field has a flag; defaults depend on the scenario (see applyScenarioDefaults).
 namespace confab::bench {
 
-enum class Scenario { Fanout, Team, Idle, Connect, Durable, Resume };
+enum class Scenario { Fanout, Team, Idle, Connect, Durable, Resume, Files };
 QString scenarioName(Scenario s);
 std::optional<Scenario> scenarioFromName(const QString &name);
 
 // Who is on the other end: a Confab server, or the plain Node `ws` broadcast peer.
 enum class Target { Confab, WsPeer };
+
+// files: every client uploads its own files (and reads each back), or every client
+// downloads the one file client 0 uploaded and posted in the room they share.
+enum class FileMode { Upload, Download };
 
 struct Options
 {
@@ -54,6 +58,14 @@ struct Options
     bool serverStats = true; // sample the server at all (/metrics or /proc)
     bool quiet = false;
     bool versusPeer = false; // fanout: run the same load on the ws peer right after
+    // files
+    FileMode fileMode = FileMode::Upload;
+    qint64 fileBytes = 1 << 20; // random content's size (an image's is what it encodes to)
+    QString fileContent = QStringLiteral("random"); // random, jpeg or png
+    int imageWidth = 0;                             // jpeg/png: pixels
+    int imageHeight = 0;
+    int transfers = 1;     // per client; 0: repeat until --duration is over
+    qint64 chunkBytes = 0; // bytes per PATCH; 0: the whole file in one
 };
 
 // Fills the 0/-1 fields with the scenario's defaults and checks the combination.
@@ -65,5 +77,8 @@ QString applyScenarioDefaults(Options &o);
 std::optional<Options> parseOptions(const QStringList &arguments, QString *error);
 
 QString usageText();
+
+// "1048576", "512K", "5M", "1G" (binary units); -1 when it is not a size.
+qint64 parseByteSize(const QString &text);
 
 } // namespace confab::bench

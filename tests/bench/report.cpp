@@ -130,6 +130,58 @@ double perSecond(qint64 n, double seconds)
     return seconds > 0 ? double(n) / seconds : 0.0;
 }
 
+QString fileContentText(const Options &o)
+{
+    return o.fileContent == u"random"_s
+               ? o.fileContent
+               : u"%1:%2x%3"_s.arg(o.fileContent).arg(o.imageWidth).arg(o.imageHeight);
+}
+
+QJsonObject filesJson(const Report &r)
+{
+    const FileReport &f = *r.files;
+    const Options &o = r.options;
+    QJsonObject errors;
+    for (auto it = f.errors.cbegin(); it != f.errors.cend(); ++it)
+        errors.insert(it.key(), it.value());
+    QJsonObject rss{
+        {"before_bytes"_L1, r.serverBefore.rssBytes}, {"start_bytes"_L1, r.serverStart.rssBytes},
+        {"max_bytes"_L1, f.serverRssMaxBytes},        {"end_bytes"_L1, r.serverEnd.rssBytes},
+        {"peak_bytes"_L1, r.serverEnd.peakRssBytes},  {"samples"_L1, f.rssSamples},
+    };
+    if (r.serverStart.ok && f.serverRssMaxBytes > 0)
+        rss.insert("growth_bytes"_L1, f.serverRssMaxBytes - r.serverStart.rssBytes);
+    return QJsonObject{
+        {"mode"_L1, o.fileMode == FileMode::Upload ? u"upload"_s : u"download"_s},
+        {"content"_L1, fileContentText(o)},
+        {"mime"_L1, f.mime},
+        {"file_bytes"_L1, f.fileBytes},
+        {"transfers_per_client"_L1, o.transfers},
+        {"chunk_bytes"_L1, o.chunkBytes},
+        {"uploads"_L1, f.uploads},
+        {"downloads"_L1, f.downloads},
+        {"verified"_L1, f.verified},
+        {"thumbnails"_L1, f.thumbnails},
+        {"bytes_up"_L1, f.bytesUp},
+        {"bytes_down"_L1, f.bytesDown},
+        {"upload_s"_L1, f.upSeconds},
+        {"download_s"_L1, f.downSeconds},
+        {"upload_mb_per_s"_L1, f.upMBps()},
+        {"download_mb_per_s"_L1, f.downMBps()},
+        {"latency_us"_L1, QJsonObject{{"upload"_L1, histogramJson(f.upload)},
+                                      {"upload_finish"_L1, histogramJson(f.finish)},
+                                      {"download"_L1, histogramJson(f.download)}}},
+        {"hash_mismatch"_L1, f.hashMismatch},
+        {"etag_mismatch"_L1, f.etagMismatch},
+        {"size_mismatch"_L1, f.sizeMismatch},
+        {"failures"_L1, f.failures},
+        {"errors"_L1, errors},
+        {"server_rss"_L1, rss},
+        {"shared_id"_L1, f.sharedId},
+        {"shared_sha256"_L1, f.sharedSha256},
+    };
+}
+
 } // namespace
 
 qint64 Report::serverRssPerConnection() const
@@ -143,8 +195,10 @@ qint64 Report::serverRssPerConnection() const
 bool Report::correct() const
 {
     const Stats &s = stats;
+    // A files run must also have read back intact every byte it moved, at least once.
+    const bool filesOk = !files || (files->correct() && files->verified > 0);
     return setupFailures == 0 && s.lost == 0 && s.duplicated == 0 && s.outOfOrder == 0 &&
-           s.missingAcks == 0 && s.ackMismatch == 0 && s.refused == 0;
+           s.missingAcks == 0 && s.ackMismatch == 0 && s.refused == 0 && filesOk;
 }
 
 QJsonObject Report::toJson() const
@@ -177,7 +231,7 @@ QJsonObject Report::toJson() const
         {"peak_rss_bytes"_L1, harnessEnd.peakRssBytes},
         {"send_lag_p99_us"_L1, s.sendLag.percentile(99)},
     };
-    return QJsonObject{
+    QJsonObject out{
         {"schema"_L1, u"confab-bench/1"_s},
         {"scenario"_L1, scenarioName(options.scenario)},
         {"target"_L1, target},
@@ -200,6 +254,9 @@ QJsonObject Report::toJson() const
         {"harness"_L1, harness},
         {"series"_L1, seriesJson(*this)},
     };
+    if (files)
+        out.insert("files"_L1, filesJson(*this));
+    return out;
 }
 
 QList<std::pair<QString, double>> flattenMetrics(const QJsonObject &report)
@@ -302,6 +359,17 @@ void latencyRow(QString &out, const char *name, const LatencyHistogram &h)
                .arg(ms(h.max()), 8);
 }
 
+void latencyHeader(QString &out)
+{
+    out += u"\n  %1 %2 %3 %4 %5 %6 %7\n"_s.arg(u"latency ms"_s, -10)
+               .arg(u"count"_s, 10)
+               .arg(u"p50"_s, 8)
+               .arg(u"p90"_s, 8)
+               .arg(u"p99"_s, 8)
+               .arg(u"p99.9"_s, 8)
+               .arg(u"max"_s, 8);
+}
+
 void throughputRow(QString &out, const char *name, qint64 n, double seconds)
 {
     out += u"  %1 %2 %3\n"_s.arg(QLatin1StringView(name), -10)
@@ -363,6 +431,86 @@ QString resourcesLines(const Report &r)
     return out;
 }
 
+void messagesLines(QString &out, const Report &r)
+{
+    const Stats &s = r.stats;
+    const double measuredSeconds = r.measuredSeconds;
+    out += u"  %1 %2 %3\n"_s.arg(u"throughput"_s, -10).arg(u"count"_s, 12).arg(u"per s"_s, 12);
+    throughputRow(out, "sends", s.sends, measuredSeconds);
+    throughputRow(out, "acks", s.acks, measuredSeconds);
+    throughputRow(out, "deliveries", s.deliveries, measuredSeconds);
+    if (s.connects)
+        throughputRow(out, "connects", s.connects, measuredSeconds);
+    if (s.pings)
+        throughputRow(out, "pings", s.pings, measuredSeconds);
+    latencyHeader(out);
+    latencyRow(out, "delivery", s.delivery);
+    latencyRow(out, "ack", s.ack);
+    latencyRow(out, "connect", s.connect);
+    latencyRow(out, "resume", s.resume);
+    latencyRow(out, "ping", s.ping);
+}
+
+QString mbps(double v)
+{
+    return QString::number(v, 'f', 1);
+}
+
+QString filesLines(const Report &r)
+{
+    const FileReport &f = *r.files;
+    const Options &o = r.options;
+    QString out = u"  files: %1, %2 (%3), %4 B each, %5 clients x %6\n"_s.arg(
+        o.fileMode == FileMode::Upload ? u"upload, each read back"_s
+                                       : u"download of one shared file"_s,
+        fileContentText(o), f.mime.isEmpty() ? u"?"_s : f.mime, QString::number(f.fileBytes),
+        QString::number(o.clients),
+        o.transfers > 0 ? u"%1 transfers"_s.arg(o.transfers) : u"repeated for the duration"_s);
+    out += u"  %1 %2 %3 %4 %5\n"_s.arg(u"transfers"_s, -10)
+               .arg(u"count"_s, 10)
+               .arg(u"bytes"_s, 14)
+               .arg(u"seconds"_s, 9)
+               .arg(u"MB/s"_s, 9);
+    out += u"  %1 %2 %3 %4 %5\n"_s.arg(u"uploads"_s, -10)
+               .arg(f.uploads, 10)
+               .arg(f.bytesUp, 14)
+               .arg(QString::number(f.upSeconds, 'f', 2), 9)
+               .arg(mbps(f.upMBps()), 9);
+    out += u"  %1 %2 %3 %4 %5\n"_s.arg(u"downloads"_s, -10)
+               .arg(f.downloads, 10)
+               .arg(f.bytesDown, 14)
+               .arg(QString::number(f.downSeconds, 'f', 2), 9)
+               .arg(mbps(f.downMBps()), 9);
+    latencyHeader(out);
+    latencyRow(out, "upload", f.upload);
+    latencyRow(out, "finish", f.finish);
+    latencyRow(out, "download", f.download);
+    QStringList errors;
+    for (auto it = f.errors.cbegin(); it != f.errors.cend(); ++it)
+        errors.append(u"%1 %2"_s.arg(it.key()).arg(it.value()));
+    out += u"  integrity: %1 | verified %2 of %3 downloads (SHA-256 and ETag), hash mismatches "
+           u"%4, ETag mismatches %5, size mismatches %6, thumbnails %7, failed transfers %8%9\n"_s
+               .arg(f.correct() && f.verified > 0 ? u"OK"_s : u"FAILED"_s)
+               .arg(f.verified)
+               .arg(f.downloads)
+               .arg(f.hashMismatch)
+               .arg(f.etagMismatch)
+               .arg(f.sizeMismatch)
+               .arg(f.thumbnails)
+               .arg(f.failures)
+               .arg(errors.isEmpty() ? QString() : u" ("_s + errors.join(u", "_s) + u')');
+    if (r.serverStart.ok) {
+        out += u"  server RSS: before %1, at start %2, highest sampled %3 (%4%5, %6 samples), "
+               u"at end %7, peak %8\n"_s.arg(
+                   mb(r.serverBefore.rssBytes), mb(r.serverStart.rssBytes), mb(f.serverRssMaxBytes),
+                   f.serverRssMaxBytes >= r.serverStart.rssBytes ? u"+"_s : u"-"_s,
+                   mb(std::abs(f.serverRssMaxBytes - r.serverStart.rssBytes)),
+                   QString::number(f.rssSamples), mb(r.serverEnd.rssBytes),
+                   mb(r.serverEnd.peakRssBytes));
+    }
+    return out;
+}
+
 } // namespace
 
 QString Report::table() const
@@ -384,26 +532,13 @@ QString Report::table() const
                .arg(measuredSeconds)
                .arg(o.warmup)
                .arg(o.workers);
-    out += u"  %1 %2 %3\n"_s.arg(u"throughput"_s, -10).arg(u"count"_s, 12).arg(u"per s"_s, 12);
-    throughputRow(out, "sends", s.sends, measuredSeconds);
-    throughputRow(out, "acks", s.acks, measuredSeconds);
-    throughputRow(out, "deliveries", s.deliveries, measuredSeconds);
-    if (s.connects)
-        throughputRow(out, "connects", s.connects, measuredSeconds);
-    if (s.pings)
-        throughputRow(out, "pings", s.pings, measuredSeconds);
-    out += u"\n  %1 %2 %3 %4 %5 %6 %7\n"_s.arg(u"latency ms"_s, -10)
-               .arg(u"count"_s, 10)
-               .arg(u"p50"_s, 8)
-               .arg(u"p90"_s, 8)
-               .arg(u"p99"_s, 8)
-               .arg(u"p99.9"_s, 8)
-               .arg(u"max"_s, 8);
-    latencyRow(out, "delivery", s.delivery);
-    latencyRow(out, "ack", s.ack);
-    latencyRow(out, "connect", s.connect);
-    latencyRow(out, "resume", s.resume);
-    latencyRow(out, "ping", s.ping);
+    // A files run sends no text messages (one file post in download mode): its own
+    // tables follow.
+    const bool messages = !files || s.sendsTotal > 0;
+    if (messages)
+        messagesLines(out, *this);
+    if (files)
+        out += (messages ? u"\n"_s : QString()) + filesLines(*this);
     out += u"\ncorrectness: "_s + correctnessLine(*this) + u'\n';
     QStringList errors;
     for (auto it = s.errors.cbegin(); it != s.errors.cend(); ++it)

@@ -1,11 +1,13 @@
 #pragma once
 
+#include "filebench.h"
 #include "options.h"
 #include "probe.h"
 #include "stats.h"
 
 #include <QJsonObject>
 #include <QString>
+#include <optional>
 
 // The result of a run: what was asked, what was measured, whether it was correct; as a
 // readable table and as JSON (schema "confab-bench/1", documented in docs/benchmarks.md).
@@ -31,6 +33,8 @@ struct Report
     // The harness itself: the same figures, to show it is not the bottleneck.
     ProcessSample harnessStart;
     ProcessSample harnessEnd;
+    // files: the transfers' figures (throughput, latency, integrity, server RSS).
+    std::optional<FileReport> files;
 
     // The server's process changed inside the measured window (a restart): its CPU and
     // memory figures would mix two processes and are left out.

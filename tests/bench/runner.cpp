@@ -1,11 +1,13 @@
 #include "runner.h"
 
 #include "eventloop/epolldispatcher.h"
+#include "filebench.h"
 #include "worker.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QHostInfo>
 #include <QThread>
 #include <QTimer>
 
@@ -17,6 +19,9 @@ namespace {
 constexpr int kPollMs = 20;
 constexpr qint64 kStartDelayUs = 100'000; // lets every worker get the start first
 constexpr double kCloseTimeoutS = 10;
+constexpr int kRssSampleMs = 100;        // files: how often the server's RSS is read
+constexpr double kPostTimeoutS = 30;     // files: the shared file's post to be acked
+constexpr qint64 kOpenEndUs = 1LL << 50; // files: the window ends when the transfers do
 
 const char *stageName(Stage s)
 {
@@ -198,6 +203,95 @@ void Runner::runLoad(Report &report)
     report.measuredSeconds = m_options.duration;
 }
 
+bool Runner::runFiles(Report &report, QString *error)
+{
+    std::vector<QString> tokens(size_t(m_options.clients));
+    forEachWorker([&tokens](Worker &w) {
+        for (const auto &[client, token] : w.tokens())
+            tokens[size_t(client)] = token;
+    });
+    HttpEndpoint endpoint;
+    endpoint.host = m_options.url.host();
+    endpoint.port = quint16(m_options.url.port(80));
+    endpoint.address = QHostAddress(endpoint.host);
+    if (endpoint.address.isNull()) {
+        const QList<QHostAddress> found = QHostInfo::fromName(endpoint.host).addresses();
+        if (found.isEmpty()) {
+            *error = u"cannot resolve %1"_s.arg(endpoint.host);
+            return false;
+        }
+        endpoint.address = found.first();
+    }
+    FileLoad load(m_options, endpoint, std::move(tokens));
+    if (!load.prepareContent(error))
+        return false;
+    // The clients stay attached (and check what arrives in the room) while files move;
+    // no text messages are sent (rate 0).
+    LoadWindow window;
+    window.t0Us = nowUs();
+    window.measureStartUs = window.t0Us;
+    window.measureEndUs = window.t0Us + kOpenEndUs;
+    forEachWorker([window](Worker &w) { w.startLoad(window); });
+    if (m_options.fileMode == FileMode::Download) {
+        if (!load.prepareShared(error))
+            return false;
+        // Posted in the room of everyone, so that every member may read it.
+        const QString id = load.sharedId();
+        forEachWorker([&id](Worker &w) { w.postFile(0, 0, id); });
+        qint64 acked = 0, refused = 0;
+        waitUntil(
+            [&] {
+                acked = refused = 0;
+                forEachWorker([&](Worker &w) {
+                    acked += w.stats().acksTotal;
+                    refused += w.stats().refused;
+                });
+                return acked + refused > 0;
+            },
+            kPostTimeoutS);
+        if (acked == 0) {
+            *error = refused ? u"the server refused the shared file's post"_s
+                             : u"the shared file's post was not acked"_s;
+            return false;
+        }
+        say(u"files: shared file %1 (%2 bytes) posted"_s.arg(id).arg(m_options.fileBytes));
+    }
+    report.serverStart = sampleServer();
+    report.harnessStart = sampleSelf();
+    qint64 rssMax = report.serverStart.rssBytes;
+    int samples = 0;
+    QElapsedTimer timer;
+    timer.start();
+    load.start();
+    qint64 nextProgress = 1000;
+    while (!load.finished()) {
+        QEventLoop loop;
+        QTimer::singleShot(kRssSampleMs, &loop, &QEventLoop::quit);
+        loop.exec();
+        if (const ProcessSample s = sampleServer(); s.ok) {
+            rssMax = std::max(rssMax, s.rssBytes);
+            ++samples;
+        }
+        if (m_options.transfers == 0 && timer.elapsed() >= qint64(m_options.duration * 1000))
+            load.stop();
+        if (timer.elapsed() >= nextProgress) {
+            say(u"files: %1 transfers done, %2 MB moved"_s.arg(load.transfersDone())
+                    .arg(QString::number(double(load.bytesMoved()) / 1e6, 'f', 1)));
+            nextProgress += 1000;
+        }
+    }
+    FileReport files = load.finish();
+    report.measuredSeconds = double(timer.elapsed()) / 1000.0;
+    report.serverEnd = sampleServer();
+    report.harnessEnd = sampleSelf();
+    files.serverRssMaxBytes = std::max(rssMax, report.serverEnd.rssBytes);
+    files.rssSamples = samples;
+    for (auto it = files.errors.cbegin(); it != files.errors.cend(); ++it)
+        report.stats.errors[it.key()] += it.value();
+    report.files = std::move(files);
+    return true;
+}
+
 // After the load: wait (up to --grace) for the last acks, for every receiver to reach
 // the highest seq anyone saw, for dropped clients to be back, and for storms to end.
 void Runner::drain()
@@ -266,7 +360,15 @@ std::optional<Report> Runner::run(QString *error)
         return std::nullopt;
     }
     say(u"setup done in %1 s; load starts"_s.arg(report.setupSeconds, 0, 'f', 1));
-    runLoad(report);
+    if (m_options.scenario == Scenario::Files) {
+        if (!runFiles(report, error)) {
+            collect(report);
+            stopWorkers();
+            return std::nullopt;
+        }
+    } else {
+        runLoad(report);
+    }
     drain();
     collect(report);
     stopWorkers();

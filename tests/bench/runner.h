@@ -37,6 +37,8 @@ private:
     void startWorkers();
     bool runStages(Report &report, QString *error);
     void runLoad(Report &report);
+    // files: the HTTP transfers instead of messages (filebench.h).
+    bool runFiles(Report &report, QString *error);
     void drain();
     void collect(Report &report);
     void stopWorkers();

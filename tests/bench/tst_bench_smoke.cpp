@@ -1,9 +1,12 @@
 // A short run of every scenario against the real confab-server (and the fanout one
-// against the Node ws peer): no loss, no duplicates, no reorder, every send acked.
+// against the Node ws peer): no loss, no duplicates, no reorder, every send acked; for
+// files, every byte read back with the SHA-256 it was sent with and as its ETag.
+#include "filebench.h"
 #include "harness.h"
 #include "peer.h"
 #include "runner.h"
 
+#include <QJsonObject>
 #include <QStandardPaths>
 #include <QTest>
 
@@ -21,6 +24,10 @@ private slots:
     void scenario();
     void fromSourceAddresses();
     void wsPeer();
+    void fileContent();
+    void files_data();
+    void files();
+    void filesRefused();
 
 private:
     static std::optional<Report> run(const Options &options, QString *error);
@@ -28,6 +35,8 @@ private:
     std::unique_ptr<confab::testing::TestStore> m_store;
     std::unique_ptr<confab::testing::ServerProcess> m_server;
 };
+
+constexpr qint64 kMaxFileBytes = 4 << 20;
 
 // 20 clients for 2 s: short enough for ctest, long enough for drops and resumes.
 Options smallRun(Scenario scenario, const QUrl &url)
@@ -66,8 +75,10 @@ void TestBenchSmoke::initTestCase()
     m_store = std::make_unique<confab::testing::TestStore>();
     QVERIFY2(m_store->error().isEmpty(), qPrintable(m_store->error()));
     // One server for every scenario: each run has its own users and rooms (run id).
+    // Uploads up to 4 MiB (filesRefused() goes past that).
     m_server = std::make_unique<confab::testing::ServerProcess>(
-        m_store->url(), QStringList{u"--rate"_s, u"0"_s, u"--workers"_s, u"2"_s});
+        m_store->url(), QStringList{u"--rate"_s, u"0"_s, u"--workers"_s, u"2"_s,
+                                    u"--max-file-bytes"_s, QString::number(kMaxFileBytes)});
     QVERIFY(m_server->start());
 }
 
@@ -161,6 +172,109 @@ void TestBenchSmoke::wsPeer()
     QVERIFY2(report->correct(), qPrintable(report->table()));
     QVERIFY(report->stats.deliveries > 10 * 20);
     QVERIFY(report->serverEnd.ok);
+}
+
+// Random content is the same whatever the offsets it is read at; the hash is SHA-256.
+void TestBenchSmoke::fileContent()
+{
+    const FileContent c = FileContent::random(42, 1000);
+    QByteArray whole(1000, '\0');
+    c.read(0, whole.data(), 1000);
+    QByteArray pieces(1000, '\0');
+    for (qint64 at = 0; at < 1000;) {
+        const qint64 n = std::min<qint64>(1 + at % 13, 1000 - at);
+        c.read(at, pieces.data() + at, n);
+        at += n;
+    }
+    QCOMPARE(pieces, whole);
+    QByteArray other(1000, '\0');
+    FileContent::random(43, 1000).read(0, other.data(), 1000);
+    QVERIFY(other != whole);
+    Sha256 sha;
+    sha.add("ab", 2);
+    sha.add("c", 1);
+    QCOMPARE(sha.hex(), u"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"_s);
+}
+
+void TestBenchSmoke::files_data()
+{
+    QTest::addColumn<FileMode>("mode");
+    QTest::addColumn<QString>("content");
+    QTest::addColumn<qint64>("chunk");
+    QTest::addRow("upload, random, chunked") << FileMode::Upload << u"random"_s << qint64(100000);
+    QTest::addRow("upload, jpeg") << FileMode::Upload << u"jpeg"_s << qint64(0);
+    QTest::addRow("download, random") << FileMode::Download << u"random"_s << qint64(0);
+}
+
+void TestBenchSmoke::files()
+{
+    QFETCH(FileMode, mode);
+    QFETCH(QString, content);
+    QFETCH(qint64, chunk);
+    Options o = smallRun(Scenario::Files, m_server->url());
+    o.clients = 4;
+    o.fileMode = mode;
+    o.fileBytes = 300 * 1024 + 7; // three chunks and a few bytes
+    o.fileContent = content;
+    o.imageWidth = 640;
+    o.imageHeight = 480;
+    o.chunkBytes = chunk;
+    o.transfers = 2;
+    QVERIFY(applyScenarioDefaults(o).isEmpty());
+    QString error;
+    const auto report = run(o, &error);
+    QVERIFY2(report, qPrintable(error));
+    QVERIFY2(report->correct(), qPrintable(report->table()));
+    QVERIFY(report->files);
+    const FileReport &f = *report->files;
+    const qint64 expected = qint64(o.clients) * o.transfers;
+    QCOMPARE(f.failures, 0);
+    QCOMPARE(f.hashMismatch, 0);
+    QCOMPARE(f.etagMismatch, 0);
+    QCOMPARE(f.sizeMismatch, 0);
+    QCOMPARE(f.downloads, expected);
+    QCOMPARE(f.verified, expected);
+    QCOMPARE(f.bytesDown, expected * f.fileBytes);
+    QCOMPARE(f.uploads, mode == FileMode::Upload ? expected : 1);
+    QCOMPARE(f.bytesUp, f.uploads * f.fileBytes);
+    QCOMPARE(f.download.count(), expected);
+    QVERIFY(f.upMBps() > 0);
+    QVERIFY(f.downMBps() > 0);
+    if (content == u"jpeg"_s) {
+        QCOMPARE(f.mime, u"image/jpeg"_s);
+        QCOMPARE(f.thumbnails, expected); // made by the server, fetched and checked
+    } else {
+        QCOMPARE(f.fileBytes, o.fileBytes);
+        QCOMPARE(f.thumbnails, 0);
+    }
+    QVERIFY(f.serverRssMaxBytes > 0);
+    QVERIFY(report->serverEnd.ok);
+    const QJsonObject json = report->toJson().value(u"files"_s).toObject();
+    QCOMPARE(json.value(u"verified"_s).toInteger(), expected);
+    QVERIFY(json.value(u"download_mb_per_s"_s).toDouble() > 0);
+    if (mode == FileMode::Download) {
+        // The post of the shared file reached every member (the room's seqs are checked).
+        QCOMPARE(report->stats.acksTotal, 1);
+        QVERIFY(!f.sharedId.isEmpty());
+    }
+}
+
+// A file the server refuses (larger than its --max-file-bytes) fails the run, with the
+// reason among the errors.
+void TestBenchSmoke::filesRefused()
+{
+    Options o = smallRun(Scenario::Files, m_server->url());
+    o.clients = 2;
+    o.fileBytes = kMaxFileBytes + 1;
+    QVERIFY(applyScenarioDefaults(o).isEmpty());
+    QString error;
+    const auto report = run(o, &error);
+    QVERIFY2(report, qPrintable(error));
+    QVERIFY(!report->correct());
+    QCOMPARE(report->files->failures, 2);
+    QCOMPARE(report->files->errors.value(u"http:status-413"_s), 2);
+    QCOMPARE(report->stats.errors.value(u"http:status-413"_s), 2);
+    QVERIFY(report->table().contains(u"FAILED"_s));
 }
 
 QTEST_GUILESS_MAIN(TestBenchSmoke)

@@ -321,6 +321,22 @@ void Worker::closeAll()
         c->closeGracefully();
 }
 
+std::vector<std::pair<int, QString>> Worker::tokens() const
+{
+    std::vector<std::pair<int, QString>> out;
+    for (const auto &c : m_clients)
+        out.emplace_back(c->index(), c->token());
+    return out;
+}
+
+void Worker::postFile(int client, int room, const QString &fileId)
+{
+    for (const auto &c : m_clients) {
+        if (c->index() == client)
+            c->sendFile(room, fileId);
+    }
+}
+
 int Worker::openConnections() const
 {
     int open = 0;

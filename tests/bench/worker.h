@@ -42,6 +42,10 @@ public:
     Stats finish();
     void closeAll();
     int openConnections() const;
+    // files: the token of each of this worker's clients (by client index).
+    std::vector<std::pair<int, QString>> tokens() const;
+    // files: client posts an uploaded file in room (its ack is waited for like any send's).
+    void postFile(int client, int room, const QString &fileId);
 
     // --- called by this worker's clients ------------------------------------------------
     const RunPlan &plan() const { return *m_plan; }
