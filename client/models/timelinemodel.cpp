@@ -1,12 +1,17 @@
 #include "models/timelinemodel.h"
 
+#include "store/outbox.h"
 #include "text/markdown.h"
 
 #include <QDateTime>
+#include <QUrl>
 #include <QVariantMap>
 #include <algorithm>
+#include <cmath>
 
 namespace confab::client {
+
+using namespace Qt::StringLiterals;
 
 using protocol::Event;
 using protocol::EventKind;
@@ -122,7 +127,10 @@ QHash<int, QByteArray> TimelineModel::roleNames() const
             {MineRole, "mine"},
             {ReadMarkerRole, "readMarker"},
             {PendingChangeRole, "pendingChange"},
-            {FailedChangesRole, "failedChanges"}};
+            {FailedChangesRole, "failedChanges"},
+            {FileRole, "file"},
+            {LocalUrlRole, "localUrl"},
+            {UploadProgressRole, "uploadProgress"}};
 }
 
 QVariant TimelineModel::data(const QModelIndex &index, int role) const
@@ -177,12 +185,36 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
         return !queuedChanges(e.seq).isEmpty();
     case FailedChangesRole:
         return failedChanges(e.seq);
+    case FileRole:
+        return fileOf(*r);
+    case LocalUrlRole:
+        return r->localPath.isEmpty() ? QUrl() : QUrl::fromLocalFile(r->localPath);
+    case UploadProgressRole:
+        return r->uploadProgress;
     case ReadMarkerRole: {
         const qsizetype i = markerIndex(m_readSeq);
         return e.seq > 0 && i >= 0 && i + 1 < m_events.size() && m_events[i].event.seq == e.seq;
     }
     }
     return {};
+}
+
+QVariant TimelineModel::fileOf(const Row &row)
+{
+    if (!row.event.file)
+        return {};
+    const protocol::FileInfo &f = *row.event.file;
+    QVariantMap m{{u"id"_s, f.id},
+                  {u"name"_s, f.name},
+                  {u"size"_s, f.size},
+                  {u"mime"_s, f.mime},
+                  {u"thumb"_s, f.thumb.value_or(QString())},
+                  {u"width"_s, f.width.value_or(0)},
+                  {u"height"_s, f.height.value_or(0)}};
+    // Shown inline: an image the server (or, uploading, this computer) could measure.
+    m.insert(u"image"_s, f.mime.startsWith(u"image/"_s) && f.width && f.height &&
+                             (f.thumb || !row.localPath.isEmpty()));
+    return m;
 }
 
 QVariant TimelineModel::replyField(const Row &row, int role) const
@@ -199,6 +231,8 @@ QVariant TimelineModel::replyField(const Row &row, int role) const
     if (a && a->deleted)
         return QString();
     const QString body = a && a->editSeq ? a->editBody : target.body;
+    if (body.isEmpty() && target.file)
+        return target.file->name;
     return markdownToPlain(body).left(kReplyPreviewChars);
 }
 
@@ -258,7 +292,7 @@ TimelineModel::Row TimelineModel::makeRow(const Event &e) const
     const Annotation *a = annotationOf(e.seq);
     if (a && a->deleted)
         return row;
-    if (e.kind == EventKind::Text)
+    if (e.kind == EventKind::Text || e.kind == EventKind::File)
         row.html = markdownToHtml(a && a->editSeq ? a->editBody : e.body);
     return row;
 }
@@ -346,7 +380,7 @@ void TimelineModel::prependEvents(const QList<Event> &ascending, bool reachedBeg
         }
         if (e.clientMsgId && e.from == m_me)
             removePending(*e.clientMsgId); // its event was already held
-        rows.append(Row{e, {}, Delivery::Delivered, {}, 0});
+        rows.append(Row{e, {}, Delivery::Delivered, {}, 0, {}, -1});
     }
     for (Row &r : rows)
         r.html = makeRow(r.event).html;
@@ -374,9 +408,15 @@ void TimelineModel::addPending(const OutboxEntry &entry)
         }
         return;
     }
-    if (entry.kind != EventKind::Text || pendingIndexOf(entry.clientMsgId) >= 0)
+    const bool file = entry.kind == EventKind::File;
+    if ((entry.kind != EventKind::Text && !file) || pendingIndexOf(entry.clientMsgId) >= 0)
         return;
     Row row;
+    if (file) {
+        row.event.kind = EventKind::File;
+        row.event.file = describeLocalFile(entry);
+        row.localPath = entry.filePath;
+    }
     row.event.room = entry.room;
     row.event.from = m_me;
     row.event.ts = entry.createdMs;
@@ -400,6 +440,8 @@ void TimelineModel::updatePendingState(Row &row, const OutboxEntry &entry)
 {
     row.delivery = entry.state == OutboxEntry::State::Failed ? Delivery::Failed : Delivery::Pending;
     row.errorText = entry.errorText;
+    if (entry.kind == EventKind::File && (entry.uploaded || row.delivery == Delivery::Failed))
+        row.uploadProgress = entry.uploaded ? 1.0 : -1;
 }
 
 void TimelineModel::updatePending(const OutboxEntry &entry)
@@ -415,7 +457,21 @@ void TimelineModel::updatePending(const OutboxEntry &entry)
         return;
     updatePendingState(m_pending[i], entry);
     const QModelIndex idx = index(int(m_pending.size() - 1 - i));
-    emit dataChanged(idx, idx, {DeliveryRole, ErrorTextRole});
+    emit dataChanged(idx, idx, {DeliveryRole, ErrorTextRole, UploadProgressRole});
+}
+
+void TimelineModel::setUploadProgress(const QString &clientMsgId, qint64 sent, qint64 total)
+{
+    const qsizetype i = pendingIndexOf(clientMsgId);
+    if (i < 0)
+        return;
+    const double progress = total > 0 ? double(sent) / double(total) : 1.0;
+    // Whole per mille only: a fast upload reports progress far more often than it shows.
+    if (std::abs(progress - m_pending[i].uploadProgress) < 0.001)
+        return;
+    m_pending[i].uploadProgress = progress;
+    const QModelIndex idx = index(int(m_pending.size() - 1 - i));
+    emit dataChanged(idx, idx, {UploadProgressRole});
 }
 
 void TimelineModel::removePending(const QString &clientMsgId)

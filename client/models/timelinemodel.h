@@ -48,8 +48,11 @@ public:
         ErrorTextRole,
         MineRole,
         ReadMarkerRole,
-        PendingChangeRole, // an edit, delete or reaction of the user not acked yet
-        FailedChangesRole, // [{clientMsgId, kind, errorText}] refused changes of the user
+        PendingChangeRole,  // an edit, delete or reaction of the user not acked yet
+        FailedChangesRole,  // [{clientMsgId, kind, errorText}] refused changes of the user
+        FileRole,           // kind file: {id, name, size, mime, width, height, thumb, image}
+        LocalUrlRole,       // a file still uploading: the file on this computer
+        UploadProgressRole, // a file still uploading: 0..1 (-1: not started or done)
     };
     Q_ENUM(Role)
     enum class Delivery { Delivered, Pending, Failed };
@@ -70,6 +73,7 @@ public:
     void addPending(const OutboxEntry &entry);
     void updatePending(const OutboxEntry &entry);
     void removePending(const QString &clientMsgId);
+    void setUploadProgress(const QString &clientMsgId, qint64 sent, qint64 total);
     void setReadSeq(qint64 seq);
     void setLoadingOlder(bool loading);
     void setOlderLoader(std::function<void()> loader) { m_loadOlder = std::move(loader); }
@@ -115,6 +119,8 @@ private:
         Delivery delivery = Delivery::Delivered;
         QString errorText;
         qint64 ordinal = 0;
+        QString localPath;          // pending file rows
+        double uploadProgress = -1; // pending file rows
     };
 
     const Row *rowAt(int row) const;
@@ -139,6 +145,7 @@ private:
     void changeTarget(qint64 seq);
     void dropChange(const QString &clientMsgId);
     QVariant replyField(const Row &row, int role) const;
+    static QVariant fileOf(const Row &row);
     bool groupedWithOlder(int row) const;
     bool showDay(int row) const;
     void changedRow(qsizetype eventIndex);

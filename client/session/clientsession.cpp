@@ -3,8 +3,11 @@
 #include "account/tokenstore.h"
 #include "logging.h"
 #include "models/roomlistmodel.h"
+#include "net/httplink.h"
 #include "net/linkwatcher.h"
+#include "net/uploader.h"
 #include "protocol/names.h"
+#include "store/filecache.h"
 #include "store/outbox.h"
 #include "store/storethread.h"
 
@@ -21,6 +24,10 @@ ClientSession::ClientSession(SessionOptions options, TokenStore *tokens, QObject
     , m_options(std::move(options))
     , m_tokens(tokens)
     , m_connection(new Connection(m_options.connection, this))
+    , m_http(new HttpLink(m_options.url, m_options.connection.pinsFile, this))
+    , m_uploader(new Uploader(m_http, this))
+    , m_files(new FileCache(QDir(m_options.cacheDir).filePath(u"files"_s), m_http, this))
+    , m_uploadRetry(new QTimer(this))
     , m_roomList(new RoomListModel(this))
 {
     m_options.user = protocol::foldUserName(m_options.user);
@@ -37,6 +44,21 @@ ClientSession::ClientSession(SessionOptions options, TokenStore *tokens, QObject
         if (m_tokens && !m_options.tokenKey.isEmpty())
             m_tokens->remove(m_options.tokenKey);
     });
+    m_uploadRetry->setSingleShot(true);
+    connect(m_uploadRetry, &QTimer::timeout, this, &ClientSession::startUploads);
+    connect(m_uploader, &Uploader::created, this,
+            [this](const QString &id, const QString &upload) { m_outbox->setUpload(id, upload); });
+    connect(m_uploader, &Uploader::progress, this,
+            [this](const QString &id, qint64 sent, qint64 total) {
+                const OutboxEntry *e = m_outbox->find(id);
+                if (Room *r = e ? m_rooms.value(e->room) : nullptr)
+                    r->timeline()->setUploadProgress(id, sent, total);
+            });
+    connect(m_uploader, &Uploader::completed, this, [this](const QString &id) {
+        m_uploadRetryMs = 0;
+        m_outbox->markUploaded(id); // sent from here like text (written -> flushOutbox)
+    });
+    connect(m_uploader, &Uploader::failed, this, &ClientSession::onUploadFailed);
     if (m_options.watchLink) {
         m_linkWatcher = new LinkWatcher(this);
         connect(m_linkWatcher, &LinkWatcher::wokeUp, this,
@@ -101,6 +123,11 @@ void ClientSession::applySnapshot(const CacheSnapshot &snapshot)
     emit cacheLoaded();
     if (m_connectPending)
         connectWithToken();
+}
+
+QString ClientSession::outboxFilesDir() const
+{
+    return QDir(m_options.dataDir).filePath(u"outbox-files"_s);
 }
 
 QString ClientSession::errorText() const
@@ -226,6 +253,7 @@ void ClientSession::onWelcome(const protocol::Welcome &welcome)
         auth.token = welcome.token;
         m_connection->setAuth(auth); // reconnects resume with the token
     }
+    m_http->setToken(welcome.token.isEmpty() ? m_connection->auth().token : welcome.token);
     if (m_epoch != welcome.epoch) {
         const bool hadCache = !m_epoch.isEmpty();
         dropCache(welcome.epoch);
@@ -267,8 +295,13 @@ void ClientSession::dropCache(const QString &epoch)
     // Seqs of the old store mean nothing in the new one: what targets them cannot go.
     const QList<OutboxEntry> entries = m_outbox->entries();
     for (const OutboxEntry &e : entries) {
-        if (e.kind != protocol::EventKind::Text)
+        if (e.kind == protocol::EventKind::File && !e.replyTo) {
+            // The new store has none of the old one's files: upload it again.
+            m_uploader->cancel(e.clientMsgId, QString());
+            m_outbox->setUpload(e.clientMsgId, QString());
+        } else if (e.kind != protocol::EventKind::Text) {
             m_outbox->markFailed(e.clientMsgId, u"epoch"_s, tr("the server was reset"));
+        }
     }
 }
 

@@ -3,20 +3,24 @@
 #include "models/roomlistmodel.h"
 #include "net/connection.h"
 #include "session/room.h"
+#include "store/filecache.h"
 #include "store/storetypes.h"
 
 #include <QDeadlineTimer>
 #include <QHash>
 #include <QObject>
 #include <QPointer>
+#include <QTimer>
 #include <QUrl>
 #include <QtQml/qqmlregistration.h>
 #include <memory>
 
 namespace confab::client {
 
+class HttpLink;
 class Outbox;
 class StoreThread;
+class Uploader;
 class TokenStore;
 class LinkWatcher;
 
@@ -56,6 +60,7 @@ class ClientSession : public QObject
     Q_PROPERTY(bool doNotDisturb READ doNotDisturb WRITE setDoNotDisturb NOTIFY doNotDisturbChanged)
     Q_PROPERTY(bool away READ away WRITE setAway NOTIFY awayChanged)
     Q_PROPERTY(int outboxCount READ outboxCount NOTIFY outboxCountChanged)
+    Q_PROPERTY(confab::client::FileCache *files READ files CONSTANT)
     Q_PROPERTY(
         confab::client::Connection::TrustProblem trustProblem READ trustProblem NOTIFY trustChanged)
     Q_PROPERTY(QString presentedFingerprint READ presentedFingerprint NOTIFY trustChanged)
@@ -88,6 +93,10 @@ public:
     Connection *connection() const { return m_connection; }
     QString tokenKey() const { return m_options.tokenKey; }
     Outbox *outbox() const { return m_outbox; }
+    FileCache *files() const { return m_files; }
+    Uploader *uploader() const { return m_uploader; }
+    // Where the outbox keeps its own copies of files (a pasted image): beside it.
+    QString outboxFilesDir() const;
     Connection::TrustProblem trustProblem() const { return m_connection->trustProblem(); }
     QString presentedFingerprint() const { return m_connection->presentedFingerprint(); }
     QString pinnedFingerprint() const { return m_connection->pinnedFingerprint(); }
@@ -110,6 +119,8 @@ public:
     Q_INVOKABLE void invite(const QString &roomId, const QString &user);
 
     // ---- for Room ----
+    // Something the user asked for could not be done: shown until the next one.
+    void setActionError(const QString &text);
     QString displayNameOf(const QString &user) const;
     StoreThread *store() const { return m_store.get(); }
     int cacheKeep() const { return m_options.cacheKeep; }
@@ -159,7 +170,6 @@ private:
     void applySnapshot(const CacheSnapshot &snapshot);
     void connectWithToken();
     void setLoginRequired(bool required);
-    void setActionError(const QString &text);
     void onWelcome(const protocol::Welcome &welcome);
     void onMessage(const protocol::ServerMessage &message);
     void onEvent(const protocol::Event &event);
@@ -173,6 +183,9 @@ private:
     Room *ensureRoom(const protocol::RoomInfo &info);
     void removeRoom(const QString &roomId);
     void flushOutbox();
+    void startUploads();
+    void onUploadFailed(const QString &clientMsgId, const QString &code, const QString &text,
+                        bool retryLater);
     void holdSends(int ms);
     void loadRoomSettings(Room *room);
     void saveRoomSettings(Room *room);
@@ -184,6 +197,11 @@ private:
     std::unique_ptr<StoreThread> m_store;
     Connection *m_connection;
     Outbox *m_outbox = nullptr;
+    HttpLink *m_http;
+    Uploader *m_uploader;
+    FileCache *m_files;
+    QTimer *m_uploadRetry;
+    int m_uploadRetryMs = 0; // the next wait after an interrupted upload
     RoomListModel *m_roomList;
     LinkWatcher *m_linkWatcher = nullptr;
     QHash<QString, Room *> m_rooms;

@@ -6,10 +6,14 @@
 #include "session/mentions.h"
 #include "store/storethread.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QTimer>
+#include <QUuid>
 
 namespace confab::client {
 
+using namespace Qt::StringLiterals;
 using protocol::Event;
 using protocol::EventKind;
 
@@ -225,7 +229,7 @@ void Room::apply(const Event &e, bool notify)
         m_info.topic = e.body;
         emit infoChanged();
     }
-    if (e.kind != EventKind::Text)
+    if (e.kind != EventKind::Text && e.kind != EventKind::File)
         return;
     m_typing->stopped(e.from);
     countUnread(e);
@@ -404,6 +408,64 @@ bool Room::send()
     if (ok)
         m_composer->clear();
     return ok;
+}
+
+bool Room::sendFile(const QString &pathOrUrl, const QString &caption)
+{
+    const QUrl url(pathOrUrl);
+    const QString path = url.isLocalFile() ? url.toLocalFile() : pathOrUrl;
+    const QFileInfo info(path);
+    if (!info.isFile() || !info.isReadable()) {
+        m_session->setActionError(
+            tr("Cannot read %1").arg(info.fileName().isEmpty() ? path : info.fileName()));
+        return false;
+    }
+    const QString name = info.fileName();
+    if (!protocol::fileNameProblem(name).isEmpty()) {
+        m_session->setActionError(tr("The name %1 cannot be used for a file").arg(name));
+        return false;
+    }
+    OutboxEntry e;
+    e.kind = EventKind::File;
+    e.body = caption;
+    e.filePath = info.absoluteFilePath();
+    e.fileName = name;
+    e.fileSize = info.size();
+    e.fileMtimeMs = info.lastModified().toMSecsSinceEpoch();
+    return enqueue(e);
+}
+
+bool Room::sendImage(const QImage &image, const QString &name)
+{
+    if (image.isNull())
+        return false;
+    const QDir dir(m_session->outboxFilesDir());
+    dir.mkpath(u"."_s);
+    const QString stamp = QDateTime::currentDateTime().toString(u"yyyy-MM-dd hh.mm.ss"_s);
+    const QString fileName = name.isEmpty() ? tr("Pasted image %1.png").arg(stamp) : name;
+    const QString path = dir.filePath(QUuid::createUuid().toString(QUuid::Id128) + u".png"_s);
+    if (!image.save(path, "PNG")) {
+        m_session->setActionError(tr("Cannot keep the image on this computer"));
+        QFile::remove(path);
+        return false;
+    }
+    const QFileInfo info(path);
+    OutboxEntry e;
+    e.kind = EventKind::File;
+    e.filePath = path;
+    e.fileName = fileName;
+    e.fileSize = info.size();
+    e.fileMtimeMs = info.lastModified().toMSecsSinceEpoch();
+    e.fileOwned = true;
+    if (enqueue(e))
+        return true;
+    QFile::remove(path);
+    return false;
+}
+
+bool Room::cancelUpload(const QString &clientMsgId)
+{
+    return m_session->discard(clientMsgId);
 }
 
 bool Room::edit(qint64 seq, const QString &text)

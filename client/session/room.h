@@ -8,6 +8,7 @@
 
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QImage>
 #include <QMap>
 #include <QObject>
 #include <QtQml/qqmlregistration.h>
@@ -85,6 +86,14 @@ public:
     Q_INVOKABLE bool edit(qint64 seq, const QString &text);
     Q_INVOKABLE bool remove(qint64 seq);
     Q_INVOKABLE bool react(qint64 seq, const QString &emoji);
+    // Attaches a file of this computer (a path or file URL): it uploads from the outbox
+    // and is posted when complete, with caption as its text. False (and the session's
+    // action error says why) when it cannot be read.
+    Q_INVOKABLE bool sendFile(const QString &pathOrUrl, const QString &caption = QString());
+    // Attaches an image held in memory (a paste): the outbox keeps it as a PNG file.
+    bool sendImage(const QImage &image, const QString &name = QString());
+    // Stops a file that is still uploading and removes it from the outbox.
+    Q_INVOKABLE bool cancelUpload(const QString &clientMsgId);
     // A topic event (channels only; an empty topic clears it).
     Q_INVOKABLE bool setTopic(const QString &topic);
     Q_INVOKABLE bool retry(const QString &clientMsgId);

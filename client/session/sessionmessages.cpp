@@ -2,6 +2,8 @@
 // sends (outbox flushing, requests, read markers), plus the notification decision.
 #include "logging.h"
 #include "models/roomlistmodel.h"
+#include "net/httplink.h"
+#include "net/uploader.h"
 #include "protocol/names.h"
 #include "session/clientsession.h"
 #include "session/mentions.h"
@@ -233,9 +235,41 @@ void ClientSession::flushOutbox()
         s.replyTo = e.replyTo;
         s.target = e.target;
         s.emoji = e.emoji;
+        if (e.kind == protocol::EventKind::File)
+            s.file = protocol::FileInfo{e.uploadId, {}, 0, {}, {}, {}, {}};
         if (sendRequest(s, {Request::Kind::Send, e.room, e.clientMsgId, {}}) != 0)
             m_inFlightRooms.insert(e.room);
     }
+    startUploads();
+}
+
+void ClientSession::startUploads()
+{
+    // Two at a time: each streams at the link's speed, a third would only split it.
+    constexpr int kParallelUploads = 2;
+    if (!m_outbox || !m_connection->isAuthenticated() || !m_http->hasToken() ||
+        m_uploadRetry->isActive())
+        return;
+    const QList<OutboxEntry> uploads = m_outbox->pendingUploads();
+    for (const OutboxEntry &e : uploads) {
+        if (m_uploader->activeCount() >= kParallelUploads)
+            break;
+        m_uploader->start(e);
+    }
+}
+
+void ClientSession::onUploadFailed(const QString &clientMsgId, const QString &code,
+                                   const QString &text, bool retryLater)
+{
+    if (!retryLater) {
+        m_outbox->markFailed(clientMsgId, code, text);
+    } else {
+        // The link or the server: try again after a wait that grows while it lasts (a
+        // welcome does not wait: startUploads runs from flushOutbox once it expired).
+        m_uploadRetryMs = std::clamp(m_uploadRetryMs * 2, 500, 30000);
+        m_uploadRetry->start(m_uploadRetryMs);
+    }
+    startUploads();
 }
 
 bool ClientSession::enqueue(const OutboxEntry &entry)
@@ -255,7 +289,11 @@ bool ClientSession::retry(const QString &clientMsgId)
 bool ClientSession::discard(const QString &clientMsgId)
 {
     const OutboxEntry *e = m_outbox ? m_outbox->find(clientMsgId) : nullptr;
-    if (!e || e->state != OutboxEntry::State::Failed)
+    if (!e)
+        return false;
+    if (e->isUpload()) // not sent yet whatever its state: the upload is cancelled
+        m_uploader->cancel(clientMsgId, e->uploadId);
+    else if (e->state != OutboxEntry::State::Failed)
         return false; // a queued one may be on the wire already
     if (Room *r = m_rooms.value(e->room))
         r->timeline()->removePending(clientMsgId);
@@ -361,8 +399,11 @@ void ClientSession::decideNotification(Room *room, const protocol::Event &event)
     const QString title = room->isDirect()
                               ? displayNameOf(event.from)
                               : u"%1 in %2"_s.arg(displayNameOf(event.from), room->displayName());
-    emit notificationRequested(room->roomId(), title, markdownToPlain(event.body), event.seq,
-                               reason);
+    QString text = markdownToPlain(event.body);
+    if (event.file)
+        text = text.isEmpty() ? tr("Sent %1").arg(event.file->name)
+                              : event.file->name + u" — "_s + text;
+    emit notificationRequested(room->roomId(), title, text, event.seq, reason);
 }
 
 } // namespace confab::client

@@ -4,9 +4,32 @@
 #include "store/storethread.h"
 
 #include <QDateTime>
+#include <QFile>
+#include <QImageReader>
+#include <QMimeDatabase>
 #include <QUuid>
 
 namespace confab::client {
+
+protocol::FileInfo describeLocalFile(const OutboxEntry &entry)
+{
+    protocol::FileInfo f;
+    f.name = entry.fileName;
+    f.size = entry.fileSize;
+    f.mime = QMimeDatabase().mimeTypeForFile(entry.filePath).name();
+    QImageReader reader(entry.filePath);
+    reader.setAutoTransform(true);
+    if (f.mime.startsWith(QLatin1String("image/")) && reader.canRead()) {
+        QSize size = reader.size();
+        if (reader.transformation() & QImageIOHandler::TransformationRotate90)
+            size.transpose();
+        if (size.isValid() && !size.isEmpty()) {
+            f.width = size.width();
+            f.height = size.height();
+        }
+    }
+    return f;
+}
 
 Outbox::Outbox(StoreThread *store, QObject *parent)
     : QObject(parent)
@@ -101,11 +124,38 @@ bool Outbox::remove(const QString &clientMsgId)
     if (i < 0)
         return false;
     const QString room = m_entries[i].room;
+    if (m_entries[i].fileOwned && !m_entries[i].filePath.isEmpty())
+        QFile::remove(m_entries[i].filePath);
     m_entries.removeAt(i);
     m_unwritten.remove(clientMsgId);
     m_store->post([clientMsgId](StoreWorker &w) { w.removeOutbox(clientMsgId); });
     emit removed(clientMsgId, room);
     return true;
+}
+
+void Outbox::setUpload(const QString &clientMsgId, const QString &uploadId)
+{
+    const qsizetype i = indexOf(clientMsgId);
+    if (i < 0)
+        return;
+    OutboxEntry &e = m_entries[i];
+    e.uploadId = uploadId;
+    e.uploaded = false;
+    if (!m_unwritten.contains(clientMsgId))
+        persist(e);
+    emit changed(e);
+}
+
+void Outbox::markUploaded(const QString &clientMsgId)
+{
+    const qsizetype i = indexOf(clientMsgId);
+    if (i < 0)
+        return;
+    OutboxEntry &e = m_entries[i];
+    e.uploaded = true;
+    persist(e);
+    emit changed(e);
+    emit written(clientMsgId); // sendable now
 }
 
 qsizetype Outbox::indexOf(const QString &clientMsgId) const
@@ -133,7 +183,7 @@ QList<OutboxEntry> Outbox::nextPerRoom(const QSet<QString> &busyRooms) const
     QList<OutboxEntry> next;
     QSet<QString> seen = busyRooms;
     for (const OutboxEntry &e : m_entries) {
-        if (e.state == OutboxEntry::State::Failed || seen.contains(e.room))
+        if (e.state == OutboxEntry::State::Failed || e.isUpload() || seen.contains(e.room))
             continue;
         // An unwritten entry holds back the later ones of its room: order first.
         seen.insert(e.room);
@@ -141,6 +191,16 @@ QList<OutboxEntry> Outbox::nextPerRoom(const QSet<QString> &busyRooms) const
             next.append(e);
     }
     return next;
+}
+
+QList<OutboxEntry> Outbox::pendingUploads() const
+{
+    QList<OutboxEntry> uploads;
+    for (const OutboxEntry &e : m_entries) {
+        if (e.isUpload() && isSendable(e))
+            uploads.append(e);
+    }
+    return uploads;
 }
 
 } // namespace confab::client

@@ -10,6 +10,10 @@ namespace confab::client {
 
 class StoreThread;
 
+// What a file entry's row shows while it uploads: its name and size, the type this
+// computer gives it, and for an image its size as shown (the server decides for real).
+protocol::FileInfo describeLocalFile(const OutboxEntry &entry);
+
 // The messages (and edits, deletes, reactions) the server has not acknowledged, in the
 // order the user made them. Every entry is on disk before it may be sent (isSendable),
 // and leaves only on ack (remove) or discard. The in-memory list is the truth for the
@@ -29,14 +33,21 @@ public:
     void markFailed(const QString &clientMsgId, const QString &code, const QString &text);
     // A failed entry goes back to the queue at its old place in the order.
     bool retry(const QString &clientMsgId);
-    // Acked (or discarded by the user): gone for good.
+    // Acked (or discarded by the user): gone for good, with the outbox's copy of a file.
     bool remove(const QString &clientMsgId);
+    // kind file: the server's upload exists (uploadId), or is gone and must start over
+    // (empty); complete: it may be sent now.
+    void setUpload(const QString &clientMsgId, const QString &uploadId);
+    void markUploaded(const QString &clientMsgId);
 
     const QList<OutboxEntry> &entries() const { return m_entries; }
     const OutboxEntry *find(const QString &clientMsgId) const;
     bool isSendable(const OutboxEntry &entry) const;
     // The oldest queued, written entry of each room that is not failed, in outbox order.
+    // A file still uploading holds nothing back: it takes its place when it is complete.
     QList<OutboxEntry> nextPerRoom(const QSet<QString> &busyRooms) const;
+    // The queued, written entries whose file is not uploaded yet, in outbox order.
+    QList<OutboxEntry> pendingUploads() const;
 
 signals:
     void added(const confab::client::OutboxEntry &entry);

@@ -5,6 +5,10 @@
 
 #include "logging.h"
 
+#include "protocol/codec.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QVariant>
@@ -48,6 +52,9 @@ Event readEventRow(const QSqlQuery &q, const QString &room)
     if (!q.value(8).isNull())
         e.emoji = q.value(8).toString();
     e.removed = q.value(9).toBool();
+    if (!q.value(10).isNull())
+        e.file =
+            protocol::fileInfoFromJson(QJsonDocument::fromJson(q.value(10).toByteArray()).object());
     return e;
 }
 } // namespace
@@ -66,7 +73,9 @@ bool StoreWorker::migrateCache()
            exec(db, u"CREATE TABLE IF NOT EXISTS events(room TEXT NOT NULL, seq INTEGER NOT "
                     "NULL, ts INTEGER, sender TEXT, kind TEXT, body TEXT, client_msg_id TEXT, "
                     "reply_to INTEGER, target INTEGER, emoji TEXT, removed INTEGER, "
-                    "PRIMARY KEY(room, seq)) WITHOUT ROWID"_s) &&
+                    "file TEXT, PRIMARY KEY(room, seq)) WITHOUT ROWID"_s) &&
+           // Caches made before files; their file events (if any) lost the object.
+           addColumnIfMissing(db, u"events"_s, u"file"_s, u"TEXT"_s) &&
            exec(db, u"CREATE TABLE IF NOT EXISTS members(room TEXT NOT NULL, user TEXT NOT "
                     "NULL, display_name TEXT, presence TEXT, PRIMARY KEY(room, user))"_s) &&
            // Drafts are the user's own words: an epoch change keeps their text.
@@ -145,8 +154,9 @@ CacheSnapshot StoreWorker::loadCache(const QString &user, const QString &display
 void StoreWorker::loadUnread(CachedRoom &room, const QString &user, const QString &displayName)
 {
     QSqlQuery q(cacheDb());
-    q.prepare(u"SELECT seq, body FROM events WHERE room = ? AND seq > ? AND kind = 'text' "
-              "AND sender != ? ORDER BY seq LIMIT ?"_s);
+    q.prepare(
+        u"SELECT seq, body FROM events WHERE room = ? AND seq > ? AND kind IN ('text', 'file') "
+        "AND sender != ? ORDER BY seq LIMIT ?"_s);
     q.addBindValue(room.info.room);
     q.addBindValue(room.info.readSeq);
     q.addBindValue(user);
@@ -213,7 +223,7 @@ bool StoreWorker::storeEvents(const QString &room, const QList<Event> &events, b
     db.transaction();
     QSqlQuery q(db);
     q.prepare(u"INSERT OR REPLACE INTO events(room, seq, ts, sender, kind, body, client_msg_id, "
-              "reply_to, target, emoji, removed) VALUES(?,?,?,?,?,?,?,?,?,?,?)"_s);
+              "reply_to, target, emoji, removed, file) VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"_s);
     bool ok = true;
     for (const Event &e : events) {
         q.addBindValue(room);
@@ -227,6 +237,10 @@ bool StoreWorker::storeEvents(const QString &room, const QList<Event> &events, b
         q.addBindValue(nullableInt(e.target));
         q.addBindValue(e.emoji ? QVariant(*e.emoji) : QVariant());
         q.addBindValue(e.removed ? 1 : 0);
+        q.addBindValue(
+            e.file
+                ? QVariant(QJsonDocument(protocol::toJson(*e.file)).toJson(QJsonDocument::Compact))
+                : QVariant(QMetaType(QMetaType::QByteArray)));
         ok = run(q) && ok;
     }
     QSqlQuery r(db);
@@ -318,7 +332,7 @@ EventPage StoreWorker::loadEvents(const QString &room, qint64 beforeSeq, int lim
     QSqlQuery q(cacheDb());
     q.setForwardOnly(true);
     q.prepare(u"SELECT seq, ts, sender, kind, body, client_msg_id, reply_to, target, emoji, "
-              "removed FROM events WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?"_s);
+              "removed, file FROM events WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?"_s);
     q.addBindValue(room);
     q.addBindValue(beforeSeq);
     q.addBindValue(limit);

@@ -23,6 +23,18 @@ struct OutboxEntry
     State state = State::Queued;
     QString errorCode; // failed: the server's error code
     QString errorText; // failed: the server's message
+    // kind file: the upload before the send. The bytes come from filePath (the user's
+    // file, checked against size and mtime before every part, or a copy the outbox owns
+    // such as a pasted image); uploadId names the server's upload once it exists, and
+    // uploaded says it is complete (then the entry is sent like text, file.id = uploadId).
+    QString filePath;
+    QString fileName;
+    qint64 fileSize = 0;
+    qint64 fileMtimeMs = 0;
+    bool fileOwned = false; // filePath is the outbox's copy: removed with the entry
+    QString uploadId;
+    bool uploaded = false;
+    bool isUpload() const { return kind == protocol::EventKind::File && !uploaded; }
 };
 
 // What the cache holds about one room.

@@ -114,11 +114,27 @@ bool StoreWorker::addColumnIfMissing(QSqlDatabase &db, const QString &table, con
 bool StoreWorker::migrateOutbox()
 {
     QSqlDatabase db = outboxDb();
-    return exec(db, u"CREATE TABLE IF NOT EXISTS outbox("
-                    "ordinal INTEGER PRIMARY KEY, client_msg_id TEXT NOT NULL UNIQUE, "
-                    "room TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
-                    "reply_to INTEGER, target INTEGER, emoji TEXT, created_ms INTEGER NOT NULL, "
-                    "failed INTEGER NOT NULL DEFAULT 0, error_code TEXT, error_text TEXT)"_s);
+    if (!exec(db, u"CREATE TABLE IF NOT EXISTS outbox("
+                  "ordinal INTEGER PRIMARY KEY, client_msg_id TEXT NOT NULL UNIQUE, "
+                  "room TEXT NOT NULL, kind TEXT NOT NULL, body TEXT NOT NULL, "
+                  "reply_to INTEGER, target INTEGER, emoji TEXT, created_ms INTEGER NOT NULL, "
+                  "failed INTEGER NOT NULL DEFAULT 0, error_code TEXT, error_text TEXT)"_s))
+        return false;
+    // Outboxes made before files: their entries have none.
+    const std::pair<QString, QString> fileColumns[] = {
+        {u"file_path"_s, u"TEXT"_s},
+        {u"file_name"_s, u"TEXT"_s},
+        {u"file_size"_s, u"INTEGER NOT NULL DEFAULT 0"_s},
+        {u"file_mtime_ms"_s, u"INTEGER NOT NULL DEFAULT 0"_s},
+        {u"file_owned"_s, u"INTEGER NOT NULL DEFAULT 0"_s},
+        {u"upload_id"_s, u"TEXT"_s},
+        {u"uploaded"_s, u"INTEGER NOT NULL DEFAULT 0"_s},
+    };
+    for (const auto &[column, definition] : fileColumns) {
+        if (!addColumnIfMissing(db, u"outbox"_s, column, definition))
+            return false;
+    }
+    return true;
 }
 
 QList<OutboxEntry> StoreWorker::loadOutbox(QString *error)
@@ -126,7 +142,8 @@ QList<OutboxEntry> StoreWorker::loadOutbox(QString *error)
     QList<OutboxEntry> entries;
     QSqlQuery q(outboxDb());
     if (!q.exec(u"SELECT ordinal, client_msg_id, room, kind, body, reply_to, target, emoji, "
-                "created_ms, failed, error_code, error_text FROM outbox ORDER BY ordinal"_s)) {
+                "created_ms, failed, error_code, error_text, file_path, file_name, file_size, "
+                "file_mtime_ms, file_owned, upload_id, uploaded FROM outbox ORDER BY ordinal"_s)) {
         *error = q.lastError().text();
         return entries;
     }
@@ -148,6 +165,13 @@ QList<OutboxEntry> StoreWorker::loadOutbox(QString *error)
         e.state = q.value(9).toInt() ? OutboxEntry::State::Failed : OutboxEntry::State::Queued;
         e.errorCode = q.value(10).toString();
         e.errorText = q.value(11).toString();
+        e.filePath = q.value(12).toString();
+        e.fileName = q.value(13).toString();
+        e.fileSize = q.value(14).toLongLong();
+        e.fileMtimeMs = q.value(15).toLongLong();
+        e.fileOwned = q.value(16).toBool();
+        e.uploadId = q.value(17).toString();
+        e.uploaded = q.value(18).toBool();
         entries.append(e);
     }
     return entries;
@@ -157,8 +181,9 @@ bool StoreWorker::insertOutbox(const OutboxEntry &e)
 {
     QSqlQuery q(outboxDb());
     q.prepare(u"INSERT OR REPLACE INTO outbox(ordinal, client_msg_id, room, kind, body, "
-              "reply_to, target, emoji, created_ms, failed, error_code, error_text) "
-              "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)"_s);
+              "reply_to, target, emoji, created_ms, failed, error_code, error_text, file_path, "
+              "file_name, file_size, file_mtime_ms, file_owned, upload_id, uploaded) "
+              "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"_s);
     q.addBindValue(e.ordinal);
     q.addBindValue(e.clientMsgId);
     q.addBindValue(e.room);
@@ -171,6 +196,13 @@ bool StoreWorker::insertOutbox(const OutboxEntry &e)
     q.addBindValue(e.state == OutboxEntry::State::Failed ? 1 : 0);
     q.addBindValue(e.errorCode);
     q.addBindValue(e.errorText);
+    q.addBindValue(e.filePath);
+    q.addBindValue(e.fileName);
+    q.addBindValue(e.fileSize);
+    q.addBindValue(e.fileMtimeMs);
+    q.addBindValue(e.fileOwned ? 1 : 0);
+    q.addBindValue(e.uploadId);
+    q.addBindValue(e.uploaded ? 1 : 0);
     if (q.exec())
         return true;
     qCWarning(lcStore) << "outbox insert failed:" << q.lastError().text();

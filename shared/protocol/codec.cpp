@@ -728,6 +728,15 @@ QJsonObject toJson(const MemberInfo &member)
     };
 }
 
+std::optional<FileInfo> fileInfoFromJson(const QJsonObject &object)
+{
+    JsonReader root(object);
+    FileInfo f = readFileInfo(object, root);
+    if (root.failed())
+        return std::nullopt;
+    return f;
+}
+
 QJsonObject toJson(const FileInfo &f)
 {
     QJsonObject o{

@@ -30,6 +30,8 @@ ServerDecodeResult decodeServerMessage(QByteArrayView frame, const Limits &limit
 QJsonObject toJson(const RoomInfo &room);
 QJsonObject toJson(const MemberInfo &member);
 QJsonObject toJson(const FileInfo &file);
+// A file object as toJson wrote it (a client's cache keeps them); nullopt when invalid.
+std::optional<FileInfo> fileInfoFromJson(const QJsonObject &object);
 QJsonObject toJson(const Event &event);
 
 QJsonObject toJson(const Hello &m);

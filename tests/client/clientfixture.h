@@ -86,6 +86,61 @@ inline bool isOnline(const client::ClientSession *s)
     return s && s->state() == client::Connection::State::Online;
 }
 
+// Registers (first run) and waits until online.
+inline client::ClientSession *online(TestAccount &account, bool registerFirst = true)
+{
+    client::ClientSession *s = account.session() ? account.session() : account.startSession();
+    if (!s)
+        return nullptr;
+    if (registerFirst)
+        s->registerAccount(account.password(), {});
+    else
+        s->connectToServer();
+    if (!QTest::qWaitFor([s] { return isOnline(s); }, 15000)) {
+        qWarning() << "not online:" << s->errorText();
+        return nullptr;
+    }
+    return s;
+}
+
+inline client::Room *createRoom(client::ClientSession *s, const QString &name)
+{
+    s->createRoom(name, false, {});
+    if (!QTest::qWaitFor([&] { return s->room(name) != nullptr; }, 10000))
+        return nullptr;
+    return s->room(name);
+}
+
+inline client::Room *joinRoom(client::ClientSession *s, const QString &name)
+{
+    s->joinRoom(name);
+    if (!QTest::qWaitFor([&] { return s->room(name) && s->room(name)->isMember(); }, 10000))
+        return nullptr;
+    return s->room(name);
+}
+
+// Alice and Bob, each with a session of their own.
+struct Chat
+{
+    std::unique_ptr<TestAccount> alice, bob;
+    client::ClientSession *a = nullptr, *b = nullptr;
+    client::Room *ra = nullptr, *rb = nullptr;
+};
+
+// Alice and Bob online on the server at url, both in #general.
+inline void startChat(Chat &chat, const QUrl &url)
+{
+    chat.alice = std::make_unique<TestAccount>(url, u"alice"_s);
+    chat.bob = std::make_unique<TestAccount>(url, u"bob"_s);
+    chat.a = online(*chat.alice);
+    chat.b = online(*chat.bob);
+    QVERIFY(chat.a && chat.b);
+    chat.ra = createRoom(chat.a, u"general"_s);
+    QVERIFY(chat.ra);
+    chat.rb = joinRoom(chat.b, u"general"_s);
+    QVERIFY(chat.rb);
+}
+
 // The bodies of a timeline's delivered rows, oldest first.
 inline QStringList bodies(const client::TimelineModel *t)
 {

@@ -31,39 +31,6 @@ class TestClientSession : public ServerTest
     Q_OBJECT
 
 private:
-    // Registers (first run) and waits until online.
-    static ClientSession *online(TestAccount &account, bool registerFirst = true)
-    {
-        ClientSession *s = account.session() ? account.session() : account.startSession();
-        if (!s)
-            return nullptr;
-        if (registerFirst)
-            s->registerAccount(account.password(), {});
-        else
-            s->connectToServer();
-        if (!QTest::qWaitFor([s] { return isOnline(s); }, 15000)) {
-            qWarning() << "not online:" << s->errorText();
-            return nullptr;
-        }
-        return s;
-    }
-
-    static Room *createRoom(ClientSession *s, const QString &name)
-    {
-        s->createRoom(name, false, {});
-        if (!QTest::qWaitFor([&] { return s->room(name) != nullptr; }, 10000))
-            return nullptr;
-        return s->room(name);
-    }
-
-    static Room *joinRoom(ClientSession *s, const QString &name)
-    {
-        s->joinRoom(name);
-        if (!QTest::qWaitFor([&] { return s->room(name) && s->room(name)->isMember(); }, 10000))
-            return nullptr;
-        return s->room(name);
-    }
-
     // Pages older history until the timeline starts at seq 1.
     static bool loadAll(Room *room)
     {
@@ -114,13 +81,6 @@ private:
         QVERIFY(contiguous(room->timeline()->seqs()));
     }
 
-    struct Chat
-    {
-        std::unique_ptr<TestAccount> alice, bob;
-        ClientSession *a = nullptr, *b = nullptr;
-        Room *ra = nullptr, *rb = nullptr;
-    };
-
     std::unique_ptr<TestAccount> m_alice;
 
     // A server, and alice online in #general on it.
@@ -132,19 +92,7 @@ private:
         return a ? createRoom(a, u"general"_s) : nullptr;
     }
 
-    // Alice and Bob online, both in #general.
-    void startChat(Chat &chat)
-    {
-        chat.alice = std::make_unique<TestAccount>(m_server->url(), u"alice"_s);
-        chat.bob = std::make_unique<TestAccount>(m_server->url(), u"bob"_s);
-        chat.a = online(*chat.alice);
-        chat.b = online(*chat.bob);
-        QVERIFY(chat.a && chat.b);
-        chat.ra = createRoom(chat.a, u"general"_s);
-        QVERIFY(chat.ra);
-        chat.rb = joinRoom(chat.b, u"general"_s);
-        QVERIFY(chat.rb);
-    }
+    void startChat(Chat &chat) { testing::startChat(chat, m_server->url()); }
 
     // Both sent `count` numbered messages; both timelines end identical, each message
     // once, each sender's in order, nothing pending.
