@@ -24,6 +24,10 @@ Pane {
 
     signal sendRequested
     signal editLastRequested
+    // The attach button; a paste (Ctrl+V) the handler may take as an attachment by
+    // setting event.accepted (else the text is pasted as usual).
+    signal attachRequested
+    signal pasteRequested(var event)
 
     function focusInput() {
         input.forceActiveFocus()
@@ -115,6 +119,7 @@ Pane {
                     textFormat: TextEdit.PlainText
                     background: null
                     padding: 10
+                    leftPadding: 40
                     rightPadding: 60
                     color: Theme.text
                     selectByMouse: true
@@ -128,6 +133,11 @@ Pane {
                     }
 
                     Keys.onPressed: event => {
+                        if (event.matches(StandardKey.Paste)) {
+                            event.accepted = false
+                            root.pasteRequested(event)
+                            return
+                        }
                         const plain = event.modifiers === Qt.NoModifier || event.modifiers === Qt.KeypadModifier
                         if (completer.active) {
                             if (event.key === Qt.Key_Tab || ((event.key === Qt.Key_Return || event.key === Qt.Key_Enter) && plain)) {
@@ -164,6 +174,22 @@ Pane {
                         }
                     }
                 }
+            }
+
+            ToolButton {
+                objectName: "attachButton"
+                anchors.left: parent.left
+                anchors.bottom: parent.bottom
+                anchors.margins: 3
+                text: "📎"
+                font.pixelSize: 16
+                visible: !root.editing
+                focusPolicy: Qt.NoFocus
+                Accessible.name: qsTr("Attach files")
+                ToolTip.visible: hovered
+                ToolTip.delay: 300
+                ToolTip.text: qsTr("Attach files (or drop them here, or paste an image)")
+                onClicked: root.attachRequested()
             }
 
             Button {

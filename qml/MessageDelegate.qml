@@ -2,6 +2,7 @@
 // components ("Cannot instantiate bound component outside its creation context").
 import QtQuick
 import QtQuick.Controls
+import Confab.Core
 import Confab.Ui
 
 // One message: the sender and time unless it continues the previous sender's run, the
@@ -30,6 +31,13 @@ Item {
     required property int delivery // TimelineModel.Delivery: 0 delivered, 1 pending, 2 failed
     required property string errorText
     required property bool mine
+    required property string kind
+    required property var file
+    required property url localUrl
+    required property real uploadProgress
+
+    // The session's FileCache, for the files of file messages.
+    property FileCache files: null
 
     property bool showDivider: false
     property bool current: false
@@ -50,6 +58,7 @@ Item {
     signal menuRequested(Item item)
     signal retryRequested(string clientMsgId)
     signal discardRequested(string clientMsgId)
+    signal imageRequested(string fileId, string thumbId, string name, int imageWidth, int imageHeight)
 
     objectName: "messageDelegate"
     implicitHeight: column.implicitHeight
@@ -156,13 +165,29 @@ Item {
                     }
                 }
 
+                Loader {
+                    active: root.kind === "file" && !root.deleted && root.file !== undefined && root.file !== null
+                    visible: active
+                    width: parent.width
+                    sourceComponent: FileMessagePane {
+                        file: root.file
+                        localUrl: root.localUrl
+                        uploadProgress: root.uploadProgress
+                        pending: root.seq === 0
+                        cache: root.files
+                        maxWidth: Math.min(360, parent ? parent.width : 360)
+                        onOpenImage: (id, thumbId, name, w, h) => root.imageRequested(id, thumbId, name, w, h)
+                        onCancelClicked: root.discardRequested(root.clientMsgId)
+                    }
+                }
+
                 // A plain Text while scrolling past (the cheap row); a TextEdit for
                 // selecting once the pointer is over the row or it is selected.
                 Text {
                     id: bodyText
 
                     objectName: "messageBody"
-                    visible: !root.deleted && !selectable.active
+                    visible: !root.deleted && !selectable.active && root.body !== ""
                     width: parent.width
                     textFormat: Text.RichText
                     text: root.richBody
@@ -177,7 +202,7 @@ Item {
                 Loader {
                     id: selectable
 
-                    active: !root.deleted && (root.hovered || root.current)
+                    active: !root.deleted && (root.hovered || root.current) && root.body !== ""
                     visible: active
                     width: parent.width
                     sourceComponent: TextEdit {
@@ -252,6 +277,7 @@ Item {
                     mine: root.mine
                     onReactClicked: anchor => root.reactionPickerRequested(root.seq, anchor)
                     onReplyClicked: root.replyRequested(root.seq)
+                    canEdit: root.kind === "text"
                     onEditClicked: root.editRequested(root.seq, root.body)
                     onDeleteClicked: root.deleteRequested(root.seq)
                     onMoreClicked: root.menuRequested(root)

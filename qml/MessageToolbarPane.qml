@@ -9,6 +9,7 @@ Pane {
     id: root
 
     property bool mine: false
+    property bool canEdit: true
     signal reactClicked(Item anchor)
     signal replyClicked
     signal editClicked
@@ -54,7 +55,7 @@ Pane {
         }
         Action {
             objectName: "editAction"
-            visible: root.mine
+            visible: root.mine && root.canEdit
             text: "✎"
             tip: qsTr("Edit (E)")
             onClicked: root.editClicked()

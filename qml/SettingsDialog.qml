@@ -84,6 +84,52 @@ FormDialog {
             font.pixelSize: 12
         }
         Label {
+            text: qsTr("Files")
+            font.bold: true
+            color: Theme.text
+            Layout.topMargin: 8
+        }
+        RowLayout {
+            spacing: 8
+
+            Label {
+                text: qsTr("Keep downloaded files and previews up to")
+                color: Theme.text
+            }
+            SpinBox {
+                objectName: "fileCacheBox"
+                from: 16
+                to: 65536
+                stepSize: 128
+                editable: true
+                value: App.fileCacheMb
+                onValueModified: App.fileCacheMb = value
+                Accessible.name: qsTr("File cache size in megabytes")
+            }
+            Label {
+                text: qsTr("MB")
+                color: Theme.text
+            }
+        }
+        RowLayout {
+            spacing: 8
+
+            Label {
+                objectName: "fileCacheUsage"
+                text: root.session ? qsTr("%1 used on this computer").arg(Ui.sizeLabel(root.session.files.usedBytes)) : ""
+                color: Theme.mutedText
+                font.pixelSize: 12
+            }
+            Button {
+                objectName: "clearFileCacheButton"
+                text: qsTr("Clear")
+                flat: true
+                enabled: root.session !== null && root.session.files.usedBytes > 0
+                onClicked: root.session.files.clear()
+            }
+        }
+
+        Label {
             visible: App.tokenWarning !== ""
             text: App.tokenWarning
             color: Theme.mutedText

@@ -59,7 +59,8 @@ Item {
             return
         if (event.key === Qt.Key_R && event.modifiers === Qt.NoModifier) {
             root.reply(item.seq)
-        } else if (event.key === Qt.Key_E && event.modifiers === Qt.NoModifier && item.mine) {
+        } else if (event.key === Qt.Key_E && event.modifiers === Qt.NoModifier && item.mine
+                   && item.kind === "text") {
             root.edit(item.seq, item.body)
         } else if (event.key === Qt.Key_Delete && item.mine) {
             root.remove(item.seq)
@@ -100,7 +101,7 @@ Item {
         }
         MenuItem {
             text: qsTr("Edit")
-            visible: menu.usable && menu.target.mine
+            visible: menu.usable && menu.target.mine && menu.target.kind === "text"
             height: visible ? implicitHeight : 0
             onTriggered: root.edit(menu.target.seq, menu.target.body)
         }

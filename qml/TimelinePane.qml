@@ -32,6 +32,23 @@ Pane {
         composer.focusInput()
     }
 
+    // Files dropped on the room, chosen with the attach button or pasted: each is
+    // uploaded from the outbox and posted when complete. The number attached.
+    function attachFiles(urls) {
+        if (!root.room || !root.room.member)
+            return 0
+        if (typeof urls === "string")
+            urls = [urls]
+        let attached = 0
+        for (let i = 0; i < urls.length; ++i) {
+            if (root.room.sendFile(urls[i].toString()))
+                ++attached
+        }
+        if (attached > 0)
+            root.jumpToLatest()
+        return attached
+    }
+
     function jumpToLatest() {
         view.currentIndex = -1
         view.positionViewAtBeginning()
@@ -177,12 +194,14 @@ Pane {
                 Keys.onPressed: event => actions.handleKey(event)
 
                 delegate: DelegateChooser {
-                    role: "kind"
+                    role: "rowType"
 
                     DelegateChoice {
-                        roleValue: "text"
+                        roleValue: "message"
 
                         MessageDelegate {
+                            files: root.session ? root.session.files : null
+                            onImageRequested: (id, thumbId, name, w, h) => viewer.show(id, thumbId, name, w, h)
                             width: ListView.view.width
                             showDivider: root.dividerSeq > 0 && seq === root.dividerSeq
                             current: ListView.isCurrentItem && view.activeFocus
@@ -302,12 +321,55 @@ Pane {
                 if (root.room.send())
                     root.jumpToLatest()
             }
+            onAttachRequested: root.attachFiles(Ui.chooseFiles())
+            onPasteRequested: event => {
+                if (root.room && Ui.pasteAttachment(root.room)) {
+                    event.accepted = true
+                    root.jumpToLatest()
+                }
+            }
             onEditLastRequested: {
                 const last = Ui.lastOwnMessage(root.room.timeline)
                 if (last.seq !== undefined)
                     root.room.composer.startEdit(last.seq, last.body)
             }
         }
+    }
+
+    DropArea {
+        id: drop
+
+        anchors.fill: parent
+        enabled: root.room !== null && root.room.member
+        keys: ["text/uri-list"]
+        onDropped: drop => {
+            if (drop.hasUrls && root.attachFiles(drop.urls) > 0)
+                drop.acceptProposedAction()
+        }
+
+        Rectangle {
+            objectName: "dropHint"
+            anchors.fill: parent
+            anchors.margins: 8
+            visible: drop.containsDrag
+            color: Qt.rgba(Theme.accent.r, Theme.accent.g, Theme.accent.b, 0.12)
+            border.color: Theme.accent
+            border.width: 2
+            radius: 10
+
+            Label {
+                anchors.centerIn: parent
+                text: root.room ? qsTr("Drop to send to %1").arg(root.room.isDirect ? root.room.name : "#" + root.room.name) : ""
+                font.pixelSize: 18
+                color: Theme.accent
+            }
+        }
+    }
+
+    ImageViewerDialog {
+        id: viewer
+
+        cache: root.session ? root.session.files : null
     }
 
     TimelineActionsPane {

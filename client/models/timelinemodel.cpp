@@ -130,7 +130,8 @@ QHash<int, QByteArray> TimelineModel::roleNames() const
             {FailedChangesRole, "failedChanges"},
             {FileRole, "file"},
             {LocalUrlRole, "localUrl"},
-            {UploadProgressRole, "uploadProgress"}};
+            {UploadProgressRole, "uploadProgress"},
+            {RowTypeRole, "rowType"}};
 }
 
 QVariant TimelineModel::data(const QModelIndex &index, int role) const
@@ -191,6 +192,8 @@ QVariant TimelineModel::data(const QModelIndex &index, int role) const
         return r->localPath.isEmpty() ? QUrl() : QUrl::fromLocalFile(r->localPath);
     case UploadProgressRole:
         return r->uploadProgress;
+    case RowTypeRole:
+        return e.kind == EventKind::Text || e.kind == EventKind::File ? u"message"_s : u"state"_s;
     case ReadMarkerRole: {
         const qsizetype i = markerIndex(m_readSeq);
         return e.seq > 0 && i >= 0 && i + 1 < m_events.size() && m_events[i].event.seq == e.seq;

@@ -53,6 +53,7 @@ public:
         FileRole,           // kind file: {id, name, size, mime, width, height, thumb, image}
         LocalUrlRole,       // a file still uploading: the file on this computer
         UploadProgressRole, // a file still uploading: 0..1 (-1: not started or done)
+        RowTypeRole,        // "message" (text, file: what a message delegate shows) or "state"
     };
     Q_ENUM(Role)
     enum class Delivery { Delivered, Pending, Failed };

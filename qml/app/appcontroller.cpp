@@ -13,6 +13,7 @@
 #include <QGuiApplication>
 #include <QQmlEngine>
 #include <QTimer>
+#include <algorithm>
 
 namespace confab::app {
 
@@ -46,13 +47,16 @@ AppController::AppController(StartupOptions options, QObject *parent)
     connect(m_accounts, &client::Accounts::warningTextChanged, this,
             &AppController::tokenWarningChanged);
     connect(m_accounts, &client::Accounts::sessionsChanged, this, [this] {
-        for (ClientSession *s : m_accounts->sessions())
+        for (ClientSession *s : m_accounts->sessions()) {
             watch(s);
+            s->files()->setMaxBytes(qint64(m_fileCacheMb) << 20);
+        }
         updateTray();
     });
 
     m_doNotDisturb = m_settings->value(u"ui/doNotDisturb"_s, false).toBool();
     m_closeToTray = m_settings->value(u"ui/closeToTray"_s, true).toBool();
+    m_fileCacheMb = std::clamp(m_settings->value(u"files/cacheMb"_s, 512).toInt(), 16, 65536);
     m_theme = m_options.theme.isEmpty() ? m_settings->value(u"ui/theme"_s, u"system"_s).toString()
                                         : m_options.theme;
 
@@ -134,6 +138,18 @@ void AppController::setDoNotDisturb(bool on)
     for (ClientSession *s : m_accounts->sessions())
         s->setDoNotDisturb(on);
     m_tray->setDoNotDisturb(on);
+    emit settingsChanged();
+}
+
+void AppController::setFileCacheMb(int mb)
+{
+    mb = std::clamp(mb, 16, 65536);
+    if (mb == m_fileCacheMb)
+        return;
+    m_fileCacheMb = mb;
+    m_settings->setValue(u"files/cacheMb"_s, mb);
+    for (ClientSession *s : m_accounts->sessions())
+        s->files()->setMaxBytes(qint64(mb) << 20);
     emit settingsChanged();
 }
 

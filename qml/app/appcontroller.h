@@ -50,6 +50,8 @@ class AppController : public QObject
     Q_PROPERTY(bool closeToTray READ closeToTray WRITE setCloseToTray NOTIFY settingsChanged)
     Q_PROPERTY(bool trayAvailable READ trayAvailable CONSTANT)
     Q_PROPERTY(QString theme READ theme WRITE setTheme NOTIFY settingsChanged)
+    // The size the downloaded files and thumbnails of each account may take on disk.
+    Q_PROPERTY(int fileCacheMb READ fileCacheMb WRITE setFileCacheMb NOTIFY settingsChanged)
     // Quitting for real (the tray's Quit): closing the window must not hide it instead.
     Q_PROPERTY(bool quitting READ quitting NOTIFY quittingChanged)
 
@@ -76,6 +78,8 @@ public:
     static AppController *instance();
 
     client::ClientSession *session() const { return m_session; }
+    int fileCacheMb() const { return m_fileCacheMb; }
+    void setFileCacheMb(int mb);
     bool signedIn() const { return m_signedIn; }
     bool restoring() const { return m_restoring; }
     bool busy() const { return m_attempt != Attempt::None; }
@@ -168,6 +172,7 @@ private:
 
     StartupOptions m_options;
     std::unique_ptr<QSettings> m_settings;
+    int m_fileCacheMb = 512;
     std::unique_ptr<client::TokenStore> m_fileTokens; // --token-store file
     client::Accounts *m_accounts;
     Notifier *m_notifier;

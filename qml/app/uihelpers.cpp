@@ -3,10 +3,18 @@
 #include "modelroles.h"
 #include "session/mentions.h"
 
+#include "session/room.h"
 #include <QAbstractItemModel>
+
 #include <QClipboard>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QGuiApplication>
+#include <QImage>
 #include <QLocale>
+#include <QMimeData>
+#include <QStandardPaths>
 
 namespace confab::app {
 
@@ -42,6 +50,71 @@ void UiHelpers::copyText(const QString &text) const
 QString UiHelpers::clipboardText() const
 {
     return QGuiApplication::clipboard()->text();
+}
+
+bool UiHelpers::pasteAttachment(client::Room *room) const
+{
+    const QMimeData *data = QGuiApplication::clipboard()->mimeData();
+    if (!room || !data)
+        return false;
+    if (data->hasUrls()) {
+        QStringList files;
+        for (const QUrl &url : data->urls()) {
+            if (url.isLocalFile() && QFileInfo(url.toLocalFile()).isFile())
+                files.append(url.toLocalFile());
+        }
+        if (!files.isEmpty()) {
+            for (const QString &f : std::as_const(files))
+                room->sendFile(f);
+            return true;
+        }
+    }
+    if (data->hasImage()) {
+        const QImage image = qvariant_cast<QImage>(data->imageData());
+        return !image.isNull() && room->sendImage(image);
+    }
+    return false;
+}
+
+QStringList UiHelpers::chooseFiles() const
+{
+    QStringList out;
+    const QList<QUrl> urls = QFileDialog::getOpenFileUrls(
+        nullptr, tr("Attach files"),
+        QUrl::fromLocalFile(QStandardPaths::writableLocation(QStandardPaths::PicturesLocation)));
+    for (const QUrl &url : urls)
+        out.append(url.toString());
+    return out;
+}
+
+QString UiHelpers::chooseSaveTarget(const QString &name) const
+{
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::DownloadLocation);
+    return QFileDialog::getSaveFileName(nullptr, tr("Save file"),
+                                        QDir(dir).filePath(QFileInfo(name).fileName()));
+}
+
+QString UiHelpers::sizeLabel(qint64 bytes) const
+{
+    return QLocale().formattedDataSize(bytes, 1, QLocale::DataSizeSIFormat);
+}
+
+QString UiHelpers::fileIcon(const QString &mime) const
+{
+    if (mime.startsWith(u"image/"_s))
+        return u"\U0001F5BC"_s; // framed picture
+    if (mime.startsWith(u"audio/"_s))
+        return u"\U0001F3B5"_s;
+    if (mime.startsWith(u"video/"_s))
+        return u"\U0001F3AC"_s;
+    if (mime == u"application/pdf"_s)
+        return u"\U0001F4D5"_s;
+    if (mime.contains(u"zip"_s) || mime.contains(u"tar"_s) || mime.contains(u"compressed"_s) ||
+        mime.contains(u"x-7z"_s) || mime.contains(u"x-xz"_s) || mime.contains(u"gzip"_s))
+        return u"\U0001F5DC"_s; // clamp
+    if (mime.startsWith(u"text/"_s) || mime.contains(u"json"_s) || mime.contains(u"xml"_s))
+        return u"\U0001F4DD"_s;
+    return u"\U0001F4C4"_s; // page
 }
 
 QString UiHelpers::dayLabel(const QDateTime &when) const

@@ -7,6 +7,10 @@
 
 class QAbstractItemModel;
 
+namespace confab::client {
+class Room;
+}
+
 namespace confab::app {
 
 // Small things the views ask about their models and the desktop, kept out of QML: the
@@ -26,6 +30,17 @@ public:
     QStringList quickReactions() const;
     Q_INVOKABLE void copyText(const QString &text) const;
     Q_INVOKABLE QString clipboardText() const;
+    // A paste into the composer that is not text: an image (attached as a PNG) or files
+    // copied in a file manager (attached as they are). False: nothing of that kind, the
+    // paste is ordinary text.
+    Q_INVOKABLE bool pasteAttachment(confab::client::Room *room) const;
+    // The file chooser of the attach button (file URLs; empty: cancelled), and Save as's.
+    Q_INVOKABLE QStringList chooseFiles() const;
+    Q_INVOKABLE QString chooseSaveTarget(const QString &name) const;
+    // "340 bytes", "1.2 MB": sizes as people read them (decimal, like file managers).
+    Q_INVOKABLE QString sizeLabel(qint64 bytes) const;
+    // A glyph for a file card by MIME type.
+    Q_INVOKABLE QString fileIcon(const QString &mime) const;
     // "Today", "Yesterday", a weekday within the week, else the date.
     Q_INVOKABLE QString dayLabel(const QDateTime &when) const;
     Q_INVOKABLE QString timeLabel(const QDateTime &when) const;

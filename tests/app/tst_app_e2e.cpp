@@ -6,10 +6,13 @@
 // server).
 #include "appdriver.h"
 #include "fixtures.h"
+#include "httpclient.h"
 
 #include <QDir>
+#include <QImage>
 #include <QJsonArray>
 #include <QTemporaryDir>
+#include <cmath>
 
 using namespace confab;
 using namespace confab::testing;
@@ -18,6 +21,33 @@ using namespace Qt::StringLiterals;
 namespace {
 const QString kView = u"timelineView"_s;
 const QString kPassword = u"alice-password"_s;
+
+// A landscape of plain pixels (no fonts needed): sky, sun, two ridges.
+QImage landscape(int w, int h)
+{
+    QImage img(w, h, QImage::Format_RGB32);
+    for (int y = 0; y < h; ++y) {
+        const double t = double(y) / h;
+        for (int x = 0; x < w; ++x) {
+            const double sun = std::hypot(x - w * 0.7, y - h * 0.35) / (h * 0.12);
+            int r = int(250 - 120 * t), g = int(170 - 60 * t), b = int(110 + 90 * t);
+            if (sun < 1) {
+                r = 255, g = 236, b = 170;
+            }
+            const double ridge1 =
+                h * (0.62 + 0.06 * std::sin(x * 0.006) + 0.03 * std::sin(x * 0.021));
+            const double ridge2 = h * (0.75 + 0.05 * std::sin(x * 0.004 + 1.3));
+            if (y > ridge1) {
+                r = 70, g = 80, b = 120;
+            }
+            if (y > ridge2) {
+                r = 35, g = 45, b = 70;
+            }
+            img.setPixel(x, y, qRgb(r, g, b));
+        }
+    }
+    return img;
+}
 
 } // namespace
 
@@ -373,6 +403,105 @@ private slots:
         VERIFY_WAIT(m_app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == u"team"_s,
                     10000);
         QCOMPARE(m_app.get(u"composerInput"_s, u"text"_s).toString(), u"Thanks @bob "_s);
+    }
+
+    void filesAttachedAndShown()
+    {
+        // Alice attaches a picture the way a drop or the attach button does.
+        QTemporaryDir dir;
+        const QString photo = dir.filePath(u"mountains.png"_s);
+        QVERIFY(landscape(1280, 800).save(photo));
+        const QJsonValue attached = m_app.invoke(u"timelinePane"_s, u"attachFiles"_s,
+                                                 {QUrl::fromLocalFile(photo).toString()});
+        QVERIFY2(attached.toInt() == 1,
+                 qPrintable(m_app.lastError() + u" | "_s +
+                            m_app.get(u"App"_s, u"session.actionErrorText"_s).toString()));
+        VERIFY_WAIT(m_app.findRow(kView, u"kind"_s, u"file"_s).value(u"delivery"_s).toString() ==
+                        u"Delivered"_s,
+                    15000);
+        const QJsonObject row = m_app.findRow(kView, u"kind"_s, u"file"_s);
+        const QJsonObject file = row.value(u"file"_s).toObject();
+        QCOMPARE(file.value(u"name"_s).toString(), u"mountains.png"_s);
+        QCOMPARE(file.value(u"width"_s).toInt(), 1280);
+        QVERIFY(file.value(u"image"_s).toBool());
+        // The thumbnail shows: loaded from the server into the cache, sized 360 x 225.
+        VERIFY_WAIT(m_app.get(u"fileImage"_s, u"status"_s).toString() == u"Ready"_s &&
+                        m_app.get(u"fileImage"_s, u"source"_s)
+                            .toString()
+                            .contains(file.value(u"thumb"_s).toString()),
+                    10000);
+        QCOMPARE(m_app.get(u"fileImage"_s, u"width"_s).toInt(), 360);
+        QCOMPARE(m_app.get(u"fileImage"_s, u"height"_s).toInt(), 225);
+
+        // Bob posts a PDF: a card with its name, Open and Save.
+        TestClient bob;
+        QVERIFY(bob.connectTo(m_server->url()));
+        const auto welcome = bob.login(u"bob"_s, u"bob-password"_s);
+        QVERIFY(welcome);
+        QByteArray pdf = "%PDF-1.4\n% release notes\n";
+        pdf += QByteArray(180000, ' ');
+        const HttpReply up =
+            uploadFile(m_server->port(), welcome->token, u"release-notes-0.3.pdf"_s, pdf);
+        QCOMPARE(up.status, 201);
+        auto post = fileMessage(u"team"_s, up.json().value(u"id"_s).toString(),
+                                QUuid::createUuid().toString(QUuid::Id128), ++m_nextId);
+        post.body = u"Notes for 0.3, please read before Friday"_s;
+        bob.sendMessage(post);
+        QVERIFY(replyAs<protocol::Ack>(bob, *post.id));
+        VERIFY_WAIT(m_app.get(u"fileName"_s, u"text"_s).toString() == u"release-notes-0.3.pdf"_s,
+                    10000);
+        QTest::qWait(300);
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/files.png"_s));
+
+        // A click opens the viewer at full size; Esc closes it.
+        QVERIFY(m_app.click(u"fileImage"_s));
+        VERIFY_WAIT(m_app.get(u"imageViewer"_s, u"opened"_s).toBool(), 5000);
+        VERIFY_WAIT(m_app.get(u"viewerImage"_s, u"status"_s).toString() == u"Ready"_s, 10000);
+        QCOMPARE(m_app.get(u"viewerName"_s, u"text"_s).toString(), u"mountains.png"_s);
+        QTest::qWait(300);
+        QVERIFY(m_app.screenshot(screenshotDir() + u"/image-viewer.png"_s));
+        QVERIFY(m_app.key(u"Escape"_s));
+        VERIFY_WAIT(!m_app.get(u"imageViewer"_s, u"opened"_s).toBool(), 5000);
+
+        // An upload in progress: the server freezes while the bytes flow, the row shows
+        // how far it got, then it completes once the server runs again.
+        const QString big = dir.filePath(u"build-artifacts.tar"_s);
+        {
+            QFile f(big);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            const QByteArray chunk(1 << 20, 'x');
+            for (int i = 0; i < 90; ++i)
+                f.write(chunk);
+        }
+        QCOMPARE(
+            m_app.invoke(u"timelinePane"_s, u"attachFiles"_s, {QUrl::fromLocalFile(big).toString()})
+                .toInt(),
+            1);
+        double progress = -1;
+        const bool caught = AppDriver::waitFor(
+            [&] {
+                progress =
+                    m_app
+                        .findRow(kView, u"clientMsgId"_s,
+                                 m_app.rows(kView, 1).at(0).toObject().value(u"clientMsgId"_s))
+                        .value(u"uploadProgress"_s)
+                        .toDouble(-1);
+                if (progress > 0)
+                    m_server->pause();
+                return progress > 0;
+            },
+            15000);
+        QVERIFY(caught);
+        if (progress < 1) {
+            QTest::qWait(300);
+            QVERIFY(m_app.screenshot(screenshotDir() + u"/upload-progress.png"_s));
+        } else {
+            qWarning() << "the upload finished before the server was frozen: no screenshot";
+        }
+        m_server->resume();
+        VERIFY_WAIT(m_app.countRows(kView, u"kind"_s, u"file"_s) == 3 &&
+                        m_app.get(u"App"_s, u"session.outboxCount"_s).toInt() == 0,
+                    30000);
     }
 };
 

@@ -20,7 +20,8 @@ Item {
             body: "hello **there**", html: "<p>hello <strong>there</strong></p>\n",
             timestamp: new Date(2026, 0, 5, 9, 30), showDay: false, grouped: false,
             edited: false, deleted: false, replyTo: 0, replySender: "", replyBody: "",
-            reactions: [], delivery: 0, errorText: "", mine: false, width: 600
+            reactions: [], delivery: 0, errorText: "", mine: false, width: 600,
+            kind: "text", file: null, localUrl: "", uploadProgress: -1
         }
         for (const k in overrides)
             row[k] = overrides[k]
@@ -127,6 +128,51 @@ Item {
             verify(shown(d, "deliveryStatus"))
             compare(findChild(d, "deliveryText").text, "Sending…")
             verify(!findChild(d, "retryButton").visible)
+        }
+
+        function test_imageIsSizedBeforeItLoads() {
+            // 1600 x 900 shown at most 360 wide and 280 high: 360 x 203 (no cache, so
+            // the thumbnail never loads, and the row is as high as it will be anyway).
+            const d = make({kind: "file", body: "", html: "", file: {
+                id: "a".repeat(32), name: "shot.png", size: 48213, mime: "image/png",
+                width: 1600, height: 900, thumb: "b".repeat(32), image: true}})
+            const pane = findChild(d, "fileMessage")
+            verify(pane && pane.visible)
+            compare(pane.implicitWidth, 360)
+            compare(pane.implicitHeight, 203)
+            verify(!shown(d, "fileCard"))
+            verify(!shown(d, "messageBody")) // no caption
+            const tall = make({kind: "file", body: "", html: "", file: {
+                id: "a".repeat(32), name: "tall.jpg", size: 1, mime: "image/jpeg",
+                width: 800, height: 1200, thumb: "b".repeat(32), image: true}})
+            compare(findChild(tall, "fileMessage").implicitHeight, 280)
+            compare(findChild(tall, "fileMessage").implicitWidth, 187)
+        }
+
+        function test_fileCardWithCaption() {
+            const d = make({kind: "file", body: "the logs", html: "<p>the logs</p>", file: {
+                id: "a".repeat(32), name: "server.log", size: 1234567, mime: "text/plain",
+                width: 0, height: 0, thumb: "", image: false}})
+            verify(shown(d, "fileCard"))
+            compare(findChild(d, "fileName").text, "server.log")
+            verify(shown(d, "fileOpenButton") && shown(d, "fileSaveButton"))
+            verify(shown(d, "messageBody"))
+            verify(!shown(d, "uploadProgress"))
+        }
+
+        function test_uploadShowsProgressAndCancels() {
+            const d = make({kind: "file", seq: 0, delivery: 1, mine: true, body: "", html: "",
+                uploadProgress: 0.25, file: {id: "", name: "big.iso", size: 4000000,
+                mime: "application/octet-stream", width: 0, height: 0, thumb: "", image: false}})
+            verify(shown(d, "uploadProgress"))
+            compare(findChild(d, "uploadProgress").value, 0.25)
+            verify(!shown(d, "fileOpenButton")) // not on the server yet
+            spy.target = d
+            spy.signalName = "discardRequested"
+            spy.clear()
+            mouseClick(findChild(d, "cancelUploadButton"))
+            compare(spy.count, 1)
+            compare(spy.signalArguments[0][0], "c1")
         }
 
         function test_failedMessageRetriesAndDiscards() {
