@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <future>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +27,13 @@ using namespace Qt::StringLiterals;
 namespace {
 
 constexpr qsizetype kHashChunk = 1 << 20;
+// Threads that write upload bodies to their parts and hash them: with two, one upload's
+// writing and hashing run at once (the write stage is what bounds it), and two uploads
+// share them.
+constexpr int kWriterThreads = 2;
+// A part's writeback is started every time this much more of it was written, so the
+// fsync of the finish has only the tail left to wait for.
+constexpr qint64 kWriteBehind = 8 * 1024 * 1024;
 
 FileRefusal refusal(int status, const char *reason, const char *code, const QString &message)
 {
@@ -65,6 +73,15 @@ bool syncPath(const QString &path, bool directory)
     return ok;
 }
 
+QString hexOf(EVP_MD_CTX *ctx)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    EVP_DigestFinal_ex(ctx, digest, &length);
+    return QString::fromLatin1(
+        QByteArray(reinterpret_cast<const char *>(digest), int(length)).toHex());
+}
+
 // Lowercase hex SHA-256 of a file (OpenSSL: several times the speed of Qt's own).
 std::optional<QString> sha256OfFile(const QString &path, QString *error)
 {
@@ -90,14 +107,12 @@ std::optional<QString> sha256OfFile(const QString &path, QString *error)
             break;
         EVP_DigestUpdate(ctx, buffer.constData(), size_t(n));
     }
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_DigestFinal_ex(ctx, digest, &length);
+    const QString sha = hexOf(ctx);
     EVP_MD_CTX_free(ctx);
     ::close(fd);
     if (!ok)
         return std::nullopt;
-    return QString::fromLatin1(QByteArray(reinterpret_cast<const char *>(digest), length).toHex());
+    return sha;
 }
 
 // The type from the bytes first: a name says what its uploader wants it taken for, the
@@ -121,6 +136,96 @@ QString mimeOf(const QString &path, const QString &name)
 
 } // namespace
 
+// An upload's SHA-256 fed with its bytes as they are written (by the hash stage of one
+// PartWrite at a time: the upload's writing flag is its lock).
+struct PartHash
+{
+    PartHash() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
+    ~PartHash() { EVP_MD_CTX_free(ctx); }
+    PartHash(const PartHash &) = delete;
+    PartHash &operator=(const PartHash &) = delete;
+
+    // The digest of what was fed so far; the running state goes on unchanged.
+    std::optional<QString> hex() const
+    {
+        EVP_MD_CTX *copy = EVP_MD_CTX_new();
+        std::optional<QString> sha;
+        if (copy && EVP_MD_CTX_copy_ex(copy, ctx) == 1)
+            sha = hexOf(copy);
+        EVP_MD_CTX_free(copy);
+        return sha;
+    }
+
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    qint64 length = 0; // bytes fed
+};
+
+PartWrite::PartWrite(FileStore *store, QString id, int fd, qint64 offset,
+                     std::shared_ptr<PartHash> hash, std::function<void()> notify)
+    : m_store(store)
+    , m_id(std::move(id))
+    , m_fd(fd)
+    , m_begin(offset)
+    , m_hash(std::move(hash))
+    , m_at(offset)
+    , m_syncedTo(offset)
+    , m_notify(std::move(notify))
+{
+}
+
+PartWrite::~PartWrite()
+{
+    if (m_fd >= 0) // never ended: the store is going away
+        ::close(m_fd);
+}
+
+void PartWrite::append(QByteArray bytes)
+{
+    if (bytes.isEmpty())
+        return;
+    std::lock_guard lock(m_store->m_writeMutex);
+    if (m_error || m_ended)
+        return;
+    m_pending += bytes.size();
+    Stage &stage = m_stages[Write];
+    stage.chunks.push_back(std::move(bytes));
+    if (stage.scheduled)
+        return;
+    stage.scheduled = true;
+    m_store->m_ready.emplace_back(shared_from_this(), Write);
+    m_store->m_writeReady.notify_one();
+}
+
+PartWrite::Progress PartWrite::progress()
+{
+    std::lock_guard lock(m_store->m_writeMutex);
+    m_notified = false;
+    return Progress{m_begin + m_written, m_pending, m_error};
+}
+
+qint64 PartWrite::writeChunk(const QByteArray &chunk, int *error)
+{
+    const char *p = chunk.constData();
+    qint64 done = 0;
+    while (done < chunk.size()) {
+        const ssize_t n = ::write(m_fd, p + done, size_t(chunk.size() - done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            *error = n < 0 ? errno : ENOSPC;
+            break;
+        }
+        done += n;
+    }
+    m_at += done;
+    if (m_at - m_syncedTo >= kWriteBehind) {
+        // Asynchronous: the pages go to the disk while the rest arrives.
+        ::sync_file_range(m_fd, m_syncedTo, m_at - m_syncedTo, SYNC_FILE_RANGE_WRITE);
+        m_syncedTo = m_at;
+    }
+    return done;
+}
+
 QByteArray FileRefusal::json() const
 {
     QJsonObject o{{"error"_L1, code}, {"message"_L1, message}};
@@ -139,7 +244,18 @@ FileStore::FileStore(QString root, FilesConfig config, StoreReader *reader, Stor
 {
 }
 
-FileStore::~FileStore() = default;
+FileStore::~FileStore()
+{
+    // What is queued is written first: every write was ended by then (the sessions that
+    // made them are gone), so this only waits for the disk.
+    {
+        std::lock_guard lock(m_writeMutex);
+        m_stopping = true;
+    }
+    m_writeReady.notify_all();
+    for (std::thread &t : m_writers)
+        t.join();
+}
 
 QString FileStore::partPath(const QString &id) const
 {
@@ -192,7 +308,7 @@ void FileStore::loadUpload(const QString &id)
         qCWarning(lcStore) << "file store: ignoring the unreadable upload" << id;
         return;
     }
-    m_uploads.insert(id, Upload{u, false, false});
+    m_uploads.insert(id, Upload{u, false, false, nullptr});
 }
 
 std::variant<UploadState, FileRefusal>
@@ -245,7 +361,7 @@ FileStore::createUpload(const QString &user, const QString &name, qint64 length,
             return r;
         }
         // Reserved at once, so that parallel requests count each other.
-        m_uploads.insert(u.id, Upload{u, true, false});
+        m_uploads.insert(u.id, Upload{u, true, false, nullptr});
     }
     const QByteArray part = QFile::encodeName(partPath(u.id));
     const int fd = ::open(part.constData(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
@@ -299,46 +415,157 @@ void FileStore::forgetUpload(const QString &id)
     m_uploads.remove(id);
 }
 
-std::variant<int, FileRefusal> FileStore::beginWrite(const QString &id, const QString &user,
-                                                     qint64 offset)
+std::variant<std::shared_ptr<PartWrite>, FileRefusal>
+FileStore::beginWrite(const QString &id, const QString &user, qint64 offset,
+                      std::function<void()> notify)
 {
-    std::lock_guard lock(m_mutex);
-    const auto it = m_uploads.find(id);
-    if (it == m_uploads.end() || it->state.user != user)
-        return refusal(404, "Not Found", "not_found", u"no such upload"_s);
-    if (it->writing || it->finishing) {
-        FileRefusal r =
-            refusal(423, "Locked", "conflict", u"another request is writing this upload; retry"_s);
-        r.offset = it->state.offset;
-        return r;
+    int fd = -1;
+    std::shared_ptr<PartHash> hash;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_uploads.find(id);
+        if (it == m_uploads.end() || it->state.user != user)
+            return refusal(404, "Not Found", "not_found", u"no such upload"_s);
+        if (it->writing || it->finishing) {
+            FileRefusal r = refusal(423, "Locked", "conflict",
+                                    u"another request is writing this upload; retry"_s);
+            r.offset = it->state.offset;
+            return r;
+        }
+        if (offset != it->state.offset) {
+            FileRefusal r =
+                refusal(409, "Conflict", "conflict",
+                        u"the upload is at offset %1, not %2"_s.arg(it->state.offset).arg(offset));
+            r.offset = it->state.offset;
+            return r;
+        }
+        fd = ::open(QFile::encodeName(partPath(id)).constData(), O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (fd < 0)
+            return diskRefusal(errno, u"cannot open the upload"_s);
+        it->writing = true;
+        // The running hash goes on where it stopped; at byte 0 a new one starts. One that
+        // does not reach this offset (none after a restart) is not fed: the finish hashes
+        // the part from its first byte instead.
+        if (!it->hash || it->hash->length != offset)
+            it->hash = offset == 0 ? std::make_shared<PartHash>() : nullptr;
+        hash = it->hash;
     }
-    if (offset != it->state.offset) {
-        FileRefusal r =
-            refusal(409, "Conflict", "conflict",
-                    u"the upload is at offset %1, not %2"_s.arg(it->state.offset).arg(offset));
-        r.offset = it->state.offset;
-        return r;
+    {
+        std::lock_guard lock(m_writeMutex);
+        startWriters();
     }
-    const int fd =
-        ::open(QFile::encodeName(partPath(id)).constData(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd < 0)
-        return diskRefusal(errno, u"cannot open the upload"_s);
-    it->writing = true;
-    return fd;
+    return std::make_shared<PartWrite>(this, id, fd, offset, std::move(hash), std::move(notify));
 }
 
-qint64 FileStore::endWrite(const QString &id, int fd)
+qint64 FileStore::endWrite(const std::shared_ptr<PartWrite> &write)
 {
-    ::close(fd);
-    const qint64 size = fileSize(partPath(id));
+    {
+        std::lock_guard lock(m_writeMutex);
+        write->m_notify = nullptr;
+        write->m_ended = true;
+        if (write->busy())
+            return -1; // a writer thread closes it after the last chunk
+    }
+    return closePart(*write);
+}
+
+qint64 FileStore::closePart(PartWrite &write)
+{
+    ::close(write.m_fd);
+    write.m_fd = -1;
+    const qint64 size = fileSize(partPath(write.m_id));
     std::lock_guard lock(m_mutex);
-    const auto it = m_uploads.find(id);
+    const auto it = m_uploads.find(write.m_id);
     if (it == m_uploads.end())
         return size;
     it->writing = false;
     if (size >= 0)
         it->state.offset = size;
+    // The running hash stands for the part only if it covers it to the byte, and no write
+    // failed (what a failed write left on disk is not known).
+    if (it->hash && (write.m_hashFailed || it->hash->length != it->state.offset))
+        it->hash.reset();
     return it->state.offset;
+}
+
+void FileStore::startWriters()
+{
+    if (!m_writers.empty())
+        return;
+    for (int i = 0; i < kWriterThreads; ++i) {
+        m_writers.emplace_back([this] {
+            ::pthread_setname_np(::pthread_self(), "file-writer");
+            writerLoop();
+        });
+    }
+}
+
+void FileStore::writerLoop()
+{
+    std::unique_lock lock(m_writeMutex);
+    for (;;) {
+        m_writeReady.wait(lock, [this] { return m_stopping || !m_ready.empty(); });
+        if (m_ready.empty())
+            return; // stopping, and everything appended went through
+        auto [w, id] = std::move(m_ready.front());
+        m_ready.pop_front();
+        PartWrite::Stage &stage = w->m_stages[id];
+        if (!stage.chunks.empty()) {
+            QByteArray chunk = std::move(stage.chunks.front());
+            stage.chunks.pop_front();
+            lock.unlock();
+            int error = 0;
+            qint64 written = 0;
+            if (id == PartWrite::Write) {
+                written = w->writeChunk(chunk, &error);
+            } else {
+                EVP_DigestUpdate(w->m_hash->ctx, chunk.constData(), size_t(chunk.size()));
+                w->m_hash->length += chunk.size();
+            }
+            lock.lock();
+            if (id == PartWrite::Hash) {
+                w->m_pending -= chunk.size();
+            } else if (error) {
+                w->m_written += written;
+                w->m_error = error;
+                // The PATCH ends here: what came later is not written, and the hash is
+                // given up (the finish hashes the part).
+                w->m_pending -= chunk.size();
+                for (const QByteArray &later : std::as_const(stage.chunks))
+                    w->m_pending -= later.size();
+                stage.chunks.clear();
+                w->m_hashFailed = true;
+            } else {
+                w->m_written += written;
+                if (!w->m_hash || w->m_hashFailed) {
+                    w->m_pending -= chunk.size();
+                } else {
+                    PartWrite::Stage &hash = w->m_stages[PartWrite::Hash];
+                    hash.chunks.push_back(std::move(chunk));
+                    if (!hash.scheduled) {
+                        hash.scheduled = true;
+                        m_ready.emplace_back(w, PartWrite::Hash);
+                        m_writeReady.notify_one();
+                    }
+                }
+            }
+            if (w->m_notify && !w->m_notified) {
+                w->m_notified = true;
+                w->m_notify();
+            }
+        }
+        if (!stage.chunks.empty()) {
+            m_ready.emplace_back(std::move(w), id); // behind the others' next chunks
+            continue;
+        }
+        stage.scheduled = false;
+        if (w->m_ended && !w->busy()) {
+            lock.unlock();
+            closePart(*w);
+            w.reset();
+            lock.lock();
+        }
+    }
 }
 
 void FileStore::enterFinish()
@@ -357,9 +584,11 @@ void FileStore::leaveFinish()
     m_changed.notify_all();
 }
 
-std::optional<QString> FileStore::storeContent(const QString &from, QString *error)
+std::optional<QString> FileStore::storeContent(const QString &from, std::optional<QString> sha,
+                                               QString *error)
 {
-    const std::optional<QString> sha = sha256OfFile(from, error);
+    if (!sha)
+        sha = sha256OfFile(from, error);
     if (!sha)
         return std::nullopt;
     const QString target = contentPath(*sha);
@@ -379,13 +608,19 @@ std::optional<QString> FileStore::storeContent(const QString &from, QString *err
     return sha;
 }
 
-std::variant<StoreFile, FileRefusal> FileStore::prepare(const UploadState &upload)
+std::variant<StoreFile, FileRefusal> FileStore::prepare(const UploadState &upload,
+                                                        const std::shared_ptr<PartHash> &hash)
 {
     const QString part = partPath(upload.id);
     if (!syncPath(part, false))
         return diskRefusal(errno, u"cannot sync the upload"_s);
     QString error;
-    const std::optional<QString> sha = storeContent(part, &error);
+    std::optional<QString> known;
+    if (hash && hash->length == upload.length)
+        known = hash->hex();
+    else
+        qCDebug(lcStore) << "file store: hashing" << upload.id << "from its first byte";
+    const std::optional<QString> sha = storeContent(part, known, &error);
     if (!sha)
         return refusal(500, "Internal Server Error", "internal",
                        u"cannot store the upload: %1"_s.arg(error));
@@ -411,7 +646,7 @@ std::variant<StoreFile, FileRefusal> FileStore::prepare(const UploadState &uploa
     QSaveFile thumb(thumbPath);
     if (!thumb.open(QIODevice::WriteOnly) || thumb.write(preview->thumbnail) < 0 || !thumb.commit())
         return diskRefusal(ENOSPC, u"cannot write the thumbnail"_s);
-    const std::optional<QString> thumbSha = storeContent(thumbPath, &error);
+    const std::optional<QString> thumbSha = storeContent(thumbPath, std::nullopt, &error);
     QFile::remove(thumbPath);
     if (!thumbSha)
         return refusal(500, "Internal Server Error", "internal",
@@ -435,6 +670,7 @@ std::variant<StoreFile, FileRefusal> FileStore::prepare(const UploadState &uploa
 void FileStore::finish(const QString &id, const QString &user, FinishDone done)
 {
     UploadState state;
+    std::shared_ptr<PartHash> hash;
     {
         std::unique_lock lock(m_mutex);
         const auto it = m_uploads.find(id);
@@ -461,9 +697,10 @@ void FileStore::finish(const QString &id, const QString &user, FinishDone done)
         }
         it->finishing = true;
         state = it->state;
+        hash = it->hash;
     }
     enterFinish();
-    std::variant<StoreFile, FileRefusal> prepared = prepare(state);
+    std::variant<StoreFile, FileRefusal> prepared = prepare(state, hash);
     if (auto *r = std::get_if<FileRefusal>(&prepared)) {
         leaveFinish();
         {

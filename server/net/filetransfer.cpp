@@ -30,6 +30,10 @@ namespace {
 
 constexpr qint64 kChunk = 256 * 1024;          // read from disk per write
 constexpr qint64 kSocketBuffered = 256 * 1024; // what QTcpSocket may hold before we wait
+// Upload body read from the socket and not yet written and hashed by the file store's
+// writer threads: at this much, reading pauses until they catch up (the socket's read
+// buffer holds up to 256 KiB more, then TCP holds the rest back).
+constexpr qint64 kMaxPending = 2 * 1024 * 1024;
 
 QByteArray pathOf(const wire::HttpRequest &r)
 {
@@ -122,9 +126,10 @@ FileTransfer::FileTransfer(Session *session, wire::HttpRequest request, QByteArr
 
 FileTransfer::~FileTransfer()
 {
-    // A cut connection: whatever reached the disk counts, the client asks where to go on.
-    if (m_fd >= 0)
-        m_session->context()->files->endWrite(m_id, m_fd);
+    // A cut connection: whatever was read is still written and counts (the writer thread
+    // ends the write after it); the client asks where to go on.
+    if (m_write)
+        m_session->context()->files->endWrite(m_write);
     if (m_fileFd >= 0)
         ::close(m_fileFd);
 }
@@ -335,43 +340,46 @@ void FileTransfer::routeWrite()
     m_remaining = length;
     FileStore *files = m_session->context()->files;
     const QString id = m_id;
-    withUser(
-        [files, id, offset, length](const StoredUser &user) -> std::function<void(FileTransfer *)> {
-            const std::optional<UploadState> u = files->upload(id, user.name);
-            if (!u) // finished already, or not the user's: the status says which
-                return [](FileTransfer *t) {
-                    t->finishUpload();
-                };
-            if (offset + length > u->length) {
-                return [length = u->length](FileTransfer *t) {
-                    t->refuse(413, "Content Too Large", "too_large",
-                              u"the body goes past the upload's length of %1 bytes"_s.arg(length));
-                };
-            }
-            // Opened back on the I/O thread: a descriptor opened here would leak, and the
-            // upload stay locked, if the connection were gone by the time this returns.
-            return [files, id, offset, total = u->length](FileTransfer *t) {
-                auto opened = files->beginWrite(id, t->m_user, offset);
-                if (const auto *r = std::get_if<FileRefusal>(&opened))
-                    return t->refuse(*r);
-                t->bodyOpened(std::get<int>(opened), offset, total);
+    withUser([files, id, offset,
+              length](const StoredUser &user) -> std::function<void(FileTransfer *)> {
+        const std::optional<UploadState> u = files->upload(id, user.name);
+        if (!u) // finished already, or not the user's: the status says which
+            return [](FileTransfer *t) {
+                t->finishUpload();
             };
-        });
+        if (offset + length > u->length) {
+            return [length = u->length](FileTransfer *t) {
+                t->refuse(413, "Content Too Large", "too_large",
+                          u"the body goes past the upload's length of %1 bytes"_s.arg(length));
+            };
+        }
+        // Opened back on the I/O thread: a descriptor opened here would leak, and the
+        // upload stay locked, if the connection were gone by the time this returns.
+        return [files, id, offset, total = u->length](FileTransfer *t) {
+            IoWorker *worker = t->m_session->worker();
+            const quint64 sid = t->m_session->id();
+            auto opened = files->beginWrite(id, t->m_user, offset, [worker, sid] {
+                backToTransfer(worker, sid, [](FileTransfer *self) { self->written(); });
+            });
+            if (const auto *r = std::get_if<FileRefusal>(&opened))
+                return t->refuse(*r);
+            t->bodyOpened(std::get<std::shared_ptr<PartWrite>>(std::move(opened)), offset, total);
+        };
+    });
 }
 
-void FileTransfer::bodyOpened(int fd, qint64 offset, qint64 length)
+void FileTransfer::bodyOpened(std::shared_ptr<PartWrite> write, qint64 offset, qint64 length)
 {
-    m_fd = fd;
+    m_write = std::move(write);
     m_offset = offset;
     m_length = length;
     m_phase = Phase::Body;
-    const QByteArray early = std::exchange(m_early, {});
-    body(early);
-    if (m_phase == Phase::Body)
+    body(std::exchange(m_early, {}));
+    if (wantsBody())
         m_session->resumeReading();
 }
 
-void FileTransfer::body(QByteArrayView bytes)
+void FileTransfer::body(QByteArray bytes)
 {
     if (m_phase == Phase::Lookup) {
         // Until the lookups are done nothing is read (wantsBody()); what came with the
@@ -381,30 +389,53 @@ void FileTransfer::body(QByteArrayView bytes)
     }
     if (m_phase != Phase::Body)
         return;
-    qsizetype take = qsizetype(std::min<qint64>(m_remaining, bytes.size()));
-    const char *p = bytes.data();
-    while (take > 0 && !m_writeError) {
-        const ssize_t n = ::write(m_fd, p, size_t(take));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            m_writeError = n < 0 ? errno : ENOSPC;
-            break;
-        }
-        p += n;
-        take -= n;
-        m_remaining -= n;
-        m_offset += n;
+    if (bytes.size() > m_remaining)
+        bytes.truncate(qsizetype(m_remaining)); // past the Content-Length: not the upload's
+    m_remaining -= bytes.size();
+    m_pending += bytes.size();
+    // Handed over as it is (the socket's own block, not a copy); written on a writer thread.
+    m_write->append(std::move(bytes));
+    if (m_remaining == 0) {
+        m_phase = Phase::Writing;
+        if (m_pending == 0)
+            bodyDone();
+    } else if (m_pending >= kMaxPending) {
+        m_paused = true;
     }
-    if (m_writeError || m_remaining == 0)
-        bodyDone();
+}
+
+void FileTransfer::written()
+{
+    if (!m_write || (m_phase != Phase::Body && m_phase != Phase::Writing))
+        return;
+    const PartWrite::Progress p = m_write->progress();
+    m_offset = p.offset;
+    m_pending = p.pending;
+    if (p.error) {
+        m_writeError = p.error;
+        return bodyDone();
+    }
+    if (m_phase == Phase::Writing) {
+        if (m_pending == 0)
+            bodyDone();
+        return;
+    }
+    if (m_paused && m_pending < kMaxPending) {
+        m_paused = false;
+        m_session->resumeReading();
+    }
 }
 
 void FileTransfer::bodyDone()
 {
     FileStore *files = m_session->context()->files;
-    m_offset = files->endWrite(m_id, m_fd);
-    m_fd = -1;
+    m_phase = Phase::Done;
+    // Nothing is queued (the body is written, or a write failed and the rest was dropped),
+    // so the part is closed now and this is the offset on disk.
+    const qint64 onDisk = files->endWrite(m_write);
+    m_write.reset();
+    if (onDisk >= 0)
+        m_offset = onDisk;
     if (m_writeError) {
         qCWarning(lcNet) << "upload" << m_id << "stopped at" << m_offset << ":"
                          << strerror(m_writeError);
@@ -425,7 +456,6 @@ void FileTransfer::bodyDone()
         return refuse(r);
     }
     if (m_offset < m_length) {
-        m_phase = Phase::Done;
         return answer(204, "No Content", "", "",
                       "Upload-Offset: " + QByteArray::number(m_offset) + "\r\n");
     }

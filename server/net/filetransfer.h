@@ -12,9 +12,10 @@ class Session;
 
 // One HTTP request for a file on a session's connection: POST, GET, HEAD, PATCH and
 // DELETE of /uploads and GET and HEAD of /files/<id>. The token and the store are looked
-// up on the file pool; an upload's body is written to disk here, on the I/O thread, as it
-// arrives (page-cache writes: a socket read's worth at a time, so memory stays at one
-// read), and a download is read from disk a chunk at a time as the socket drains.
+// up on the file pool; an upload's body is handed, a socket read at a time, to the file
+// store's writer threads (PartWrite), and reading pauses while kMaxPending bytes of it are
+// not on disk and hashed yet, so the I/O thread never waits for the disk and memory stays
+// bounded; a download is read from disk a chunk at a time as the socket drains.
 // Touched only from its session's I/O thread; owned by the session.
 class FileTransfer
 {
@@ -30,14 +31,17 @@ public:
 
     void start();
     // Whether the session should read from the socket now: false while the request waits
-    // for its lookups, so a body is held back by TCP, not in memory.
-    bool wantsBody() const { return m_phase == Phase::Body; }
-    void body(QByteArrayView bytes);
+    // for its lookups or for the disk, so a body is held back by TCP, not in memory.
+    bool wantsBody() const { return m_phase == Phase::Body && !m_paused; }
+    void body(QByteArray bytes);
+    // The writer thread wrote some of the body (or failed).
+    void written();
     // The socket took what was written: a download goes on.
     void drained();
 
 private:
-    enum class Phase { Lookup, Body, Sending, Done };
+    // Writing: the whole body was read, and waits for the disk.
+    enum class Phase { Lookup, Body, Writing, Sending, Done };
     enum class Route { CreateUpload, UploadStatus, WriteUpload, CancelUpload, Download };
 
     void answer(int status, QByteArrayView reason, QByteArrayView contentType, QByteArrayView body,
@@ -52,7 +56,7 @@ private:
     void routeWrite();
     void routeCancel();
     void routeDownload();
-    void bodyOpened(int fd, qint64 offset, qint64 length);
+    void bodyOpened(std::shared_ptr<PartWrite> write, qint64 offset, qint64 length);
     void bodyDone();
     void finishUpload();
     void startDownload(const StoredFile &file, int fd);
@@ -70,11 +74,13 @@ private:
     QString m_user;
 
     // Upload body
-    int m_fd = -1;
-    qint64 m_remaining = 0; // body bytes still expected
+    std::shared_ptr<PartWrite> m_write;
+    qint64 m_remaining = 0; // body bytes still to read
+    qint64 m_pending = 0;   // read, and not yet written and hashed
     qint64 m_offset = 0;    // upload offset after what was written
     qint64 m_length = 0;    // upload length
     int m_writeError = 0;
+    bool m_paused = false; // m_pending reached kMaxPending: nothing is read
 
     // Download
     int m_fileFd = -1;

@@ -38,8 +38,11 @@ constexpr qint64 kBadRequestWindowMs = 10000;
 // and how long a closing connection may take at all (a peer that does not read).
 constexpr qint64 kCloseHandshakeMs = 2000;
 constexpr qint64 kClosingGraceMs = 5000;
-// What a file transfer's socket reads ahead of the disk: TCP holds back the rest.
-constexpr qint64 kTransferReadBuffer = 1024 * 1024;
+// What a file transfer's socket reads ahead of the disk (TCP holds back the rest), and so
+// the most upload body one loop pass takes from one connection: the WebSocket sessions on
+// the same thread wait for that read's copy (team p99 beside two uploads 30 -> 23 ms with
+// 256 KiB instead of 1 MiB, one upload's rate unchanged).
+constexpr qint64 kTransferReadBuffer = 256 * 1024;
 
 qint64 nowMs()
 {
@@ -109,17 +112,21 @@ void Session::onReadyRead()
     // read(bytesAvailable()) rather than readAll(): when QTcpSocket holds one block, it
     // hands that block over instead of copying it, and an idle connection is left with
     // no read buffer (readAll() copies, and the emptied block stays with the socket).
-    while (m_state != State::Closed && m_socket->bytesAvailable() > 0)
-        consume(m_socket->read(m_socket->bytesAvailable()));
+    while (m_state != State::Closed && m_socket->bytesAvailable() > 0) {
+        if (m_state != State::Transfer) {
+            consume(m_socket->read(m_socket->bytesAvailable()));
+            continue;
+        }
+        // An upload's body goes to the file store's writer as that block, not a copy.
+        if (!m_transfer->wantsBody())
+            return;
+        m_lastSeen = nowMs();
+        m_transfer->body(m_socket->read(m_socket->bytesAvailable()));
+    }
 }
 
 void Session::consume(QByteArrayView bytes)
 {
-    if (m_state == State::Transfer) {
-        m_lastSeen = nowMs();
-        m_transfer->body(bytes);
-        return;
-    }
     if (!m_upgraded) {
         if (m_state == State::Http) {
             m_httpBuffer.append(bytes);

@@ -1,5 +1,6 @@
 // File sharing against the real server binary: upload and download over HTTP on the
-// WebSocket's port, resume after a cut and after kill -9, the file event, who may read a
+// WebSocket's port, resume after a cut and after kill -9, the content's SHA-256 computed
+// while the body is written (one PATCH, many, across a restart), the file event, who may read a
 // file, limits (413, 429, 507), thumbnails (EXIF orientation, the decompression bomb),
 // what is served as an attachment, the garbage collector, and the admin commands files list
 // and files usage run on the stopped server's store.
@@ -123,6 +124,7 @@ private slots:
     void roundTrip();
     void resumeAfterCuts();
     void resumeAfterKill9();
+    void hashWhileWriting();
     void onlyMembersRead();
     void limits();
     void diskFull();
@@ -313,6 +315,8 @@ void TestServerFiles::resumeAfterCuts()
     QVERIFY(e);
     const HttpReply got = httpWithToken(port, "GET", "/files/" + id.toLatin1(), t.aliceToken);
     QCOMPARE(sha256Hex(got.body), sha256Hex(content));
+    // The hash the server kept feeding across the cuts is the content's.
+    QCOMPARE(got.header("etag"), '"' + sha256Hex(content) + '"');
 }
 
 void TestServerFiles::resumeAfterKill9()
@@ -353,11 +357,89 @@ void TestServerFiles::resumeAfterKill9()
     const HttpReply got =
         httpWithToken(m_server->port(), "GET", "/files/" + id.toLatin1(), t.aliceToken);
     QCOMPARE(sha256Hex(got.body), sha256Hex(content));
+    // The new process never saw the first half: it hashed the part again.
+    QCOMPARE(got.header("etag"), '"' + sha256Hex(content) + '"');
     // Finished: asking again answers with the file, and its bytes are not stored twice.
     const HttpReply after =
         httpWithToken(m_server->port(), "GET", "/uploads/" + id.toLatin1(), t.aliceToken);
     QCOMPARE(after.status, 200);
     QCOMPARE(after.json().value("file"_L1).toObject().value("id"_L1).toString(), id);
+}
+
+// The server hashes an upload as it writes it (and hashes the part again only when an
+// upload goes on in a process that did not write its first bytes): the ETag must be the
+// content's SHA-256 in every way of sending it, and equal content found equal.
+void TestServerFiles::hashWhileWriting()
+{
+    startServer();
+    Team t = team(false);
+    QVERIFY(t.alice);
+    quint16 port = m_server->port();
+    auto expectStored = [&](const QString &id, const QByteArray &content) {
+        const HttpReply got = httpWithToken(port, "GET", "/files/" + id.toLatin1(), t.aliceToken);
+        QCOMPARE(got.status, 200);
+        QCOMPARE(got.body.size(), content.size());
+        QCOMPARE(sha256Hex(got.body), sha256Hex(content));
+        QCOMPARE(got.header("etag"), '"' + sha256Hex(content) + '"');
+    };
+    auto fileId = [](const HttpReply &r) {
+        return r.json().value("file"_L1).toObject().value("id"_L1).toString();
+    };
+
+    // One PATCH many times larger than what the server queues for its disk writer, so
+    // reading pauses and resumes over and over.
+    const QByteArray big = randomBytes(24 * 1024 * 1024 + 3, 20);
+    const HttpReply one = uploadFile(port, t.aliceToken, u"big.bin"_s, big);
+    QCOMPARE(one.status, 201);
+    expectStored(fileId(one), big);
+
+    // Many PATCHes of odd sizes, an empty one among them; each says where the upload is.
+    const QByteArray pieces = randomBytes(5 * 1024 * 1024 + 11, 21);
+    const QString piecesId = createUpload(port, t.aliceToken, u"pieces.bin"_s, pieces.size());
+    QVERIFY(!piecesId.isEmpty());
+    qint64 at = 0;
+    for (const qsizetype n : {qsizetype(1), qsizetype(0), qsizetype(65537), qsizetype(1 << 20),
+                              qsizetype(3 * 1024 * 1024 + 5)}) {
+        const HttpReply r = patchUpload(port, t.aliceToken, piecesId, at, pieces.mid(at, n));
+        QCOMPARE(r.status, 204);
+        at += n;
+        QCOMPARE(r.header("upload-offset").toLongLong(), at);
+    }
+    QCOMPARE(patchUpload(port, t.aliceToken, piecesId, at, pieces.mid(at)).status, 201);
+    expectStored(piecesId, pieces);
+
+    // Begun before a restart, finished after it in two more PATCHes.
+    const QByteArray resumed = randomBytes(3 * 1024 * 1024 + 1, 22);
+    const QString resumedId = createUpload(port, t.aliceToken, u"resumed.bin"_s, resumed.size());
+    QVERIFY(!resumedId.isEmpty());
+    QCOMPARE(patchUpload(port, t.aliceToken, resumedId, 0, resumed.left(1 << 20)).status, 204);
+    QCOMPARE(m_server->terminate(), 0);
+    QVERIFY(m_server->start());
+    port = m_server->port();
+    const HttpReply status =
+        httpWithToken(port, "GET", "/uploads/" + resumedId.toLatin1(), t.aliceToken);
+    QCOMPARE(status.header("upload-offset").toLongLong(), 1 << 20);
+    QCOMPARE(
+        patchUpload(port, t.aliceToken, resumedId, 1 << 20, resumed.mid(1 << 20, 1 << 20)).status,
+        204);
+    QCOMPARE(patchUpload(port, t.aliceToken, resumedId, 2 << 20, resumed.mid(2 << 20)).status, 201);
+    expectStored(resumedId, resumed);
+
+    // Equal content sent another way is found equal and kept once.
+    const int blobs = blobCount(m_server->filesDir());
+    QCOMPARE(blobs, 3);
+    const HttpReply again = uploadFile(port, t.aliceToken, u"again.bin"_s, resumed);
+    QCOMPARE(again.status, 201);
+    const QString halves = createUpload(port, t.aliceToken, u"halves.bin"_s, pieces.size());
+    QCOMPARE(patchUpload(port, t.aliceToken, halves, 0, pieces.left(pieces.size() / 2)).status,
+             204);
+    QCOMPARE(
+        patchUpload(port, t.aliceToken, halves, pieces.size() / 2, pieces.mid(pieces.size() / 2))
+            .status,
+        201);
+    QCOMPARE(blobCount(m_server->filesDir()), blobs);
+    expectStored(fileId(again), resumed);
+    expectStored(halves, pieces);
 }
 
 void TestServerFiles::onlyMembersRead()
