@@ -26,7 +26,6 @@ Item {
     readonly property bool isImage: root.file && root.file.image === true
     readonly property real shownScale: root.isImage
         ? Math.min(1, root.maxWidth / root.file.width, 280 / root.file.height) : 1
-    readonly property string savedPath: saveState.path
 
     objectName: "fileMessage"
     implicitWidth: root.isImage ? Math.max(1, Math.round(root.file.width * root.shownScale)) : card.implicitWidth

@@ -151,7 +151,7 @@ Popup {
 
             width: parent.width
             height: barRow.implicitHeight + 12
-            color: Qt.rgba(0, 0, 0, 0.5)
+            color: Qt.rgba(0.08, 0.08, 0.09, 0.96)
 
             RowLayout {
                 id: barRow

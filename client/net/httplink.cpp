@@ -20,7 +20,7 @@ HttpLink::HttpLink(const QUrl &serverUrl, QString pinsFile, QObject *parent)
     m_base.setScheme(serverUrl.scheme() == u"wss"_s ? u"https"_s : u"http"_s);
     m_base.setHost(serverUrl.host());
     m_base.setPort(serverUrl.port());
-    // Every answer ends its connection (the server's rule); nothing to keep alive.
+    // Uploader and FileCache delete their replies once they have read them.
     m_manager.setAutoDeleteReplies(false);
 }
 

@@ -49,12 +49,6 @@ Uploader::Job *Uploader::job(const QString &id)
     return it == m_jobs.end() ? nullptr : it->get();
 }
 
-qint64 Uploader::sentBytes(const QString &clientMsgId) const
-{
-    const auto it = m_jobs.find(clientMsgId);
-    return it == m_jobs.end() ? -1 : (*it)->offset;
-}
-
 void Uploader::start(const OutboxEntry &entry)
 {
     if (m_jobs.contains(entry.clientMsgId) || !entry.isUpload())

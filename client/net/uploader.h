@@ -31,12 +31,9 @@ public:
 
     // Starts (or goes on with) the upload of a file entry; nothing if it is running.
     void start(const OutboxEntry &entry);
-    bool isActive(const QString &clientMsgId) const { return m_jobs.contains(clientMsgId); }
     int activeCount() const { return int(m_jobs.size()); }
     // Stops the transfer and, when the server has the upload, deletes it there.
     void cancel(const QString &clientMsgId, const QString &uploadId);
-    // Bytes the server holds (or has been sent) of an active upload; -1 when inactive.
-    qint64 sentBytes(const QString &clientMsgId) const;
 
 signals:
     // The server's upload exists (uploadId), or the one named is gone (empty: start over).

@@ -73,7 +73,7 @@ void FileCache::scan()
         }
         if (!protocol::isValidFileId(name))
             continue;
-        m_entries.insert(name, {info.size(), info.lastModified()});
+        m_entries.insert(name, {info.size(), info.lastModified(), info.lastModified()});
         m_usedBytes += info.size();
     }
     QDir(dir.filePath(u"open"_s)).removeRecursively(); // the last run's opened copies
@@ -95,17 +95,21 @@ QString FileCache::localPath(const QString &fileId)
     if (it == m_entries.end())
         return {};
     const QString path = pathOf(fileId);
+    it->lastUse = QDateTime::currentDateTimeUtc();
+    // The file's mtime is its last use, so the order survives a restart; a delegate asks
+    // on every scroll past, so the disk hears of it only every few minutes.
+    constexpr qint64 kTouchEverySecs = 300;
+    if (it->lastUseOnDisk.secsTo(it->lastUse) < kTouchEverySecs)
+        return path;
     QFile file(path);
-    if (!file.exists()) { // removed behind our back
+    if (!file.open(QIODevice::ReadWrite)) { // removed behind our back
         m_usedBytes -= it->size;
         m_entries.erase(it);
         emit usageChanged();
         return {};
     }
-    // The file's mtime is its last use, so the order survives a restart.
-    it->lastUse = QDateTime::currentDateTimeUtc();
-    if (file.open(QIODevice::ReadWrite))
-        file.setFileTime(it->lastUse, QFileDevice::FileModificationTime);
+    file.setFileTime(it->lastUse, QFileDevice::FileModificationTime);
+    it->lastUseOnDisk = it->lastUse;
     return path;
 }
 
@@ -113,15 +117,6 @@ QUrl FileCache::localUrl(const QString &fileId)
 {
     const QString path = localPath(fileId);
     return path.isEmpty() ? QUrl() : QUrl::fromLocalFile(path);
-}
-
-double FileCache::progress(const QString &fileId) const
-{
-    const auto it = m_fetches.find(fileId);
-    if (it == m_fetches.end())
-        return -1;
-    const Fetch &f = **it;
-    return f.total > 0 ? double(f.received) / double(f.total) : 0.0;
 }
 
 void FileCache::fetch(const QString &fileId)
@@ -132,7 +127,6 @@ void FileCache::fetch(const QString &fileId)
         emit fetched(fileId, path);
         return runActions(fileId, path);
     }
-    m_errors.remove(fileId);
     auto f = std::make_shared<Fetch>();
     f->part = std::make_unique<QFile>(pathOf(fileId) + QLatin1String(kPartSuffix));
     if (!f->part->open(QIODevice::WriteOnly | QIODevice::Truncate)) {
@@ -202,7 +196,8 @@ void FileCache::onFinished(const QString &fileId)
     if (!f->part->rename(path))
         return failFetch(fileId, tr("cannot keep the file: %1").arg(f->part->errorString()));
     m_fetches.remove(fileId);
-    m_entries.insert(fileId, {f->received, QDateTime::currentDateTimeUtc()});
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    m_entries.insert(fileId, {f->received, now, now});
     m_usedBytes += f->received;
     emit fetched(fileId, path);
     runActions(fileId, path);
@@ -218,7 +213,6 @@ void FileCache::failFetch(const QString &fileId, const QString &error)
         f->part->remove();
     }
     qCInfo(lcNet) << "download of" << fileId << "failed:" << error;
-    m_errors.insert(fileId, error);
     emit fetchFailed(fileId, error);
     failActions(fileId, error);
 }

@@ -45,10 +45,6 @@ public:
     Q_INVOKABLE QUrl localUrl(const QString &fileId);
     // Downloads a file unless it is here or on its way; fetched() or fetchFailed() tell.
     Q_INVOKABLE void fetch(const QString &fileId);
-    Q_INVOKABLE bool isFetching(const QString &fileId) const { return m_fetches.contains(fileId); }
-    // 0..1 of a download on its way; -1 when none is.
-    Q_INVOKABLE double progress(const QString &fileId) const;
-    Q_INVOKABLE QString errorOf(const QString &fileId) const { return m_errors.value(fileId); }
 
     // Where Save would put a file of that name: the Downloads folder, with " (2)" and so
     // on before the extension when the name is taken.
@@ -76,6 +72,7 @@ private:
     {
         qint64 size = 0;
         QDateTime lastUse;
+        QDateTime lastUseOnDisk; // the file's mtime, moved forward at most every few minutes
     };
     struct Fetch
     {
@@ -109,7 +106,6 @@ private:
     qint64 m_usedBytes = 0;
     QHash<QString, Entry> m_entries;
     QHash<QString, std::shared_ptr<Fetch>> m_fetches;
-    QHash<QString, QString> m_errors;
     QMultiHash<QString, Action> m_actions;
 };
 
