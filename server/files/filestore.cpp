@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QMimeDatabase>
 #include <QSaveFile>
+#include <chrono>
 #include <fcntl.h>
 #include <future>
 #include <openssl/evp.h>
@@ -31,6 +32,8 @@ constexpr qsizetype kHashChunk = 1 << 20;
 // writing and hashing run at once (the write stage is what bounds it), and two uploads
 // share them.
 constexpr int kWriterThreads = 2;
+// How long a request waits for an earlier one of the same upload to stop writing it.
+constexpr std::chrono::seconds kTakeOver{5};
 // A part's writeback is started every time this much more of it was written, so the
 // fsync of the finish has only the tail left to wait for.
 constexpr qint64 kWriteBehind = 8 * 1024 * 1024;
@@ -200,7 +203,19 @@ PartWrite::Progress PartWrite::progress()
 {
     std::lock_guard lock(m_store->m_writeMutex);
     m_notified = false;
-    return Progress{m_begin + m_written, m_pending, m_error};
+    return Progress{m_begin + m_written, m_pending, m_error, m_stop};
+}
+
+void PartWrite::requestStop()
+{
+    std::lock_guard lock(m_store->m_writeMutex);
+    if (m_ended || m_stop)
+        return;
+    m_stop = true;
+    if (m_notify && !m_notified) {
+        m_notified = true;
+        m_notify();
+    }
 }
 
 qint64 PartWrite::writeChunk(const QByteArray &chunk, int *error)
@@ -308,7 +323,7 @@ void FileStore::loadUpload(const QString &id)
         qCWarning(lcStore) << "file store: ignoring the unreadable upload" << id;
         return;
     }
-    m_uploads.insert(id, Upload{u, false, false, nullptr});
+    m_uploads.insert(id, Upload{u, false, false, nullptr, {}});
 }
 
 std::variant<UploadState, FileRefusal>
@@ -361,7 +376,7 @@ FileStore::createUpload(const QString &user, const QString &name, qint64 length,
             return r;
         }
         // Reserved at once, so that parallel requests count each other.
-        m_uploads.insert(u.id, Upload{u, true, false, nullptr});
+        m_uploads.insert(u.id, Upload{u, true, false, nullptr, {}});
     }
     const QByteArray part = QFile::encodeName(partPath(u.id));
     const int fd = ::open(part.constData(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
@@ -381,16 +396,40 @@ FileStore::createUpload(const QString &user, const QString &name, qint64 length,
         forgetUpload(u.id);
         return diskRefusal(why, u"cannot start the upload"_s);
     }
-    std::lock_guard lock(m_mutex);
-    m_uploads[u.id].writing = false;
+    {
+        std::lock_guard lock(m_mutex);
+        m_uploads[u.id].writing = false;
+    }
+    m_changed.notify_all();
     return u;
 }
 
-std::optional<UploadState> FileStore::upload(const QString &id, const QString &user) const
+QHash<QString, FileStore::Upload>::iterator FileStore::settle(std::unique_lock<std::mutex> &lock,
+                                                              const QString &id)
 {
-    std::lock_guard lock(m_mutex);
-    const auto it = m_uploads.constFind(id);
-    if (it == m_uploads.constEnd() || it->state.user != user)
+    const auto deadline = std::chrono::steady_clock::now() + kTakeOver;
+    auto it = m_uploads.find(id);
+    while (it != m_uploads.end() && it->writing) {
+        if (std::shared_ptr<PartWrite> w = it->write.lock()) {
+            lock.unlock(); // m_writeMutex is never taken with m_mutex held
+            w->requestStop();
+            w.reset();
+            lock.lock();
+        }
+        if (m_changed.wait_until(lock, deadline) == std::cv_status::timeout) {
+            it = m_uploads.find(id);
+            break;
+        }
+        it = m_uploads.find(id);
+    }
+    return it;
+}
+
+std::optional<UploadState> FileStore::upload(const QString &id, const QString &user)
+{
+    std::unique_lock lock(m_mutex);
+    const auto it = settle(lock, id);
+    if (it == m_uploads.end() || it->state.user != user)
         return std::nullopt;
     return it->state;
 }
@@ -398,10 +437,11 @@ std::optional<UploadState> FileStore::upload(const QString &id, const QString &u
 bool FileStore::cancel(const QString &id, const QString &user)
 {
     {
-        std::lock_guard lock(m_mutex);
-        const auto it = m_uploads.constFind(id);
-        if (it == m_uploads.constEnd() || it->state.user != user || it->writing || it->finishing)
+        std::unique_lock lock(m_mutex);
+        const auto it = settle(lock, id);
+        if (it == m_uploads.end() || it->state.user != user || it->writing || it->finishing)
             return false;
+        it->finishing = true; // no request takes it up while its files go
     }
     forgetUpload(id);
     return true;
@@ -411,8 +451,11 @@ void FileStore::forgetUpload(const QString &id)
 {
     QFile::remove(metaPath(id));
     QFile::remove(partPath(id));
-    std::lock_guard lock(m_mutex);
-    m_uploads.remove(id);
+    {
+        std::lock_guard lock(m_mutex);
+        m_uploads.remove(id);
+    }
+    m_changed.notify_all();
 }
 
 std::variant<std::shared_ptr<PartWrite>, FileRefusal>
@@ -454,7 +497,12 @@ FileStore::beginWrite(const QString &id, const QString &user, qint64 offset,
         std::lock_guard lock(m_writeMutex);
         startWriters();
     }
-    return std::make_shared<PartWrite>(this, id, fd, offset, std::move(hash), std::move(notify));
+    auto write =
+        std::make_shared<PartWrite>(this, id, fd, offset, std::move(hash), std::move(notify));
+    std::lock_guard lock(m_mutex);
+    if (const auto it = m_uploads.find(id); it != m_uploads.end())
+        it->write = write;
+    return write;
 }
 
 qint64 FileStore::endWrite(const std::shared_ptr<PartWrite> &write)
@@ -474,18 +522,24 @@ qint64 FileStore::closePart(PartWrite &write)
     ::close(write.m_fd);
     write.m_fd = -1;
     const qint64 size = fileSize(partPath(write.m_id));
-    std::lock_guard lock(m_mutex);
-    const auto it = m_uploads.find(write.m_id);
-    if (it == m_uploads.end())
-        return size;
-    it->writing = false;
-    if (size >= 0)
-        it->state.offset = size;
-    // The running hash stands for the part only if it covers it to the byte, and no write
-    // failed (what a failed write left on disk is not known).
-    if (it->hash && (write.m_hashFailed || it->hash->length != it->state.offset))
-        it->hash.reset();
-    return it->state.offset;
+    qint64 offset = size;
+    {
+        std::lock_guard lock(m_mutex);
+        const auto it = m_uploads.find(write.m_id);
+        if (it == m_uploads.end())
+            return size;
+        it->writing = false;
+        it->write.reset();
+        if (size >= 0)
+            it->state.offset = size;
+        // The running hash stands for the part only if it covers it to the byte, and no
+        // write failed (what a failed write left on disk is not known).
+        if (it->hash && (write.m_hashFailed || it->hash->length != it->state.offset))
+            it->hash.reset();
+        offset = it->state.offset;
+    }
+    m_changed.notify_all(); // settle() waits for this
+    return offset;
 }
 
 void FileStore::startWriters()

@@ -61,6 +61,7 @@ public:
         qint64 offset = 0;  // the upload's offset: its bytes before, plus those written now
         qint64 pending = 0; // appended and not through both stages yet (memory held)
         int error = 0;      // errno of a write that failed; what came after it is dropped
+        bool stop = false;  // a newer request for the upload wants it: read no more
     };
 
     PartWrite(FileStore *store, QString id, int fd, qint64 offset, std::shared_ptr<PartHash> hash,
@@ -73,6 +74,9 @@ public:
     void append(QByteArray bytes);
     // Any thread: where the write stands. notify is called again only after this.
     Progress progress();
+    // Any thread: asks the request that feeds this write to stop (progress().stop), as a
+    // newer request of the same user for the same upload wants it.
+    void requestStop();
 
 private:
     friend class FileStore;
@@ -103,6 +107,7 @@ private:
     int m_error = 0;
     bool m_hashFailed = false; // a write failed: the hash is not fed, nor kept
     bool m_ended = false;      // endWrite() was called; no more bytes come
+    bool m_stop = false;       // requestStop() was called
     bool m_notified = false;   // notify was called and progress() not yet
     std::function<void()> m_notify;
 };
@@ -133,9 +138,15 @@ public:
     // Blocking (reads the user's usage). POST /uploads.
     std::variant<UploadState, FileRefusal> createUpload(const QString &user, const QString &name,
                                                         qint64 length, qint64 nowMs);
-    // The upload if it is user's and not complete; nullopt otherwise.
-    std::optional<UploadState> upload(const QString &id, const QString &user) const;
-    // DELETE /uploads/<id>: false if it is not user's (or gone, or being written).
+    // Blocking. The upload if it is user's and not complete; nullopt otherwise. An earlier
+    // request still writing it is asked to stop, and its bytes on their way go to disk
+    // before this answers, so the offset is where the next PATCH must start. (The client
+    // sends a new request for an upload only after it gave up on the one before, whose
+    // connection the server may not have seen go yet.) Gives up waiting after a few
+    // seconds; beginWrite() then says 423.
+    std::optional<UploadState> upload(const QString &id, const QString &user);
+    // Blocking. DELETE /uploads/<id>: false if it is not user's (or gone, or finishing).
+    // Stops an earlier request writing it as upload() does.
     bool cancel(const QString &id, const QString &user);
 
     // Opens the upload for a PATCH at offset: the write to hand the body to, or why not
@@ -179,10 +190,14 @@ private:
         // does not cover them (an upload taken up after a restart), and the finish then
         // hashes the part from its first byte.
         std::shared_ptr<PartHash> hash;
+        std::weak_ptr<PartWrite> write; // the PATCH writing it, while writing
     };
     QString partPath(const QString &id) const;
     QString metaPath(const QString &id) const;
     void loadUpload(const QString &id);
+    // upload() and cancel(): waits, with lock held on m_mutex, until no request writes
+    // the upload id, asking the one that does to stop; the upload then, or end().
+    QHash<QString, Upload>::iterator settle(std::unique_lock<std::mutex> &lock, const QString &id);
     void forgetUpload(const QString &id);
     // Hashes, types and links the part into the content store; the files row to write.
     // hash: the upload's running SHA-256, if it covers the whole part.

@@ -415,6 +415,13 @@ void FileTransfer::written()
         m_writeError = p.error;
         return bodyDone();
     }
+    if (p.stop && m_phase == Phase::Body) {
+        // A newer request of this user for this upload: nothing more is read (the client
+        // has given up on this one); what was read goes to disk, then this one ends.
+        m_phase = Phase::Writing;
+        m_takenOver = true;
+        m_paused = false;
+    }
     if (m_phase == Phase::Writing) {
         if (m_pending == 0)
             bodyDone();
@@ -453,6 +460,15 @@ void FileTransfer::bodyDone()
             r.code = u"internal"_s;
             r.message = u"cannot write the upload"_s;
         }
+        return refuse(r);
+    }
+    if (m_takenOver) {
+        FileRefusal r;
+        r.status = 409;
+        r.reason = "Conflict";
+        r.code = u"conflict"_s;
+        r.message = u"a newer request for this upload took over at offset %1"_s.arg(m_offset);
+        r.offset = m_offset;
         return refuse(r);
     }
     if (m_offset < m_length) {

@@ -80,7 +80,8 @@ private:
     qint64 m_offset = 0;    // upload offset after what was written
     qint64 m_length = 0;    // upload length
     int m_writeError = 0;
-    bool m_paused = false; // m_pending reached kMaxPending: nothing is read
+    bool m_paused = false;    // m_pending reached kMaxPending: nothing is read
+    bool m_takenOver = false; // a newer request for the upload stopped this one
 
     // Download
     int m_fileFd = -1;

@@ -4,7 +4,9 @@
 #include "store/sqlutil.h"
 
 #include <QDir>
+#include <QElapsedTimer>
 #include <QFileInfo>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
 #include <atomic>
@@ -25,9 +27,20 @@ bool setUpSqlite(const QSqlDatabase &db, const StoreConfig &config, QString *err
     if (!sql::exec(db, u"PRAGMA busy_timeout = %1"_s.arg(qMax(0, config.busyTimeoutMs)), error))
         return false;
     QSqlQuery q(db);
-    if (!q.exec(u"PRAGMA journal_mode = WAL"_s) || !q.next()) {
-        sql::setError(error, sql::describe(u"PRAGMA journal_mode"_s, q.lastError()));
-        return false;
+    // The switch can be refused with SQLITE_BUSY without the busy handler being asked
+    // (another connection opening the same new file holds a lock the switch cannot wait
+    // for without a deadlock), so it is retried here, within the same timeout.
+    QElapsedTimer waited;
+    waited.start();
+    while (!q.exec(u"PRAGMA journal_mode = WAL"_s) || !q.next()) {
+        const int code = q.lastError().nativeErrorCode().toInt() & 0xff; // primary code
+        const bool busy = code == 5 || code == 6;                        // BUSY, LOCKED
+        if (!busy || waited.elapsed() >= qMax(0, config.busyTimeoutMs)) {
+            sql::setError(error, sql::describe(u"PRAGMA journal_mode"_s, q.lastError()));
+            return false;
+        }
+        q.finish();
+        QThread::msleep(5);
     }
     const QString mode = q.value(0).toString().toLower();
     q.finish();

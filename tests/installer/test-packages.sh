@@ -116,6 +116,14 @@ check "confab does not depend on libqt6quick6 (shlibdeps)" \
   grep -q 'libqt6quick6' <<<"$(dpkg-deb -f "${debs[1]}" Depends)"
 check "confab-bench does not depend on libc6 (shlibdeps)" \
   grep -q 'libc6' <<<"$(dpkg-deb -f "${debs[2]}" Depends)"
+check "confab does not depend on libqt6gui6 (shlibdeps; images are decoded with it)" \
+  grep -q 'libqt6gui6' <<<"$(dpkg-deb -f "${debs[1]}" Depends)"
+check "confab-server does not depend on libqt6gui6 (shlibdeps; thumbnails)" \
+  grep -q 'libqt6gui6' <<<"$(dpkg-deb -f "${debs[0]}" Depends)"
+for i in 0 1; do
+  check "$(basename "${debs[$i]}") does not recommend qt6-image-formats-plugins (WebP)" \
+    grep -q 'qt6-image-formats-plugins' <<<"$(dpkg-deb -f "${debs[$i]}" Recommends)"
+done
 
 step "the tarball"
 tar -tzf "$tarball" | sed 's|^[^/]*/||' >"$work/tarball.list"

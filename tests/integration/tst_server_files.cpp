@@ -15,6 +15,8 @@
 #include <QDirIterator>
 #include <QImage>
 #include <QRandomGenerator>
+#include <QTcpSocket>
+#include <QTest>
 #include <QtEndian>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -124,6 +126,7 @@ private slots:
     void roundTrip();
     void resumeAfterCuts();
     void resumeAfterKill9();
+    void newRequestTakesOver();
     void hashWhileWriting();
     void onlyMembersRead();
     void limits();
@@ -369,6 +372,53 @@ void TestServerFiles::resumeAfterKill9()
 // The server hashes an upload as it writes it (and hashes the part again only when an
 // upload goes on in a process that did not write its first bytes): the ETag must be the
 // content's SHA-256 in every way of sending it, and equal content found equal.
+void TestServerFiles::newRequestTakesOver()
+{
+    // A client that lost its connection asks where to go on while the server still holds
+    // the old request open (it has not seen the connection go): the answer must be final,
+    // so the PATCH from there is taken, not refused with 423 or 409.
+    startServer();
+    Team t = team(false);
+    QVERIFY(t.alice);
+    const quint16 port = m_server->port();
+    const QByteArray content = randomBytes(3 * 1024 * 1024, 11);
+    const QString id = createUpload(port, t.aliceToken, u"held.bin"_s, content.size());
+    QVERIFY(!id.isEmpty());
+    QTcpSocket held;
+    QByteArray heldReply;
+    connect(&held, &QTcpSocket::readyRead, &held, [&] { heldReply += held.readAll(); });
+    held.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(held.waitForConnected(5000));
+    const qsizetype sent = 700 * 1024;
+    held.write("PATCH /uploads/" + id.toLatin1() + " HTTP/1.1\r\nHost: test\r\n" +
+               "Authorization: Bearer " + t.aliceToken.toLatin1() +
+               "\r\nUpload-Offset: 0\r\nContent-Length: " + QByteArray::number(content.size()) +
+               "\r\n\r\n" + content.left(sent));
+    QVERIFY(QTest::qWaitFor([&] { return held.bytesToWrite() == 0; }, 5000));
+    QTest::qWait(50);
+
+    const HttpReply status = httpWithToken(port, "GET", "/uploads/" + id.toLatin1(), t.aliceToken);
+    QCOMPARE(status.status, 200);
+    const qint64 offset = status.header("upload-offset").toLongLong();
+    QVERIFY2(offset >= 0 && offset <= sent, qPrintable(QString::number(offset)));
+    // The held request was told where the upload stands, and closed.
+    QVERIFY(
+        QTest::qWaitFor([&] { return held.state() == QAbstractSocket::UnconnectedState; }, 5000));
+    QVERIFY2(heldReply.startsWith("HTTP/1.1 409"), heldReply.constData());
+    QVERIFY(heldReply.contains("Upload-Offset: " + QByteArray::number(offset) + "\r\n"));
+    // Nothing of it lands after the answer: the offset stays, and the rest from there is
+    // taken at once.
+    QTest::qWait(100);
+    const HttpReply again = httpWithToken(port, "GET", "/uploads/" + id.toLatin1(), t.aliceToken);
+    QCOMPARE(again.header("upload-offset").toLongLong(), offset);
+    QCOMPARE(patchUpload(port, t.aliceToken, id, offset, content.mid(offset)).status, 201);
+    const std::optional<protocol::Event> e = post(*t.alice, id, u"held"_s);
+    QVERIFY(e);
+    const HttpReply got = httpWithToken(port, "GET", "/files/" + id.toLatin1(), t.aliceToken);
+    QCOMPARE(sha256Hex(got.body), sha256Hex(content));
+    QCOMPARE(got.header("etag"), '"' + sha256Hex(content) + '"');
+}
+
 void TestServerFiles::hashWhileWriting()
 {
     startServer();
