@@ -62,7 +62,9 @@ const char *kUsage = R"(Usage:
   confab-server files list [--limit N]         the largest uploaded files first
   confab-server files usage                    what each user's files take, against the quota
   confab-server fingerprint                    print the TLS certificate's SHA-256
-  confab-server migrate-store --to URL         copy the store into an empty one (PostgreSQL)
+  confab-server migrate-store --to URL [--files-to DIR]
+                                               copy the store into an empty one (PostgreSQL),
+                                               and the files' content to DIR
 
 Admin subcommands work on the store directly (the same --config, --state-dir and
 --db options select it); files usage compares with [files] quota_bytes of --config

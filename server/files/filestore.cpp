@@ -118,6 +118,63 @@ std::optional<QString> sha256OfFile(const QString &path, QString *error)
     return sha;
 }
 
+// Copies from to a new file at to (mode 0600), hashing what it reads; the lowercase hex
+// SHA-256, or nullopt with *error set (and nothing left at to).
+std::optional<QString> copyHashed(const QString &from, const QString &to, QString *error)
+{
+    const QByteArray fromName = QFile::encodeName(from), toName = QFile::encodeName(to);
+    const int in = ::open(fromName.constData(), O_RDONLY | O_CLOEXEC);
+    if (in < 0) {
+        *error = u"cannot read %1: %2"_s.arg(from, QString::fromLocal8Bit(strerror(errno)));
+        return std::nullopt;
+    }
+    ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
+    const int out = ::open(toName.constData(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (out < 0) {
+        *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
+        ::close(in);
+        return std::nullopt;
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+    QByteArray buffer(kHashChunk, Qt::Uninitialized);
+    for (;;) {
+        const ssize_t n = ::read(in, buffer.data(), size_t(buffer.size()));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            *error = u"cannot read %1: %2"_s.arg(from, QString::fromLocal8Bit(strerror(errno)));
+            break;
+        }
+        if (n == 0)
+            break;
+        EVP_DigestUpdate(ctx, buffer.constData(), size_t(n));
+        for (ssize_t done = 0; done < n && error->isEmpty();) {
+            const ssize_t w = ::write(out, buffer.constData() + done, size_t(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0)
+                *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
+            else
+                done += w;
+        }
+        if (!error->isEmpty())
+            break;
+    }
+    if (error->isEmpty() && ::fsync(out) != 0)
+        *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
+    const QString sha = hexOf(ctx);
+    EVP_MD_CTX_free(ctx);
+    ::close(in);
+    if (::close(out) != 0 && error->isEmpty())
+        *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
+    if (!error->isEmpty()) {
+        ::unlink(toName.constData());
+        return std::nullopt;
+    }
+    return sha;
+}
+
 // The type from the bytes first: a name says what its uploader wants it taken for, the
 // content what it is. The name decides only when the content says nothing.
 QString mimeOf(const QString &path, const QString &name)
@@ -282,9 +339,14 @@ QString FileStore::metaPath(const QString &id) const
     return m_root + u"/uploads/"_s + id + u".json"_s;
 }
 
+QString contentPathIn(const QString &root, const QString &sha256)
+{
+    return root + u"/blobs/"_s + sha256.left(2) + u'/' + sha256;
+}
+
 QString FileStore::contentPath(const QString &sha256) const
 {
-    return m_root + u"/blobs/"_s + sha256.left(2) + u'/' + sha256;
+    return contentPathIn(m_root, sha256);
 }
 
 bool FileStore::open(QString *error)
@@ -852,6 +914,69 @@ FileStore::Collected FileStore::collect(qint64 nowMs)
         qCInfo(lcStore) << "file store: collected" << c.files << "files," << c.contents
                         << "contents (" << c.bytes << "bytes)," << c.uploads << "stale uploads";
     return c;
+}
+
+bool copyContent(const QSet<QString> &hashes, const QString &fromRoot, const QString &toRoot,
+                 ContentCopyReport *report, QString *error,
+                 const std::function<void(int done, int total)> &progress)
+{
+    QStringList sorted(hashes.cbegin(), hashes.cend());
+    sorted.sort();
+    int done = 0;
+    for (const QString &sha : std::as_const(sorted)) {
+        const QString from = contentPathIn(fromRoot, sha), to = contentPathIn(toRoot, sha);
+        struct stat source = {};
+        if (::stat(QFile::encodeName(from).constData(), &source) != 0) {
+            if (errno != ENOENT) {
+                *error = u"cannot read %1: %2"_s.arg(from, QString::fromLocal8Bit(strerror(errno)));
+                return false;
+            }
+            report->missing.append(sha);
+        } else if (struct stat there = {}; ::stat(QFile::encodeName(to).constData(), &there) == 0 &&
+                                           there.st_size == source.st_size) {
+            ++report->kept;
+        } else {
+            const QString dir = to.section(u'/', 0, -2);
+            if (!QDir().mkpath(dir)) {
+                *error = u"cannot create %1"_s.arg(dir);
+                return false;
+            }
+            const QString partial = to + u".copy"_s;
+            const std::optional<QString> got = copyHashed(from, partial, error);
+            if (!got)
+                return false;
+            if (*got != sha) {
+                QFile::remove(partial);
+                *error =
+                    u"the content %1 in %2 does not match its SHA-256 (%3): damaged on disk"_s.arg(
+                        sha, fromRoot, *got);
+                return false;
+            }
+            if (::rename(QFile::encodeName(partial).constData(),
+                         QFile::encodeName(to).constData()) != 0) {
+                *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
+                QFile::remove(partial);
+                return false;
+            }
+            ++report->copied;
+            report->bytes += source.st_size;
+        }
+        if (progress)
+            progress(++done, int(sorted.size()));
+    }
+    // The renames (and the directories made) reach the disk too.
+    if (report->copied > 0) {
+        const int fd = ::open(QFile::encodeName(toRoot).constData(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || ::syncfs(fd) != 0) {
+            *error = u"cannot sync %1: %2"_s.arg(toRoot, QString::fromLocal8Bit(strerror(errno)));
+            if (fd >= 0)
+                ::close(fd);
+            return false;
+        }
+        ::close(fd);
+    }
+    report->missing.sort();
+    return true;
 }
 
 } // namespace confab::server

@@ -7,6 +7,7 @@
 #include <QHash>
 #include <QSet>
 #include <QString>
+#include <QStringList>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -236,5 +237,29 @@ private:
     std::vector<std::thread> m_writers;
     bool m_stopping = false;
 };
+
+// The path of content under a file store's root: blobs/<2 hex>/<sha256>.
+QString contentPathIn(const QString &root, const QString &sha256);
+
+// What copyContent() did.
+struct ContentCopyReport
+{
+    int copied = 0;      // written to the target and checked against their SHA-256
+    int kept = 0;        // at the target already, with the source's size
+    qint64 bytes = 0;    // copied
+    QStringList missing; // not in the source (sorted)
+};
+
+// Blocking. Copies the content named by hashes from one file store's root to another's
+// (migrate-store --files-to). Each file is checked against its name, its SHA-256, as it
+// is read, then synced and renamed into place, so the target never holds a partial or
+// damaged copy and a copy cut short can simply run again (what is at the target already
+// with the source's size is kept). Fails on the first content that cannot be read or
+// written, or that does not match its hash. Content missing from the source is listed,
+// not a failure: the server already answers for those files that their content is gone.
+// progress, if set, is called after each content with how many of hashes are done.
+bool copyContent(const QSet<QString> &hashes, const QString &fromRoot, const QString &toRoot,
+                 ContentCopyReport *report, QString *error,
+                 const std::function<void(int done, int total)> &progress = {});
 
 } // namespace confab::server

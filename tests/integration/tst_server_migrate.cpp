@@ -6,6 +6,7 @@
 #include "fixtures.h"
 #include "httpclient.h"
 
+#include <QDirIterator>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
@@ -179,16 +180,28 @@ private slots:
         TestStore target;
         QVERIFY2(target.error().isEmpty(), qPrintable(target.error()));
         QByteArray out;
-        QCOMPARE(runAdmin(source, {u"migrate-store"_s, u"--to"_s, target.url()}, {}, &out), 0);
+        const QStringList filesDir{u"--files-dir"_s, server.filesDir()};
+        QCOMPARE(runAdmin(source,
+                          QStringList{u"migrate-store"_s, u"--to"_s, target.url()} + filesDir, {},
+                          &out),
+                 0);
         qInfo().noquote() << out;
         QVERIFY(out.contains("events: "));
+        // The content stays where it is, and the command says so.
+        QVERIFY2(out.contains("file content: 1 files stay in " +
+                              QDir(server.filesDir()).absolutePath().toUtf8()),
+                 out.constData());
+        QVERIFY2(!out.contains("warning"), out.constData());
         const auto after = dumpStore(target.url(), &error);
         QVERIFY2(error.isEmpty(), qPrintable(error));
         for (const QString &table : kTables)
             QCOMPARE(after.value(table), before.value(table));
 
         // A second run finds the target full and leaves it alone.
-        QCOMPARE(runAdmin(source, {u"migrate-store"_s, u"--to"_s, target.url()}, {}, &out), 1);
+        QCOMPARE(runAdmin(source,
+                          QStringList{u"migrate-store"_s, u"--to"_s, target.url()} + filesDir, {},
+                          &out),
+                 1);
         QVERIFY2(out.contains("is not empty") && out.contains("users (3 rows)"), out.constData());
         QCOMPARE(dumpStore(target.url(), &error), after);
 
@@ -250,6 +263,107 @@ private slots:
         QVERIFY(carol.connectTo(moved.url()));
         QVERIFY(carol.login(u"carol"_s, u"carol-new-password"_s));
         QCOMPARE(moved.terminate(), 0);
+    }
+
+    // --files-to copies the content into a new file store, each file checked against its
+    // SHA-256: a damaged one stops the command before any row is copied, a run after the
+    // mend keeps what was copied already, and the server on the new store and directory
+    // serves every byte.
+    void fileContentMoves()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString source = dir.filePath(u"confab.db"_s);
+        ServerProcess server(source, {u"--rate"_s, u"0"_s});
+        QVERIFY(server.start());
+        TestClient alice;
+        QVERIFY(alice.connectTo(server.url()));
+        const auto welcome = alice.registerUser(u"alice"_s, u"alice-password"_s);
+        QVERIFY(welcome);
+        QVERIFY(createRoom(alice, u"general"_s));
+        QMap<QString, QByteArray> contents; // file id -> bytes
+        for (int i = 0; i < 3; ++i) {
+            QByteArray bytes(200 * 1024 + i, char('a' + i));
+            bytes.prepend(QByteArray::number(i));
+            const HttpReply up =
+                uploadFile(server.port(), welcome->token, u"f%1.bin"_s.arg(i), bytes);
+            QCOMPARE(up.status, 201);
+            const QString id = up.json().value("id"_L1).toString();
+            contents.insert(id, bytes);
+            if (i < 2) { // the third is never posted: its row and content move too
+                const protocol::SendRequest post =
+                    fileMessage(u"general"_s, id, u"p%1"_s.arg(i), alice.nextId());
+                alice.sendMessage(post);
+                QVERIFY(replyAs<protocol::Ack>(alice, *post.id));
+            }
+        }
+        QCOMPARE(server.terminate(), 0);
+        QStringList blobs;
+        QDirIterator it(server.filesDir() + u"/blobs"_s, QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext())
+            blobs.append(it.next());
+        blobs.sort(); // the order the copy takes them in: by hash
+        QCOMPARE(blobs.size(), 3);
+
+        const QString moved = dir.filePath(u"moved-files"_s);
+        const QStringList from{u"--files-dir"_s, server.filesDir()};
+        TestStore target;
+        QVERIFY2(target.error().isEmpty(), qPrintable(target.error()));
+        const QStringList migrate = QStringList{u"migrate-store"_s, u"--to"_s, target.url()} + from;
+        QByteArray out;
+        // The same directory as the source's is a usage error.
+        QCOMPARE(
+            runAdmin(source, migrate + QStringList{u"--files-to"_s, server.filesDir()}, {}, &out),
+            2);
+        QVERIFY2(out.contains("--files-to must name another directory"), out.constData());
+
+        // The last content damaged on disk: the first two are copied, then the command stops.
+        QFile last(blobs.last());
+        QVERIFY(last.open(QIODevice::ReadWrite));
+        const QByteArray good = last.readAll();
+        QVERIFY(last.seek(100));
+        QCOMPARE(last.write("X"), 1);
+        last.close();
+        QCOMPARE(runAdmin(source, migrate + QStringList{u"--files-to"_s, moved}, {}, &out), 1);
+        const QString lastSha = QFileInfo(blobs.last()).fileName();
+        QVERIFY2(out.contains(lastSha.toLatin1() + " in ") && out.contains("damaged on disk") &&
+                     out.contains("Nothing was copied into the target store"),
+                 out.constData());
+        QVERIFY(!QFileInfo::exists(moved + u"/blobs/"_s + lastSha.left(2) + u'/' + lastSha));
+        QVERIFY(!out.contains("events: "));
+
+        // Mended: the run goes through, keeping the two copied before.
+        QVERIFY(last.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        QCOMPARE(last.write(good), good.size());
+        last.close();
+        QCOMPARE(runAdmin(source, migrate + QStringList{u"--files-to"_s, moved}, {}, &out), 0);
+        QVERIFY2(out.contains("file content: 1 copied") && out.contains("2 already there") &&
+                     out.contains("events: "),
+                 out.constData());
+
+        // The server on the copy and the new directory serves every file, byte for byte
+        // (the unposted one to its uploader).
+        ServerProcess after(target.url(), {u"--rate"_s, u"0"_s, u"--files-dir"_s, moved});
+        QVERIFY(after.start());
+        for (auto c = contents.cbegin(); c != contents.cend(); ++c) {
+            const HttpReply got =
+                httpWithToken(after.port(), "GET", "/files/" + c.key().toLatin1(), welcome->token);
+            QCOMPARE(got.status, 200);
+            QCOMPARE(got.body, c.value());
+        }
+        QCOMPARE(after.terminate(), 0);
+
+        // Content gone from the source is named in a warning; the rows still move.
+        QVERIFY(QFile::remove(blobs.first()));
+        TestStore again;
+        QVERIFY2(again.error().isEmpty(), qPrintable(again.error()));
+        QCOMPARE(runAdmin(source, QStringList{u"migrate-store"_s, u"--to"_s, again.url()} + from,
+                          {}, &out),
+                 0);
+        QVERIFY2(out.contains("file content: 2 files stay in") &&
+                     out.contains("warning: 1 files named in the store have no content") &&
+                     out.contains(QFileInfo(blobs.first()).fileName().toLatin1()),
+                 out.constData());
     }
 
     // A target where a server (or an admin command) only created the empty schema is
