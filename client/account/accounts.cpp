@@ -30,6 +30,7 @@ Accounts::Accounts(const Profile &profile, TokenStore *tokens, QObject *parent)
         m_tokens = m_ownTokens.get();
     }
     connect(m_tokens, &TokenStore::warningTextChanged, this, &Accounts::warningTextChanged);
+    connect(m_tokens, &TokenStore::waitingChanged, this, &Accounts::warningTextChanged);
     QSettings settings(m_profile.settingsFile(), QSettings::IniFormat);
     const int n = settings.beginReadArray(u"accounts"_s);
     for (int i = 0; i < n; ++i) {
@@ -49,6 +50,9 @@ Accounts::~Accounts()
 
 QString Accounts::warningText() const
 {
+    if (m_tokens->isWaiting())
+        return tr("Waiting for the keychain: unlock it in its window, or log in with your "
+                  "password.");
     return m_tokens->warningText();
 }
 

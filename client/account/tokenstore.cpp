@@ -14,6 +14,18 @@ namespace confab::client {
 
 using namespace Qt::StringLiterals;
 
+void TokenStore::slowRequestStarted()
+{
+    if (m_slowRequests++ == 0)
+        emit waitingChanged();
+}
+
+void TokenStore::slowRequestEnded()
+{
+    if (--m_slowRequests == 0)
+        emit waitingChanged();
+}
+
 void TokenStore::setWarningText(const QString &text)
 {
     if (text == m_warningText)
@@ -112,7 +124,7 @@ QString KeychainTokenStore::backendName() const
     return m_fallbackActive ? m_fallback.backendName() : u"keychain"_s;
 }
 
-void KeychainTokenStore::fallBack(const QString &why)
+void KeychainTokenStore::fallBack(const QString &why, bool denied)
 {
     if (m_fallbackActive)
         return;
@@ -120,32 +132,21 @@ void KeychainTokenStore::fallBack(const QString &why)
     qCWarning(lcAccount).noquote()
         << "no keychain available (" << why << "): login tokens are kept in" << m_fallback.path()
         << "readable by this user only";
-    setWarningText(tr("No keychain is available, so your login is kept in a file that only "
-                      "your user account can read: %1")
-                       .arg(m_fallback.path()));
+    setWarningText(
+        (denied ? tr("The keychain stayed locked, so your login is kept in a file that only "
+                     "your user account can read: %1")
+                : tr("No keychain is available, so your login is kept in a file that only "
+                     "your user account can read: %1"))
+            .arg(m_fallback.path()));
 }
 
 namespace {
 // A keychain that does not answer at all (a hung Secret Service, or no GLib main loop to
-// deliver libsecret's answer) counts as missing.
-constexpr int kKeychainTimeoutMs = 10000;
-
-// Calls finished(error, errorString) once: when the job ends or when it times out.
-void runJob(QKeychain::Job *job, QObject *context,
-            std::function<void(QKeychain::Error, QString)> finished)
-{
-    auto once =
-        std::make_shared<std::function<void(QKeychain::Error, QString)>>(std::move(finished));
-    QObject::connect(job, &QKeychain::Job::finished, context, [job, once] {
-        if (auto f = std::exchange(*once, nullptr))
-            f(job->error(), job->errorString());
-    });
-    QTimer::singleShot(kKeychainTimeoutMs, context, [once] {
-        if (auto f = std::exchange(*once, nullptr))
-            f(QKeychain::OtherError, QStringLiteral("the keychain did not answer"));
-    });
-    job->start();
-}
+// deliver libsecret's answer) counts as missing. Not sooner: one that shows an unlock
+// prompt answers only once the user typed the password.
+constexpr int kKeychainTimeoutMs = 120000;
+// After this long the UI says that the keychain is awaited, and offers the password.
+constexpr int kKeychainSlowMs = 1500;
 
 bool keychainMissing(QKeychain::Error error)
 {
@@ -154,13 +155,45 @@ bool keychainMissing(QKeychain::Error error)
 }
 } // namespace
 
+void KeychainTokenStore::runJob(QKeychain::Job *job,
+                                std::function<void(int error, QString text)> finished)
+{
+    struct State
+    {
+        std::function<void(int, QString)> finished;
+        bool slow = false;
+    };
+    auto state = std::make_shared<State>(State{std::move(finished), false});
+    auto end = [this, state](int error, const QString &text) {
+        auto f = std::exchange(state->finished, nullptr);
+        if (!f)
+            return;
+        if (std::exchange(state->slow, false))
+            slowRequestEnded();
+        f(error, text);
+    };
+    connect(job, &QKeychain::Job::finished, this,
+            [job, end] { end(job->error(), job->errorString()); });
+    QTimer::singleShot(kKeychainSlowMs, this, [this, state] {
+        if (state->finished && !state->slow) {
+            state->slow = true;
+            slowRequestStarted();
+        }
+    });
+    QTimer::singleShot(kKeychainTimeoutMs, this, [end] {
+        end(QKeychain::OtherError, QStringLiteral("the keychain did not answer"));
+    });
+    job->start();
+}
+
 void KeychainTokenStore::read(const QString &key, ReadDone done)
 {
     if (m_fallbackActive)
         return m_fallback.read(key, std::move(done));
     auto *job = new QKeychain::ReadPasswordJob(m_service, this);
     job->setKey(key);
-    runJob(job, this, [this, job, key, done](QKeychain::Error error, const QString &text) {
+    runJob(job, [this, job, key, done](int code, const QString &text) {
+        const auto error = QKeychain::Error(code);
         if (error == QKeychain::NoError)
             return done(job->textData(), {});
         if (error == QKeychain::EntryNotFound) {
@@ -168,7 +201,7 @@ void KeychainTokenStore::read(const QString &key, ReadDone done)
             return m_fallback.read(key, done);
         }
         if (keychainMissing(error)) {
-            fallBack(text);
+            fallBack(text, error == QKeychain::AccessDenied);
             return m_fallback.read(key, done);
         }
         done(std::nullopt, text);
@@ -182,14 +215,14 @@ void KeychainTokenStore::write(const QString &key, const QString &token, WriteDo
     auto *job = new QKeychain::WritePasswordJob(m_service, this);
     job->setKey(key);
     job->setTextData(token);
-    runJob(job, this, [this, key, token, done](QKeychain::Error error, const QString &text) {
+    runJob(job, [this, key, token, done](int error, const QString &text) {
         if (error == QKeychain::NoError) {
             m_fallback.remove(key); // no stale copy outside the keychain
             if (done)
                 done(true, {});
             return;
         }
-        fallBack(text);
+        fallBack(text, error == QKeychain::AccessDenied);
         m_fallback.write(key, token, done);
     });
 }
@@ -204,7 +237,7 @@ void KeychainTokenStore::remove(const QString &key, WriteDone done)
     }
     auto *job = new QKeychain::DeletePasswordJob(m_service, this);
     job->setKey(key);
-    runJob(job, this, [done](QKeychain::Error error, const QString &text) {
+    runJob(job, [done](int error, const QString &text) {
         const bool ok = error == QKeychain::NoError || error == QKeychain::EntryNotFound;
         if (done)
             done(ok, ok ? QString() : text);

@@ -5,6 +5,10 @@
 #include <functional>
 #include <optional>
 
+namespace QKeychain {
+class Job;
+} // namespace QKeychain
+
 namespace confab::client {
 
 // Where login tokens live: the platform keychain, or a private file where no secret
@@ -25,15 +29,24 @@ public:
     virtual QString backendName() const = 0;
     // A warning the UI should show once (e.g. "tokens are kept in a file"), or empty.
     QString warningText() const { return m_warningText; }
+    // True while a request has waited a while for its answer: a keychain that shows an
+    // unlock prompt answers only once the user did. The UI says so and offers the
+    // password meanwhile; the answer still counts when it comes.
+    bool isWaiting() const { return m_slowRequests > 0; }
 
 signals:
     void warningTextChanged();
+    void waitingChanged();
 
 protected:
     void setWarningText(const QString &text);
+    // A request became slow, or a slow one ended.
+    void slowRequestStarted();
+    void slowRequestEnded();
 
 private:
     QString m_warningText;
+    int m_slowRequests = 0;
 };
 
 // Tokens in one JSON file readable by its owner only (0600, in a 0700 directory).
@@ -55,8 +68,10 @@ private:
     QString m_path;
 };
 
-// The platform keychain through QtKeychain (the Secret Service on Linux). When no
-// keychain answers, it falls back to a FileTokenStore once and says so in warningText.
+// The platform keychain through QtKeychain (the Secret Service on Linux). When there is
+// no keychain, or it does not answer within two minutes (a hung service), it falls back
+// to a FileTokenStore once and says so in warningText. A keychain that is merely slow,
+// such as one waiting for the user to unlock it, makes isWaiting() true after a moment.
 class KeychainTokenStore : public TokenStore
 {
     Q_OBJECT
@@ -70,7 +85,10 @@ public:
     bool usingFallback() const { return m_fallbackActive; }
 
 private:
-    void fallBack(const QString &why);
+    // Calls finished(error, errorString) once (error: a QKeychain::Error), when the job
+    // ends or at the timeout.
+    void runJob(QKeychain::Job *job, std::function<void(int error, QString text)> finished);
+    void fallBack(const QString &why, bool denied);
     QString m_service;
     FileTokenStore m_fallback;
     bool m_fallbackActive = false;

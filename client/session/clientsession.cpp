@@ -180,23 +180,36 @@ void ClientSession::connectWithToken()
         setLoginRequired(true);
         return;
     }
-    m_tokens->read(m_options.tokenKey, [this](std::optional<QString> token, const QString &error) {
-        if (!token) {
-            if (!error.isEmpty())
-                qCWarning(lcAccount) << "token not readable:" << error;
+    const int attempt = ++m_tokenRead;
+    // A keychain waiting for its unlock prompt: the login form shows meanwhile, and the
+    // token still counts when it comes, unless a password login started since.
+    auto waiting = std::make_shared<QMetaObject::Connection>();
+    *waiting = connect(m_tokens, &TokenStore::waitingChanged, this, [this, attempt] {
+        if (m_tokens->isWaiting() && attempt == m_tokenRead)
             setLoginRequired(true);
-            return;
-        }
-        protocol::Auth auth;
-        auth.method = protocol::AuthMethod::Token;
-        auth.token = *token;
-        m_connection->setAuth(auth);
-        m_connection->open();
     });
+    m_tokens->read(m_options.tokenKey,
+                   [this, attempt, waiting](std::optional<QString> token, const QString &error) {
+                       disconnect(*waiting);
+                       if (attempt != m_tokenRead)
+                           return; // a password login (or a later read) took over
+                       if (!token) {
+                           if (!error.isEmpty())
+                               qCWarning(lcAccount) << "token not readable:" << error;
+                           setLoginRequired(true);
+                           return;
+                       }
+                       protocol::Auth auth;
+                       auth.method = protocol::AuthMethod::Token;
+                       auth.token = *token;
+                       m_connection->setAuth(auth);
+                       m_connection->open();
+                   });
 }
 
 void ClientSession::login(const QString &password)
 {
+    ++m_tokenRead; // a token read still pending no longer counts
     protocol::Auth auth;
     auth.method = protocol::AuthMethod::Password;
     auth.user = m_options.user;
@@ -208,6 +221,7 @@ void ClientSession::login(const QString &password)
 
 void ClientSession::registerAccount(const QString &password, const QString &displayName)
 {
+    ++m_tokenRead;
     protocol::Auth auth;
     auth.method = protocol::AuthMethod::Register;
     auth.user = m_options.user;

@@ -214,6 +214,7 @@ private:
     QString m_actionErrorText;
     QString m_cacheError;
     bool m_loginRequired = false;
+    int m_tokenRead = 0; // which token read counts: password logins end the pending one
     bool m_windowActive = false;
     bool m_doNotDisturb = false;
     bool m_away = false;

@@ -297,7 +297,7 @@ void AppController::onSessionState()
     if (state == Connection::State::Resyncing || state == Connection::State::Online) {
         if (m_attempt != Attempt::None)
             attemptSucceeded();
-        else if (m_restoring)
+        else // restored from a saved token, also one the keychain gave only after a while
             setSignedIn(true);
         // The welcome's rooms are added just after this state change.
         QMetaObject::invokeMethod(this, &AppController::selectInitialRoom, Qt::QueuedConnection);

@@ -2,10 +2,14 @@
 // session with gnome-keyring, CONFAB_TEST_KEYRING=1) the real Secret Service.
 #include "account/tokenstore.h"
 
+#include <QDBusConnection>
+#include <QDBusConnectionInterface>
+#include <QDBusReply>
 #include <QFile>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <csignal>
 #include <sys/stat.h>
 
 using namespace confab::client;
@@ -117,6 +121,42 @@ private slots:
         QCOMPARE(readNow(again, u"alice@ws://h"_s).token, u"tok-k"_s);
         QVERIFY(removeNow(again, u"alice@ws://h"_s));
         QVERIFY(!readNow(again, u"alice@ws://h"_s).token);
+    }
+
+    // A keychain that takes long to answer (an unlock prompt waiting for the user, here
+    // the real secret service stopped for longer than the app used to wait) is awaited:
+    // the store says it is waiting, and the token comes when the service answers, from the
+    // keychain, with no file fallback.
+    void slowKeychainIsAwaited()
+    {
+        if (!keyringRun())
+            QSKIP("needs with-keyring.sh (gnome-keyring in a D-Bus session)");
+        const QString path = m_dir.filePath(u"slow/tokens.json"_s);
+        KeychainTokenStore store(u"confab-test"_s, path);
+        QVERIFY(writeNow(store, u"carol@ws://h"_s, u"tok-slow"_s));
+        const QDBusReply<uint> pid =
+            QDBusConnection::sessionBus().interface()->servicePid(u"org.freedesktop.secrets"_s);
+        QVERIFY2(pid.isValid() && pid.value() > 1, qPrintable(pid.error().message()));
+        QSignalSpy waiting(&store, &TokenStore::waitingChanged);
+        QVERIFY(::kill(pid_t(pid.value()), SIGSTOP) == 0);
+        ReadResult r;
+        store.read(u"carol@ws://h"_s, [&r](std::optional<QString> token, const QString &error) {
+            r.done = true;
+            r.token = token;
+            r.error = error;
+        });
+        QTest::qWait(11000); // longer than the 10 s after which it used to give up
+        const bool stillWaiting = !r.done && store.isWaiting() && !store.usingFallback();
+        QVERIFY(::kill(pid_t(pid.value()), SIGCONT) == 0);
+        QVERIFY2(stillWaiting, qPrintable(r.error + store.warningText()));
+        QCOMPARE(waiting.size(), 1);
+        QVERIFY(QTest::qWaitFor([&r] { return r.done; }, 20000));
+        QCOMPARE(r.token, u"tok-slow"_s);
+        QVERIFY(!store.isWaiting());
+        QCOMPARE(waiting.size(), 2);
+        QVERIFY(!store.usingFallback());
+        QVERIFY(store.warningText().isEmpty());
+        QVERIFY(!QFile::exists(path));
     }
 };
 
