@@ -105,6 +105,7 @@ bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
         {"listen", "server", "listen"},
         {"event-dispatcher", "server", "event_dispatcher"},
         {"workers", "server", "workers"},
+        {"transfer-workers", "server", "transfer_workers"},
         {"log-rules", "log", "rules"},
         {"max-body-bytes", "limits", "max_body_bytes"},
         {"rate", "limits", "rate_per_s"},
@@ -425,6 +426,10 @@ int runCli(int argc, char **argv)
     p.addOptions({
         {u"listen"_s, u"Address and port to listen on (default 0.0.0.0:7680)."_s, u"host:port"_s},
         {u"workers"_s, u"I/O worker threads (default: one per core)."_s, u"n"_s},
+        {u"transfer-workers"_s,
+         u"Low-priority threads for plain-HTTP file transfers (default 1, 0: on the I/O "
+         "workers)."_s,
+         u"n"_s},
         {u"event-dispatcher"_s, u"I/O threads: epoll (default) or qt (QThreadPool, Qt's poll)."_s,
          u"epoll|qt"_s},
         {u"allow-register"_s, u"Let clients create accounts (auth method register)."_s},

@@ -51,6 +51,10 @@ const QList<IntKey> &intKeys()
          [](ServerConfig &c, qint64 v) {
              c.workers = int(v);
          }},
+        {"server", "transfer_workers", 0, 64,
+         [](ServerConfig &c, qint64 v) {
+             c.transferWorkers = int(v);
+         }},
         {"server", "ping_interval_ms", 100, 3600000,
          [](ServerConfig &c, qint64 v) {
              c.pingIntervalMs = int(v);

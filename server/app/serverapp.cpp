@@ -5,6 +5,7 @@
 #include "core/hub.h"
 #include "core/metrics.h"
 #include "core/seqbook.h"
+#include "core/threadpriority.h"
 #include "eventloop/epolldispatcher.h"
 #include "eventloop/filelimit.h"
 #include "files/filestore.h"
@@ -85,6 +86,27 @@ void ServerApp::startIoWorkers(int count)
     }
     ready.acquire(count);
     handoffAcquire(&ready);
+}
+
+QList<IoWorker *> ServerApp::startTransferWorkers(int firstIndex)
+{
+    QList<IoWorker *> transfers;
+    // Only beside the epoll workers: the QThreadPool ones are for comparison runs.
+    if (m_ctx.config.eventDispatcher != "epoll"_L1)
+        return transfers;
+    for (int i = 0; i < m_ctx.config.transferWorkers; ++i) {
+        auto *worker = new IoWorker(firstIndex + i, &m_ctx);
+        startThread(worker, u"io-transfer-%1"_s.arg(i), new EpollEventDispatcher);
+        postTo(worker, [worker] {
+            // Nice 19: the chat's threads (and everyone else's) go first whenever they
+            // want a core; a transfer takes what is left, which on an idle box is all.
+            lowestCpuPriority();
+            worker->start();
+        });
+        transfers.append(worker);
+        m_workers.append(worker); // stopped and drained with the others
+    }
+    return transfers;
 }
 
 void ServerApp::startThread(QObject *object, const QString &name,
@@ -176,18 +198,23 @@ bool ServerApp::start(QString *error)
     const int workerCount =
         cfg.workers > 0 ? cfg.workers : std::max(1, QThread::idealThreadCount());
     startIoWorkers(workerCount);
+    const QList<IoWorker *> ioWorkers = m_workers;
+    const QList<IoWorker *> transfers = startTransferWorkers(workerCount);
     // Before any connection arrives: nothing reads these until the acceptor runs.
-    for (IoWorker *w : std::as_const(m_workers)) {
-        w->setPeers(m_workers);
+    for (IoWorker *w : ioWorkers) {
+        w->setPeers(ioWorkers);
         w->setTls(tls);
+        w->setTransferWorkers(transfers);
         m_ctx.sinks.append(w);
     }
+    for (IoWorker *w : transfers) // no room's events go there: they hold no WebSocket
+        w->setTls(tls);
     m_hub = new Hub(&m_ctx);
     m_ctx.hub = m_hub;
     m_hub->load(rooms, users, facts);
     startThread(m_hub, u"hub"_s);
 
-    m_acceptor = new Acceptor(&m_ctx, m_workers);
+    m_acceptor = new Acceptor(&m_ctx, ioWorkers);
     startThread(m_acceptor, u"acceptor"_s);
     bool listening = false;
     QString listenError;
@@ -231,7 +258,8 @@ bool ServerApp::start(QString *error)
     m_filesGc->start(int(std::min<qint64>(cfg.files.gcIntervalSeconds * 1000, 1 << 30)));
     qCInfo(lcApp).noquote() << "listening on"
                             << u"%1:%2"_s.arg(cfg.listenAddress.toString()).arg(m_port) << "with"
-                            << workerCount << "I/O workers";
+                            << workerCount << "I/O workers and" << transfers.size()
+                            << "transfer workers";
     return true;
 }
 

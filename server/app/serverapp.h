@@ -44,6 +44,9 @@ private:
     void startThread(QObject *object, const QString &name,
                      QAbstractEventDispatcher *dispatcher = nullptr);
     void startIoWorkers(int count);
+    // The transfer workers (config transferWorkers), indexes from firstIndex; also added
+    // to m_workers.
+    QList<IoWorker *> startTransferWorkers(int firstIndex);
     // `user passwd` and `user remove` run in another process; every few seconds the
     // server looks for their changes and closes the connections whose token is gone.
     void checkTokenChanges();
@@ -65,7 +68,7 @@ private:
     Acceptor *m_acceptor = nullptr;
     Discovery *m_discovery = nullptr;
     std::vector<QThread *> m_threads;
-    QList<IoWorker *> m_workers;
+    QList<IoWorker *> m_workers; // the I/O workers, then the transfer workers
     quint16 m_port = 0;
     bool m_running = false;
     QTimer *m_tokenWatch = nullptr;

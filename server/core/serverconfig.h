@@ -17,6 +17,10 @@ struct ServerConfig
     QString stateDir;
     QString db;      // empty: SQLite file in stateDir; else a store URL
     int workers = 0; // 0: one per core
+    // Threads of their own, at the lowest CPU priority, for plain-HTTP file transfers
+    // (uploads and downloads), so chat goes first when the cores are busy. 0: transfers
+    // stay on the I/O workers.
+    int transferWorkers = 1;
     bool allowRegister = false;
     QString serverName = QStringLiteral("confab-server/0.3");
     protocol::Limits limits;

@@ -10,6 +10,9 @@
 #include <QSocketNotifier>
 #include <QSslSocket>
 #include <QTcpSocket>
+#include <QTimer>
+#include <array>
+#include <string_view>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -43,26 +46,66 @@ void IoWorker::adoptSocket(qintptr descriptor)
     bump(m_ctx->metrics->connectionsAccepted);
     bump(m_ctx->metrics->connectionsOpen);
     const int fd = int(descriptor);
-    if (!m_tls || !m_tls->enabled) {
+    if ((!m_tls || !m_tls->enabled) && m_transferWorkers.isEmpty()) {
         startSession(fd, false);
         return;
     }
-    // Nothing is read from the socket until its first byte says which it is: a QTcpSocket
-    // reads what is there at once, and the TLS layer must see the ClientHello whole.
+    // Nothing is read from the socket until its first bytes say which it is: a QTcpSocket
+    // reads what is there at once, the TLS layer must see the ClientHello whole, and a
+    // transfer is read on its own worker.
     auto *notifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
     m_unsniffed.insert(fd, Unsniffed{notifier, monotonicMs()});
     connect(notifier, &QSocketNotifier::activated, this, [this, fd] { sniff(fd); });
 }
 
+namespace {
+
+// Request lines of the file transfer routes (net/filetransfer.h), as far as they decide.
+constexpr std::array<std::string_view, 7> kTransferStarts = {
+    "PATCH /uploads/",  "POST /uploads", "GET /uploads/", "HEAD /uploads/",
+    "DELETE /uploads/", "GET /files/",   "HEAD /files/",
+};
+constexpr size_t kSniffBytes = 16; // the longest of them
+
+enum class Sniffed { Transfer, Other, Undecided };
+
+Sniffed classify(std::string_view start)
+{
+    bool undecided = false;
+    for (const std::string_view t : kTransferStarts) {
+        if (start.starts_with(t))
+            return Sniffed::Transfer;
+        undecided = undecided || t.starts_with(start); // more bytes may make it this one
+    }
+    return undecided ? Sniffed::Undecided : Sniffed::Other;
+}
+
+} // namespace
+
 void IoWorker::sniff(int fd)
 {
-    unsigned char first = 0;
-    const ssize_t n = ::recv(fd, &first, 1, MSG_PEEK | MSG_DONTWAIT);
+    char start[kSniffBytes] = {};
+    const ssize_t n = ::recv(fd, start, sizeof start, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
     const auto it = m_unsniffed.find(fd);
     if (it == m_unsniffed.end())
         return;
+    constexpr char kTlsHandshakeRecord = 0x16;
+    const bool tls = n > 0 && start[0] == kTlsHandshakeRecord && m_tls && m_tls->enabled;
+    const Sniffed kind = n <= 0 || tls || m_transferWorkers.isEmpty()
+                             ? Sniffed::Other
+                             : classify(std::string_view(start, size_t(n)));
+    if (kind == Sniffed::Undecided) {
+        // Only part of the request line is here: look again shortly (the notifier would
+        // fire at once while those bytes wait, unread).
+        it->notifier->setEnabled(false);
+        QTimer::singleShot(5, this, [this, fd] {
+            if (const auto again = m_unsniffed.find(fd); again != m_unsniffed.end())
+                again->notifier->setEnabled(true);
+        });
+        return;
+    }
     // Disabled before the socket gets its own notifier for the same descriptor; deleted
     // later, its signal is still on the stack.
     it->notifier->setEnabled(false);
@@ -73,8 +116,12 @@ void IoWorker::sniff(int fd)
         m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
         return;
     }
-    constexpr unsigned char kTlsHandshakeRecord = 0x16;
-    startSession(fd, first == kTlsHandshakeRecord);
+    if (kind == Sniffed::Transfer) {
+        IoWorker *to = m_transferWorkers[m_nextTransfer++ % m_transferWorkers.size()];
+        postTo(to, [to, fd] { to->startSession(fd, false); });
+        return;
+    }
+    startSession(fd, tls);
 }
 
 void IoWorker::dropUnsniffed(int fd)
@@ -306,7 +353,8 @@ void IoWorker::housekeeping()
     }
     for (const int fd : std::as_const(late)) {
         dropUnsniffed(fd);
-        bump(m_ctx->metrics->tlsHandshakeTimeouts);
+        if (m_tls && m_tls->enabled)
+            bump(m_ctx->metrics->tlsHandshakeTimeouts);
     }
 }
 

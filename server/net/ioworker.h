@@ -35,6 +35,10 @@ public:
     const QList<IoWorker *> &peers() const { return m_peers; }
     // TLS certificate and mode, shared by all workers; set before any of them starts.
     void setTls(std::shared_ptr<const TlsSetup> tls) { m_tls = std::move(tls); }
+    // Workers that take this one's plain-HTTP file transfers (set before the acceptor
+    // runs): such a connection is told by its request line and handed over before a
+    // byte of it is read.
+    void setTransferWorkers(const QList<IoWorker *> &workers) { m_transferWorkers = workers; }
     const TlsSetup *tls() const { return m_tls.get(); }
 
     // SessionSink, from any thread.
@@ -87,8 +91,9 @@ public:
 
 private:
     void housekeeping();
-    // With TLS on, a new connection waits here for its first byte: a TLS ClientHello
-    // (0x16) makes it a TLS session, anything else a plain one.
+    // A new connection waits here for its first bytes (with TLS on, or transfer workers):
+    // a TLS ClientHello (0x16) makes it a TLS session, a file transfer's request line
+    // goes to a transfer worker, anything else is a plain session here.
     void sniff(int fd);
     void startSession(int fd, bool tls);
     void dropUnsniffed(int fd);
@@ -99,6 +104,8 @@ private:
     QTimer *m_timer = nullptr;
     std::function<void()> m_quit;
     QList<IoWorker *> m_peers;
+    QList<IoWorker *> m_transferWorkers;
+    int m_nextTransfer = 0;
     std::shared_ptr<const TlsSetup> m_tls;
     struct Unsniffed
     {

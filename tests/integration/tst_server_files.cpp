@@ -114,6 +114,33 @@ int blobCount(const QString &filesDir)
     return n;
 }
 
+// CPU time (clock ticks, user + system) and nice value of the server's thread called
+// name, from /proc; ticks -1 when there is no such thread.
+struct ThreadUse
+{
+    qint64 ticks = -1;
+    int nice = 0;
+};
+ThreadUse threadUse(qint64 pid, const QByteArray &name)
+{
+    ThreadUse use;
+    const QString tasks = u"/proc/%1/task"_s.arg(pid);
+    for (const QString &tid : QDir(tasks).entryList(QDir::Dirs | QDir::NoDotAndDotDot)) {
+        QFile f(tasks + u'/' + tid + u"/stat"_s);
+        if (!f.open(QIODevice::ReadOnly))
+            continue;
+        const QByteArray stat = f.readAll();
+        const qsizetype open = stat.indexOf('('), close = stat.lastIndexOf(')');
+        if (open < 0 || close < open || stat.mid(open + 1, close - open - 1) != name)
+            continue;
+        // After "pid (comm) ": state is field 3; utime 14, stime 15, nice 19.
+        const QList<QByteArray> fields = stat.mid(close + 2).split(' ');
+        use.ticks = fields.value(11).toLongLong() + fields.value(12).toLongLong();
+        use.nice = fields.value(16).toInt();
+    }
+    return use;
+}
+
 } // namespace
 
 class TestServerFiles : public ServerTest
@@ -127,6 +154,7 @@ private slots:
     void resumeAfterCuts();
     void resumeAfterKill9();
     void newRequestTakesOver();
+    void transfersRunOnTheirOwnThread();
     void hashWhileWriting();
     void onlyMembersRead();
     void limits();
@@ -417,6 +445,53 @@ void TestServerFiles::newRequestTakesOver()
     const HttpReply got = httpWithToken(port, "GET", "/files/" + id.toLatin1(), t.aliceToken);
     QCOMPARE(sha256Hex(got.body), sha256Hex(content));
     QCOMPARE(got.header("etag"), '"' + sha256Hex(content) + '"');
+}
+
+void TestServerFiles::transfersRunOnTheirOwnThread()
+{
+    // Plain-HTTP transfers are handed, by their request line, to a worker thread of their
+    // own at the lowest CPU priority, so the chat's I/O threads go first on busy cores.
+    startServer();
+    Team t = team(false);
+    QVERIFY(t.alice);
+    const quint16 port = m_server->port();
+    const ThreadUse before = threadUse(m_server->pid(), "io-transfer-0");
+    QVERIFY2(before.ticks >= 0, "no io-transfer-0 thread");
+    QCOMPARE(before.nice, 19);
+    const QByteArray content = randomBytes(48 * 1024 * 1024, 21);
+    const HttpReply up = uploadFile(port, t.aliceToken, u"bulk.bin"_s, content);
+    QCOMPARE(up.status, 201);
+    const QString id = up.json().value("id"_L1).toString();
+    const HttpReply got = httpWithToken(port, "GET", "/files/" + id.toLatin1(), t.aliceToken);
+    QCOMPARE(got.status, 200);
+    QVERIFY(got.body == content);
+    // 48 MB up and down cost that thread at least some CPU (the copies from and to the
+    // sockets are there): the transfer ran on it.
+    QVERIFY2(threadUse(m_server->pid(), "io-transfer-0").ticks > before.ticks,
+             "the transfer thread did no work");
+    // A request line that comes in pieces is told apart when enough of it is there.
+    QTcpSocket s;
+    QByteArray answer;
+    connect(&s, &QTcpSocket::readyRead, &s, [&] { answer += s.readAll(); });
+    s.connectToHost(QHostAddress::LocalHost, port);
+    QVERIFY(s.waitForConnected(5000));
+    s.write("HEAD /fi");
+    QVERIFY(s.waitForBytesWritten(5000));
+    QTest::qWait(100);
+    s.write("les/" + id.toLatin1() + " HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer " +
+            t.aliceToken.toLatin1() + "\r\n\r\n");
+    QVERIFY(QTest::qWaitFor([&] { return answer.contains("\r\n\r\n"); }, 5000));
+    QVERIFY2(answer.startsWith("HTTP/1.1 200"), answer.constData());
+    QVERIFY(answer.toLower().contains("content-length: " + QByteArray::number(content.size())));
+    stopServer();
+
+    // --transfer-workers 0: no such thread, the transfers work on the I/O threads.
+    startServer({u"--transfer-workers"_s, u"0"_s});
+    Team again = team(false);
+    QVERIFY(again.alice);
+    QCOMPARE(threadUse(m_server->pid(), "io-transfer-0").ticks, -1);
+    QCOMPARE(uploadFile(m_server->port(), again.aliceToken, u"small.bin"_s, "twelve bytes").status,
+             201);
 }
 
 void TestServerFiles::hashWhileWriting()
