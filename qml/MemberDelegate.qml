@@ -10,11 +10,12 @@ ItemDelegate {
 
     required property string user
     required property string displayName
-    required property string presence // "online", "away", "offline"
+    required property string presence // "online", "away", "offline"; "unknown" while offline
     property bool focused: false
 
     readonly property string presenceText: root.presence === "online" ? qsTr("online")
-                                           : root.presence === "away" ? qsTr("away") : qsTr("offline")
+                                           : root.presence === "away" ? qsTr("away")
+                                           : root.presence === "unknown" ? qsTr("presence unknown") : qsTr("offline")
 
     height: 44
     leftPadding: 12
@@ -30,7 +31,7 @@ ItemDelegate {
 
     contentItem: RowLayout {
         spacing: 8
-        opacity: root.presence === "offline" ? 0.6 : 1
+        opacity: root.presence === "offline" || root.presence === "unknown" ? 0.6 : 1
 
         AvatarPane {
             name: root.displayName

@@ -29,7 +29,7 @@ QVariant MembersModel::data(const QModelIndex &index, int role) const
     case DisplayNameRole:
         return m.displayName.isEmpty() ? m.user : m.displayName;
     case PresenceRole:
-        return protocol::presenceName(m.presence);
+        return m_presenceKnown ? protocol::presenceName(m.presence) : QStringLiteral("unknown");
     }
     return {};
 }
@@ -47,7 +47,17 @@ void MembersModel::setMembers(const QList<protocol::MemberInfo> &members)
     // once per members reply, never per event.
     beginResetModel();
     m_members = sorted;
+    m_presenceKnown = true;
     endResetModel();
+}
+
+void MembersModel::setPresenceKnown(bool known)
+{
+    if (known == m_presenceKnown)
+        return;
+    m_presenceKnown = known;
+    if (!m_members.isEmpty())
+        emit dataChanged(index(0), index(int(m_members.size()) - 1), {PresenceRole});
 }
 
 qsizetype MembersModel::sortedPosition(const protocol::MemberInfo &m) const

@@ -151,6 +151,7 @@ void Room::onWelcome()
 void Room::onLinkLost()
 {
     setSyncFlags(false, false);
+    m_members->setPresenceKnown(false); // until the next list, after the welcome
     m_timeline->setLoadingOlder(false);
 }
 

@@ -279,6 +279,23 @@ private slots:
         QTRY_COMPARE(chat.ra->members()->rowCount(), 2);
         chat.b->setAway(true);
         QTRY_COMPARE(chat.ra->members()->find(u"bob"_s)->presence, protocol::Presence::Away);
+        // The link goes: nobody's presence is known until a fresh list after the welcome.
+        const client::MembersModel *members = chat.ra->members();
+        const auto presenceOf = [members](int row) {
+            return members->data(members->index(row), client::MembersModel::PresenceRole)
+                .toString();
+        };
+        QCOMPARE(presenceOf(0), u"online"_s);
+        m_server->kill9();
+        QTRY_VERIFY(!members->presenceKnown());
+        QCOMPARE(members->rowCount(), 2);
+        QCOMPARE(presenceOf(0), u"unknown"_s);
+        QCOMPARE(presenceOf(1), u"unknown"_s);
+        QVERIFY(m_server->start());
+        QTRY_VERIFY_WITH_TIMEOUT(chat.a->state() == client::Connection::State::Online, 20000);
+        chat.ra->refreshMembers(); // what the members pane does when the link is up
+        QTRY_VERIFY(members->presenceKnown());
+        QTRY_COMPARE(members->find(u"alice"_s)->presence, protocol::Presence::Online);
     }
 
     void editsDeletesAndReactionsReachEveryone()

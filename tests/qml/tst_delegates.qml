@@ -6,7 +6,8 @@ import Confab.Ui
 // Every kind of timeline row as the delegates draw it: a message with its header or
 // grouped under the previous one, a reply (its quote jumps), edited, deleted, with
 // reactions (a click toggles), pending and failed (retry, discard), the day separator
-// and the new-messages divider, and the room changes (join, leave, topic).
+// and the new-messages divider, the room changes (join, leave, topic), and a member's
+// presence line (also unknown, while the link is down).
 Item {
     id: root
 
@@ -38,6 +39,12 @@ Item {
         id: stateComponent
 
         StateEventDelegate {}
+    }
+
+    Component {
+        id: memberComponent
+
+        MemberDelegate {}
     }
 
     SignalSpy {
@@ -243,6 +250,22 @@ Item {
                 timestamp: new Date(), showDay: false, width: 600
             })
             verify(d.Accessible.name.startsWith(data.expect))
+        }
+
+        function test_memberPresence_data() {
+            return [
+                {tag: "online", presence: "online", expect: "Bob Stone, online"},
+                {tag: "away", presence: "away", expect: "Bob Stone, away"},
+                {tag: "offline", presence: "offline", expect: "Bob Stone, offline"},
+                {tag: "link down", presence: "unknown", expect: "Bob Stone, presence unknown"}
+            ]
+        }
+
+        function test_memberPresence(data) {
+            const d = createTemporaryObject(memberComponent, root, {
+                user: "bob", displayName: "Bob Stone", presence: data.presence, width: 240
+            })
+            compare(d.Accessible.name, data.expect)
         }
     }
 }
