@@ -85,91 +85,62 @@ QString hexOf(EVP_MD_CTX *ctx)
         QByteArray(reinterpret_cast<const char *>(digest), int(length)).toHex());
 }
 
-// Lowercase hex SHA-256 of a file (OpenSSL: several times the speed of Qt's own).
-std::optional<QString> sha256OfFile(const QString &path, QString *error)
+// The lowercase hex SHA-256 of a file (OpenSSL: several times the speed of Qt's own).
+// With copyTo, the bytes read are also written to a new file there (mode 0600, synced),
+// which is removed again when anything fails. nullopt with *error set on failure.
+std::optional<QString> hashFile(const QString &from, const QString &copyTo, QString *error)
 {
-    const int fd = ::open(QFile::encodeName(path).constData(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        *error = QString::fromLocal8Bit(strerror(errno));
-        return std::nullopt;
-    }
-    ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
-    QByteArray buffer(kHashChunk, Qt::Uninitialized);
-    bool ok = true;
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer.data(), size_t(buffer.size()));
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            *error = QString::fromLocal8Bit(strerror(errno));
-            ok = false;
-        }
-        if (n <= 0)
-            break;
-        EVP_DigestUpdate(ctx, buffer.constData(), size_t(n));
-    }
-    const QString sha = hexOf(ctx);
-    EVP_MD_CTX_free(ctx);
-    ::close(fd);
-    if (!ok)
-        return std::nullopt;
-    return sha;
-}
-
-// Copies from to a new file at to (mode 0600), hashing what it reads; the lowercase hex
-// SHA-256, or nullopt with *error set (and nothing left at to).
-std::optional<QString> copyHashed(const QString &from, const QString &to, QString *error)
-{
-    const QByteArray fromName = QFile::encodeName(from), toName = QFile::encodeName(to);
-    const int in = ::open(fromName.constData(), O_RDONLY | O_CLOEXEC);
+    QString problem;
+    const auto failed = [&problem](const QString &path, const char *what) {
+        if (problem.isEmpty())
+            problem = u"cannot %1 %2: %3"_s.arg(QLatin1String(what), path,
+                                                QString::fromLocal8Bit(strerror(errno)));
+    };
+    const QByteArray toName = QFile::encodeName(copyTo);
+    const int in = ::open(QFile::encodeName(from).constData(), O_RDONLY | O_CLOEXEC);
     if (in < 0) {
-        *error = u"cannot read %1: %2"_s.arg(from, QString::fromLocal8Bit(strerror(errno)));
+        failed(from, "read");
+        *error = problem;
         return std::nullopt;
     }
     ::posix_fadvise(in, 0, 0, POSIX_FADV_SEQUENTIAL);
-    const int out = ::open(toName.constData(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
-    if (out < 0) {
-        *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
-        ::close(in);
-        return std::nullopt;
-    }
+    const int out = copyTo.isEmpty() ? -1
+                                     : ::open(toName.constData(),
+                                              O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+    if (!copyTo.isEmpty() && out < 0)
+        failed(copyTo, "write");
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
     QByteArray buffer(kHashChunk, Qt::Uninitialized);
-    for (;;) {
+    while (problem.isEmpty()) {
         const ssize_t n = ::read(in, buffer.data(), size_t(buffer.size()));
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0) {
-            *error = u"cannot read %1: %2"_s.arg(from, QString::fromLocal8Bit(strerror(errno)));
-            break;
-        }
-        if (n == 0)
+        if (n < 0)
+            failed(from, "read");
+        if (n <= 0)
             break;
         EVP_DigestUpdate(ctx, buffer.constData(), size_t(n));
-        for (ssize_t done = 0; done < n && error->isEmpty();) {
+        for (ssize_t done = 0; out >= 0 && done < n && problem.isEmpty();) {
             const ssize_t w = ::write(out, buffer.constData() + done, size_t(n - done));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
-            else
-                done += w;
+            if (w < 0 && errno != EINTR)
+                failed(copyTo, "write");
+            done += std::max<ssize_t>(w, 0);
         }
-        if (!error->isEmpty())
-            break;
     }
-    if (error->isEmpty() && ::fsync(out) != 0)
-        *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
     const QString sha = hexOf(ctx);
     EVP_MD_CTX_free(ctx);
     ::close(in);
-    if (::close(out) != 0 && error->isEmpty())
-        *error = u"cannot write %1: %2"_s.arg(to, QString::fromLocal8Bit(strerror(errno)));
-    if (!error->isEmpty()) {
-        ::unlink(toName.constData());
+    if (out >= 0) {
+        if (problem.isEmpty() && ::fsync(out) != 0)
+            failed(copyTo, "write");
+        if (::close(out) != 0)
+            failed(copyTo, "write");
+        if (!problem.isEmpty())
+            ::unlink(toName.constData());
+    }
+    if (!problem.isEmpty()) {
+        *error = problem;
         return std::nullopt;
     }
     return sha;
@@ -704,7 +675,7 @@ std::optional<QString> FileStore::storeContent(const QString &from, std::optiona
                                                QString *error)
 {
     if (!sha)
-        sha = sha256OfFile(from, error);
+        sha = hashFile(from, {}, error);
     if (!sha)
         return std::nullopt;
     const QString target = contentPath(*sha);
@@ -942,7 +913,7 @@ bool copyContent(const QSet<QString> &hashes, const QString &fromRoot, const QSt
                 return false;
             }
             const QString partial = to + u".copy"_s;
-            const std::optional<QString> got = copyHashed(from, partial, error);
+            const std::optional<QString> got = hashFile(from, partial, error);
             if (!got)
                 return false;
             if (*got != sha) {
@@ -975,7 +946,6 @@ bool copyContent(const QSet<QString> &hashes, const QString &fromRoot, const QSt
         }
         ::close(fd);
     }
-    report->missing.sort();
     return true;
 }
 

@@ -16,6 +16,7 @@
 #include <QJsonObject>
 #include <QTcpSocket>
 #include <QUrl>
+#include <algorithm>
 #include <array>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -115,6 +116,25 @@ bool FileTransfer::handles(const wire::HttpRequest &request)
 {
     const QByteArray path = pathOf(request);
     return path == "/uploads" || path.startsWith("/uploads/") || path.startsWith("/files/");
+}
+
+FileTransfer::Start FileTransfer::startOf(std::string_view firstBytes)
+{
+    // The request lines of start()'s routes, as far as they decide (a "POST /uploadsX"
+    // taken for one is refused as handles() would refuse it, only on another thread).
+    static constexpr std::array<std::string_view, 7> kStarts = {
+        "PATCH /uploads/",  "POST /uploads", "GET /uploads/", "HEAD /uploads/",
+        "DELETE /uploads/", "GET /files/",   "HEAD /files/",
+    };
+    static_assert(std::all_of(kStarts.begin(), kStarts.end(),
+                              [](std::string_view s) { return s.size() <= kStartBytes; }));
+    bool unknown = false;
+    for (const std::string_view s : kStarts) {
+        if (firstBytes.starts_with(s))
+            return Start::Transfer;
+        unknown = unknown || s.starts_with(firstBytes); // more bytes may make it this one
+    }
+    return unknown ? Start::Unknown : Start::Other;
 }
 
 FileTransfer::FileTransfer(Session *session, wire::HttpRequest request, QByteArray early)

@@ -5,6 +5,7 @@
 
 #include <QByteArray>
 #include <QString>
+#include <string_view>
 
 namespace confab::server {
 
@@ -22,6 +23,12 @@ class FileTransfer
 public:
     // True for the paths this class serves.
     static bool handles(const wire::HttpRequest &request);
+    // From a connection's first bytes (its request line as far as it came), before the
+    // request is parsed: whether it is a request of the methods and paths served here
+    // (Unknown: more bytes must say). What an I/O worker hands to a transfer worker.
+    enum class Start { Transfer, Other, Unknown };
+    static Start startOf(std::string_view firstBytes);
+    static constexpr size_t kStartBytes = 16; // what startOf() needs at most
 
     // early: the bytes that came behind the request head (the start of a body).
     FileTransfer(Session *session, wire::HttpRequest request, QByteArray early);

@@ -5,13 +5,13 @@
 #include "core/hub.h"
 #include "core/metrics.h"
 #include "logging.h"
+#include "net/filetransfer.h"
 #include "net/session.h"
 
 #include <QSocketNotifier>
 #include <QSslSocket>
 #include <QTcpSocket>
 #include <QTimer>
-#include <array>
 #include <string_view>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,33 +58,9 @@ void IoWorker::adoptSocket(qintptr descriptor)
     connect(notifier, &QSocketNotifier::activated, this, [this, fd] { sniff(fd); });
 }
 
-namespace {
-
-// Request lines of the file transfer routes (net/filetransfer.h), as far as they decide.
-constexpr std::array<std::string_view, 7> kTransferStarts = {
-    "PATCH /uploads/",  "POST /uploads", "GET /uploads/", "HEAD /uploads/",
-    "DELETE /uploads/", "GET /files/",   "HEAD /files/",
-};
-constexpr size_t kSniffBytes = 16; // the longest of them
-
-enum class Sniffed { Transfer, Other, Undecided };
-
-Sniffed classify(std::string_view start)
-{
-    bool undecided = false;
-    for (const std::string_view t : kTransferStarts) {
-        if (start.starts_with(t))
-            return Sniffed::Transfer;
-        undecided = undecided || t.starts_with(start); // more bytes may make it this one
-    }
-    return undecided ? Sniffed::Undecided : Sniffed::Other;
-}
-
-} // namespace
-
 void IoWorker::sniff(int fd)
 {
-    char start[kSniffBytes] = {};
+    char start[FileTransfer::kStartBytes] = {};
     const ssize_t n = ::recv(fd, start, sizeof start, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
         return;
@@ -93,10 +69,11 @@ void IoWorker::sniff(int fd)
         return;
     constexpr char kTlsHandshakeRecord = 0x16;
     const bool tls = n > 0 && start[0] == kTlsHandshakeRecord && m_tls && m_tls->enabled;
-    const Sniffed kind = n <= 0 || tls || m_transferWorkers.isEmpty()
-                             ? Sniffed::Other
-                             : classify(std::string_view(start, size_t(n)));
-    if (kind == Sniffed::Undecided) {
+    using Start = FileTransfer::Start;
+    const Start kind = n <= 0 || tls || m_transferWorkers.isEmpty()
+                           ? Start::Other
+                           : FileTransfer::startOf(std::string_view(start, size_t(n)));
+    if (kind == Start::Unknown) {
         // Only part of the request line is here: look again shortly (the notifier would
         // fire at once while those bytes wait, unread).
         it->notifier->setEnabled(false);
@@ -116,7 +93,7 @@ void IoWorker::sniff(int fd)
         m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
         return;
     }
-    if (kind == Sniffed::Transfer) {
+    if (kind == Start::Transfer) {
         IoWorker *to = m_transferWorkers[m_nextTransfer++ % m_transferWorkers.size()];
         postTo(to, [to, fd] { to->startSession(fd, false); });
         return;

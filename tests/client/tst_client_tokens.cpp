@@ -29,14 +29,20 @@ struct ReadResult
     QString error;
 };
 
+// Starts a read; *r is filled when it ends (r must outlive the store's answer).
+void startRead(TokenStore &store, const QString &key, ReadResult *r)
+{
+    store.read(key, [r](std::optional<QString> token, const QString &error) {
+        r->done = true;
+        r->token = token;
+        r->error = error;
+    });
+}
+
 ReadResult readNow(TokenStore &store, const QString &key)
 {
     ReadResult r;
-    store.read(key, [&r](std::optional<QString> token, const QString &error) {
-        r.done = true;
-        r.token = token;
-        r.error = error;
-    });
+    startRead(store, key, &r);
     if (!QTest::qWaitFor([&r] { return r.done; }, 20000))
         r.error = u"timed out"_s;
     return r;
@@ -140,11 +146,7 @@ private slots:
         QSignalSpy waiting(&store, &TokenStore::waitingChanged);
         QVERIFY(::kill(pid_t(pid.value()), SIGSTOP) == 0);
         ReadResult r;
-        store.read(u"carol@ws://h"_s, [&r](std::optional<QString> token, const QString &error) {
-            r.done = true;
-            r.token = token;
-            r.error = error;
-        });
+        startRead(store, u"carol@ws://h"_s, &r);
         QTest::qWait(11000); // longer than the 10 s after which it used to give up
         const bool stillWaiting = !r.done && store.isWaiting() && !store.usingFallback();
         QVERIFY(::kill(pid_t(pid.value()), SIGCONT) == 0);
