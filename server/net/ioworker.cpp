@@ -52,28 +52,70 @@ void IoWorker::adoptSocket(qintptr descriptor)
     }
     // Nothing is read from the socket until its first bytes say which it is: a QTcpSocket
     // reads what is there at once, the TLS layer must see the ClientHello whole, and a
-    // transfer is read on its own worker.
+    // transfer is read on its own worker. Mostly they are there already (a client sends
+    // its request right behind the handshake): then no notifier is needed.
+    if (const Look look = lookAt(fd); look != Look::Wait && look != Look::More)
+        return route(fd, look);
     auto *notifier = new QSocketNotifier(fd, QSocketNotifier::Read, this);
     m_unsniffed.insert(fd, Unsniffed{notifier, monotonicMs()});
     connect(notifier, &QSocketNotifier::activated, this, [this, fd] { sniff(fd); });
 }
 
-void IoWorker::sniff(int fd)
+IoWorker::Look IoWorker::lookAt(int fd) const
 {
     char start[FileTransfer::kStartBytes] = {};
     const ssize_t n = ::recv(fd, start, sizeof start, MSG_PEEK | MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return Look::Wait;
+    if (n <= 0) // closed (or reset) before saying anything
+        return Look::Closed;
+    constexpr char kTlsHandshakeRecord = 0x16;
+    if (start[0] == kTlsHandshakeRecord && m_tls && m_tls->enabled)
+        return Look::Tls;
+    if (m_transferWorkers.isEmpty())
+        return Look::Plain;
+    switch (FileTransfer::startOf(std::string_view(start, size_t(n)))) {
+    case FileTransfer::Start::Transfer:
+        return Look::Transfer;
+    case FileTransfer::Start::Unknown:
+        return Look::More;
+    case FileTransfer::Start::Other:
+        break;
+    }
+    return Look::Plain;
+}
+
+void IoWorker::route(int fd, Look look)
+{
+    switch (look) {
+    case Look::Closed:
+        ::close(fd);
+        m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
         return;
+    case Look::Transfer: {
+        IoWorker *to = m_transferWorkers[m_nextTransfer++ % m_transferWorkers.size()];
+        postTo(to, [to, fd] { to->startSession(fd, false); });
+        return;
+    }
+    case Look::Tls:
+    case Look::Plain:
+        startSession(fd, look == Look::Tls);
+        return;
+    case Look::Wait:
+    case Look::More:
+        return; // not for route()
+    }
+}
+
+void IoWorker::sniff(int fd)
+{
     const auto it = m_unsniffed.find(fd);
     if (it == m_unsniffed.end())
         return;
-    constexpr char kTlsHandshakeRecord = 0x16;
-    const bool tls = n > 0 && start[0] == kTlsHandshakeRecord && m_tls && m_tls->enabled;
-    using Start = FileTransfer::Start;
-    const Start kind = n <= 0 || tls || m_transferWorkers.isEmpty()
-                           ? Start::Other
-                           : FileTransfer::startOf(std::string_view(start, size_t(n)));
-    if (kind == Start::Unknown) {
+    const Look look = lookAt(fd);
+    if (look == Look::Wait)
+        return;
+    if (look == Look::More) {
         // Only part of the request line is here: look again shortly (the notifier would
         // fire at once while those bytes wait, unread).
         it->notifier->setEnabled(false);
@@ -88,17 +130,7 @@ void IoWorker::sniff(int fd)
     it->notifier->setEnabled(false);
     it->notifier->deleteLater();
     m_unsniffed.erase(it);
-    if (n <= 0) { // closed (or reset) before saying anything
-        ::close(fd);
-        m_ctx->metrics->connectionsOpen.fetch_sub(1, std::memory_order_relaxed);
-        return;
-    }
-    if (kind == Start::Transfer) {
-        IoWorker *to = m_transferWorkers[m_nextTransfer++ % m_transferWorkers.size()];
-        postTo(to, [to, fd] { to->startSession(fd, false); });
-        return;
-    }
-    startSession(fd, tls);
+    route(fd, look);
 }
 
 void IoWorker::dropUnsniffed(int fd)

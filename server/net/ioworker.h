@@ -91,9 +91,14 @@ public:
 
 private:
     void housekeeping();
-    // A new connection waits here for its first bytes (with TLS on, or transfer workers):
-    // a TLS ClientHello (0x16) makes it a TLS session, a file transfer's request line
-    // goes to a transfer worker, anything else is a plain session here.
+    // A new connection's first bytes (looked at with TLS on, or transfer workers): a TLS
+    // ClientHello (0x16) makes it a TLS session, a file transfer's request line goes to
+    // a transfer worker, anything else is a plain session here. Wait: nothing came yet;
+    // More: a request line that needs more bytes to tell.
+    enum class Look { Wait, More, Closed, Tls, Plain, Transfer };
+    Look lookAt(int fd) const;
+    void route(int fd, Look look);
+    // A connection whose first bytes were not there at once: its notifier fired.
     void sniff(int fd);
     void startSession(int fd, bool tls);
     void dropUnsniffed(int fd);
