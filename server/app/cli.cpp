@@ -127,6 +127,8 @@ bool buildConfig(const QCommandLineParser &p, ServerConfig *cfg, QString *error)
         {"files-gc-grace-s", "files", "gc_grace_s"},
         {"files-gc-interval-s", "files", "gc_interval_s"},
         {"upload-expiry-s", "files", "upload_expiry_s"},
+        {"search-time-budget-ms", "search", "time_budget_ms"},
+        {"search-backfill-rows", "search", "backfill_rows"},
     };
     for (const Flag &f : flags) {
         const QString name = QLatin1String(f.flag);
@@ -465,6 +467,10 @@ int runCli(int argc, char **argv)
         {u"files-gc-interval-s"_s, u"How often unreferenced files are looked for (3600)."_s,
          u"s"_s},
         {u"upload-expiry-s"_s, u"Remove unfinished uploads idle for this long (86400)."_s, u"s"_s},
+        {u"search-time-budget-ms"_s,
+         u"A search answers with what it found after this long (2000)."_s, u"ms"_s},
+        {u"search-backfill-rows"_s,
+         u"Events indexed per batch when a store is first indexed (2000)."_s, u"rows"_s},
         {u"admin"_s, u"user add: make the user an admin."_s},
         {u"display-name"_s, u"user add: display name."_s, u"text"_s},
         {u"password-stdin"_s, u"Read the password as one line from standard input."_s},

@@ -135,6 +135,22 @@ const QList<IntKey> &intKeys()
          [](ServerConfig &c, qint64 v) {
              c.files.uploadExpirySeconds = v;
          }},
+        {"search", "workers", 1, 64,
+         [](ServerConfig &c, qint64 v) {
+             c.searchWorkers = int(v);
+         }},
+        {"search", "time_budget_ms", 10, 600000,
+         [](ServerConfig &c, qint64 v) {
+             c.searchBudgetMs = int(v);
+         }},
+        {"search", "backfill_rows", 1, 1000000,
+         [](ServerConfig &c, qint64 v) {
+             c.searchBackfillRows = int(v);
+         }},
+        {"search", "backfill_pause_ms", 0, 60000,
+         [](ServerConfig &c, qint64 v) {
+             c.searchBackfillPauseMs = int(v);
+         }},
         {"files", "thumbnail_px", 16, 4096,
          [](ServerConfig &c, qint64 v) {
              c.files.thumbnailPx = int(v);
@@ -288,8 +304,9 @@ bool loadConfigFile(ServerConfig &cfg, const QString &path, QString *error)
                 return false;
             }
             section = line.mid(1, line.size() - 2).trimmed();
-            static const QStringList known = {u"server"_s, u"limits"_s, u"store"_s,     u"auth"_s,
-                                              u"log"_s,    u"tls"_s,    u"discovery"_s, u"files"_s};
+            static const QStringList known = {u"server"_s,    u"limits"_s, u"store"_s,
+                                              u"auth"_s,      u"log"_s,    u"tls"_s,
+                                              u"discovery"_s, u"files"_s,  u"search"_s};
             if (!known.contains(section)) {
                 *error = where + u"unknown section [%1]"_s.arg(section);
                 return false;

@@ -2,6 +2,7 @@
 
 #include "app/config.h"
 
+#include "core/clock.h"
 #include "core/hub.h"
 #include "core/metrics.h"
 #include "core/seqbook.h"
@@ -184,6 +185,9 @@ bool ServerApp::start(QString *error)
     qCInfo(lcStore).noquote() << "file store" << m_files->root();
     m_ctx.filePool = m_filePool.get();
     m_ctx.files = m_files.get();
+    m_searchPool = std::make_unique<QThreadPool>();
+    m_searchPool->setMaxThreadCount(cfg.searchWorkers);
+    m_ctx.searchPool = m_searchPool.get();
 
     auto tls = std::make_shared<TlsSetup>();
     if (!loadTlsSetup(cfg, tls.get(), error))
@@ -256,6 +260,12 @@ bool ServerApp::start(QString *error)
     m_filesGc = new QTimer(this);
     connect(m_filesGc, &QTimer::timeout, this, &ServerApp::collectFiles);
     m_filesGc->start(int(std::min<qint64>(cfg.files.gcIntervalSeconds * 1000, 1 << 30)));
+    QString indexError;
+    const std::optional<bool> indexed = m_reader->searchIndexComplete(&indexError);
+    if (!indexed)
+        qCWarning(lcStore).noquote() << "cannot read the search index's state:" << indexError;
+    else if (!*indexed)
+        indexNextBatch();
     qCInfo(lcApp).noquote() << "listening on"
                             << u"%1:%2"_s.arg(cfg.listenAddress.toString()).arg(m_port) << "with"
                             << workerCount << "I/O workers and" << transfers.size()
@@ -295,6 +305,51 @@ void ServerApp::collectFiles()
     });
 }
 
+void ServerApp::indexNextBatch()
+{
+    if (!m_running)
+        return;
+    if (m_backfillStartedMs == 0) {
+        m_backfillStartedMs = monotonicMs();
+        m_backfillLoggedMs = m_backfillStartedMs;
+        qCInfo(lcStore) << "search index: indexing the stored messages, in batches of"
+                        << m_ctx.config.searchBackfillRows << "events";
+    }
+    auto progress = std::make_shared<SearchBackfill>();
+    m_writer->enqueue(
+        IndexSearchBatch{m_ctx.config.searchBackfillRows, progress},
+        [this, progress](WriteStatus status) {
+            postTo(this, [this, progress, status] {
+                if (status != WriteStatus::Committed) {
+                    qCWarning(lcStore) << "search index: a batch failed; the "
+                                          "next start goes on from there";
+                    return;
+                }
+                m_backfillIndexed += progress->indexed;
+                const qint64 now = monotonicMs();
+                if (progress->complete) {
+                    qCInfo(lcStore).noquote()
+                        << u"search index: complete, %1 messages indexed in %2 s"_s
+                               .arg(m_backfillIndexed)
+                               .arg(double(now - m_backfillStartedMs) / 1000.0, 0, 'f', 1);
+                    return;
+                }
+                if (now - m_backfillLoggedMs >= 5000) {
+                    m_backfillLoggedMs = now;
+                    const QString share =
+                        progress->total > 0
+                            ? u" (%1 %)"_s.arg(100 * progress->done / progress->total)
+                            : QString();
+                    qCInfo(lcStore).noquote()
+                        << u"search index: %1 messages indexed so far%2"_s.arg(m_backfillIndexed)
+                               .arg(share);
+                }
+                QTimer::singleShot(m_ctx.config.searchBackfillPauseMs, this,
+                                   &ServerApp::indexNextBatch);
+            });
+        });
+}
+
 void ServerApp::waitForPool(QThreadPool *pool, const char *name)
 {
     if (!pool->waitForDone(5000)) {
@@ -327,6 +382,7 @@ void ServerApp::stop()
     waitForPool(m_authPool.get(), "auth");
     waitForPool(m_readPool.get(), "read");
     waitForPool(m_filePool.get(), "file");
+    waitForPool(m_searchPool.get(), "search");
     runOn(m_hub, [] {}); // the hub has posted every broadcast and ack to the workers
     for (IoWorker *w : std::as_const(m_workers))
         runOn(w, [w] { w->closeAll(); });

@@ -52,6 +52,9 @@ private:
     void checkTokenChanges();
     // Removes unreferenced files every files.gc_interval_s, on the file pool.
     void collectFiles();
+    // Indexes the events stored before the search index existed: one batch on the writer,
+    // a pause, the next, until the store says it is complete; progress goes to the log.
+    void indexNextBatch();
 
     ServerContext m_ctx;
     std::unique_ptr<StoreWriter> m_writer;
@@ -61,6 +64,10 @@ private:
     std::unique_ptr<QThreadPool> m_readPool;
     std::unique_ptr<QThreadPool> m_ioPool;
     std::unique_ptr<QThreadPool> m_filePool;
+    std::unique_ptr<QThreadPool> m_searchPool;
+    qint64 m_backfillStartedMs = 0; // monotonic; 0: no backfill ran
+    qint64 m_backfillIndexed = 0;
+    qint64 m_backfillLoggedMs = 0;
     std::unique_ptr<FileStore> m_files;
     QTimer *m_filesGc = nullptr;
     std::atomic<bool> m_gcRunning{false};

@@ -44,6 +44,7 @@ struct ServerContext
     QThreadPool *authPool = nullptr;   // Argon2id and token lookups
     QThreadPool *readPool = nullptr;   // history and replay reads
     QThreadPool *filePool = nullptr;   // file requests: lookups, hashing, thumbnails
+    QThreadPool *searchPool = nullptr; // searches (their own: a slow one delays no history)
     FileStore *files = nullptr;
     std::atomic<bool> draining{false}; // SIGTERM: refuse new sends
 };

@@ -528,6 +528,44 @@ void Hub::authorizeHistory(const Caller &c, const protocol::HistoryRequest &r)
     m_ctx->sinks[c.ref.worker]->postHistoryAllowed(c.ref.id, r, it->fannedOut);
 }
 
+void Hub::authorizeSearch(const Caller &c, const protocol::SearchRequest &r, const search::Query &q)
+{
+    SearchPlan plan;
+    plan.query = q;
+    plan.user = c.user;
+    plan.order = r.order;
+    plan.limit = r.limit;
+    plan.cursor = r.cursor;
+    std::optional<QString> only = r.room;
+    if (q.in) {
+        const QString room = q.in->kind == search::InTarget::Kind::Direct
+                                 ? protocol::dmRoomId(c.user, q.in->name)
+                                 : q.in->name;
+        if (only && *only != room)
+            return fail(c, ErrorCode::Invalid,
+                        u"in: names another room than the search's room '%1'"_s.arg(*only));
+        only = room;
+    }
+    if (only) {
+        const auto it = m_rooms.constFind(*only);
+        if (it == m_rooms.constEnd())
+            return fail(c, ErrorCode::NotFound,
+                        q.in && q.in->kind == search::InTarget::Kind::Direct
+                            ? u"no direct messages with '%1'"_s.arg(q.in->name)
+                            : u"no room '%1'"_s.arg(*only));
+        if (!canSee(*it, c.user))
+            return fail(c, ErrorCode::Forbidden, u"not a member of '%1'"_s.arg(*only));
+        plan.rooms = {*only};
+        plan.oneRoom = true;
+    } else {
+        for (const RoomState &room : std::as_const(m_rooms)) {
+            if (canSee(room, c.user))
+                plan.rooms.append(room.id);
+        }
+    }
+    m_ctx->sinks[c.ref.worker]->postSearchAllowed(c.ref.id, c.id, plan);
+}
+
 void Hub::read(const Caller &c, const protocol::ReadMarker &m)
 {
     const auto it = m_rooms.constFind(m.room);

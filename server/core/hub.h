@@ -58,6 +58,8 @@ public:
     void send(const Caller &c, const protocol::SendRequest &r);
     // Checks that the caller may read the room, then lets its session run the read.
     void authorizeHistory(const Caller &c, const protocol::HistoryRequest &r);
+    // q: r's query, parsed by the session.
+    void authorizeSearch(const Caller &c, const protocol::SearchRequest &r, const search::Query &q);
     void read(const Caller &c, const protocol::ReadMarker &m);
     void typing(const Caller &c, const QString &room);
     void presence(const Caller &c, protocol::Presence state);

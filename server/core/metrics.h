@@ -1,5 +1,7 @@
 #pragma once
 
+#include "protocol/errors.h"
+
 #include <QByteArray>
 #include <array>
 #include <atomic>
@@ -32,7 +34,7 @@ struct Metrics
     std::atomic<qint64> discoveryAnswers{0};
     std::atomic<qint64> discoveryIgnored{0}; // not a probe, smaller than the answer, a copy
     std::atomic<qint64> discoveryRateLimited{0};
-    std::array<std::atomic<qint64>, 9> errorsByCode{};
+    std::array<std::atomic<qint64>, protocol::kErrorCodeCount> errorsByCode{};
 
     static Metrics &instance();
 };

@@ -55,6 +55,14 @@ struct ServerConfig
 
     // File sharing: uploads, downloads, limits and the garbage collector.
     FilesConfig files;
+
+    // Search: threads of their own (a slow search never delays history), the time one
+    // search may take before it answers with what it found, and the backfill's batches
+    // (rows per batch on the writer, pause between batches).
+    int searchWorkers = 2;
+    int searchBudgetMs = 2000;
+    int searchBackfillRows = 2000;
+    int searchBackfillPauseMs = 10;
 };
 
 } // namespace confab::server

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "protocol/messages.h"
+#include "store/search.h"
 
 #include <QByteArray>
 #include <QList>
@@ -43,6 +44,9 @@ public:
     // The caller may read the room: the session runs the read, up to lastSeq.
     virtual void postHistoryAllowed(quint64 session, const protocol::HistoryRequest &request,
                                     qint64 lastSeq) = 0;
+    // The caller may run this search (its rooms are those it may read).
+    virtual void postSearchAllowed(quint64 session, protocol::RequestId id,
+                                   const SearchPlan &plan) = 0;
 };
 
 } // namespace confab::server

@@ -324,6 +324,13 @@ void IoWorker::postHistoryAllowed(quint64 session, const protocol::HistoryReques
     });
 }
 
+void IoWorker::postSearchAllowed(quint64 session, protocol::RequestId id, const SearchPlan &plan)
+{
+    postTo(this, [this, session, id, plan] {
+        withSession(session, [&](Session *s) { s->runSearch(id, plan); });
+    });
+}
+
 void IoWorker::closeAll()
 {
     const QList<Session *> sessions = m_sessions.values();

@@ -51,6 +51,8 @@ public:
     void postUnsubscribe(const QString &user, const QString &room) override;
     void postAttached(quint64 session, const QList<protocol::RoomInfo> &visible,
                       const QStringList &subscribed, const QList<ReplayPlan> &plans) override;
+    void postSearchAllowed(quint64 session, protocol::RequestId id,
+                           const SearchPlan &plan) override;
     void postHistoryAllowed(quint64 session, const protocol::HistoryRequest &request,
                             qint64 lastSeq) override;
 

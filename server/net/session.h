@@ -72,6 +72,8 @@ public:
     void attached(const QList<protocol::RoomInfo> &rooms, const QStringList &subscribed,
                   const QList<ReplayPlan> &plans);
     void runHistory(const protocol::HistoryRequest &request, qint64 lastSeq);
+    // A search the hub allowed, run on the search pool.
+    void runSearch(protocol::RequestId id, const SearchPlan &plan);
     void roomSubscribed(const QString &room) { m_rooms.insert(room); }
     void roomUnsubscribed(const QString &room) { m_rooms.remove(room); }
 

@@ -7,6 +7,7 @@
 #include "logging.h"
 #include "net/ioworker.h"
 #include "net/session.h"
+#include "search/searchquery.h"
 #include "store/reader.h"
 #include "store/writer.h"
 
@@ -140,6 +141,18 @@ void Session::dispatch(protocol::ClientMessage &&message)
                     return;
                 }
                 postTo(hub, [hub, c = caller(m.id), m] { hub->authorizeHistory(c, m); });
+            } else if constexpr (std::is_same_v<T, protocol::SearchRequest>) {
+                auto parsed = search::parseQuery(m.query, m.tzOffsetMinutes);
+                if (const auto *bad = std::get_if<search::ParseError>(&parsed)) {
+                    sendError(ErrorCode::Invalid,
+                              bad->token.isEmpty() ? bad->message
+                                                   : u"%1: %2"_s.arg(bad->token, bad->message),
+                              m.id, u"query"_s);
+                    return;
+                }
+                postTo(hub, [hub, c = caller(m.id), m, q = std::get<search::Query>(parsed)] {
+                    hub->authorizeSearch(c, m, q);
+                });
             } else if constexpr (std::is_same_v<T, protocol::ReadMarker>) {
                 postTo(hub, [hub, c = caller(std::nullopt), m] { hub->read(c, m); });
             } else if constexpr (std::is_same_v<T, protocol::TypingRequest>) {
@@ -231,6 +244,32 @@ void Session::runHistory(const protocol::HistoryRequest &r, qint64 lastSeq)
         backToSession(worker, sid, [frame, durable, error, id = r.id](Session *s) {
             if (!durable || !error.isEmpty())
                 s->sendError(ErrorCode::Unavailable, u"history is not available right now"_s, id);
+            else
+                s->sendReply(frame);
+        });
+    });
+}
+
+void Session::runSearch(protocol::RequestId id, const SearchPlan &plan)
+{
+    ServerContext *ctx = m_ctx;
+    IoWorker *worker = m_worker;
+    const quint64 sid = m_id;
+    startOn(ctx->searchPool, [ctx, worker, sid, id, plan] {
+        QString error;
+        const SearchOutcome out = ctx->reader->search(plan, ctx->config.searchBudgetMs, &error);
+        if (!error.isEmpty())
+            qCWarning(lcStore).noquote() << "search failed:" << error;
+        protocol::SearchReply reply{id, out.hits, out.cursor, out.indexing, out.timedOut};
+        const QByteArray frame = out.badCursor || !error.isEmpty()
+                                     ? QByteArray()
+                                     : wire::makeFrame(wire::Opcode::Text, protocol::encode(reply));
+        backToSession(worker, sid, [frame, bad = out.badCursor, id](Session *s) {
+            if (bad)
+                s->sendError(ErrorCode::Invalid, u"the cursor is not one this search handed out"_s,
+                             id, u"cursor"_s);
+            else if (frame.isEmpty())
+                s->sendError(ErrorCode::Unavailable, u"search is not available right now"_s, id);
             else
                 s->sendReply(frame);
         });

@@ -44,17 +44,24 @@ QSqlQuery *Connection::statement(const QString &sqlText, QString *error)
     return m_statements.emplace(sqlText, std::move(q)).first->second.get();
 }
 
-sqlite3_stmt *Connection::nativeStatement(const QString &sqlText, QString *error)
+sqlite3 *Connection::nativeHandle(QString *error) const
 {
-    if (auto it = m_native.find(sqlText); it != m_native.end())
-        return it->second;
     const QSqlDatabase db = database();
     const QVariant handle = db.isOpen() ? db.driver()->handle() : QVariant();
     if (isPostgres() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
         sql::setError(error, u"no SQLite handle on connection %1"_s.arg(m_name));
         return nullptr;
     }
-    sqlite3 *native = *static_cast<sqlite3 *const *>(handle.constData());
+    return *static_cast<sqlite3 *const *>(handle.constData());
+}
+
+sqlite3_stmt *Connection::nativeStatement(const QString &sqlText, QString *error)
+{
+    if (auto it = m_native.find(sqlText); it != m_native.end())
+        return it->second;
+    sqlite3 *native = nativeHandle(error);
+    if (!native)
+        return nullptr;
     sqlite3_stmt *stmt = nullptr;
     const QByteArray utf8 = sqlText.toUtf8();
     const int rc = sqlite3_prepare_v3(native, utf8.constData(), int(utf8.size()),

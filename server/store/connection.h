@@ -8,6 +8,7 @@
 #include <memory>
 #include <unordered_map>
 
+struct sqlite3;
 struct sqlite3_stmt;
 
 namespace confab::server {
@@ -39,6 +40,8 @@ public:
     // writer's event inserts (binding through QSqlQuery and QVariant costs more than the
     // insert itself). Finalized before the connection closes; null + *error on failure.
     sqlite3_stmt *nativeStatement(const QString &sqlText, QString *error);
+    // SQLite only: the driver's handle of the open connection; null + *error otherwise.
+    sqlite3 *nativeHandle(QString *error) const;
     // Changes whenever the statements are dropped (reset(), abandon()): a caller that keeps
     // statement() pointers of its own looks them up again when it differs.
     quint64 generation() const { return m_generation; }

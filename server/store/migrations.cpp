@@ -10,7 +10,8 @@
 // The schema and its history. Each migration is applied once, in order, in its own
 // transaction together with the new schema_version, so a crash half way leaves the store
 // at the previous version. Only add new steps at the end; never edit a released one.
-// Portable SQL only: the same statements run on SQLite and PostgreSQL.
+// Portable SQL where it can be: a step's statements run on SQLite and PostgreSQL alike,
+// then its engine-specific ones (the search index is FTS5 on one, tsvector on the other).
 // A new table must also be listed in storecopy.cpp (migrate-store copies that list and
 // refuses a store with a table it does not know).
 namespace confab::server {
@@ -24,6 +25,8 @@ struct Migration
     int version;
     const char *what;
     std::span<const char *const> statements;
+    std::span<const char *const> sqliteOnly = {};
+    std::span<const char *const> postgresOnly = {};
 };
 
 // Booleans are INTEGER 0/1 (portable); times are BIGINT ms since the Unix epoch.
@@ -105,13 +108,89 @@ constexpr std::array kVersion6 = {
     "ALTER TABLE events ADD COLUMN file_id TEXT",
 };
 
-const std::array<Migration, 6> kMigrations = {{
+// Search. The index holds, for every message, the version of its text people see: the
+// message itself (text, file) until it is edited, then its latest edit; a delete takes it
+// out. So each indexed row is an events row, and a hit on an edit names its target.
+// Edit and delete events find what they replace through events_target. Rows stored before
+// this step are indexed afterwards by the backfill (store/search.cpp), in batches on the
+// writer; meta's search_upto and search_next say how far it got (0 and 0: complete).
+constexpr std::array kVersion7 = {
+    "CREATE INDEX events_target ON events (room, target) WHERE target IS NOT NULL",
+};
+
+// SQLite: an FTS5 table whose content is the events themselves (through a view that adds
+// a file's name), so it stores only the index. FTS5 must be told exactly what it indexed
+// when a row goes, hence the triggers read the replaced row back from the same view; a row
+// the backfill has not reached yet (search_next <= rowid <= search_upto) is not in it.
+constexpr std::array kVersion7Sqlite = {
+    "CREATE VIEW search_source AS SELECT e.rowid AS id, e.body AS body, f.name AS name"
+    " FROM events e LEFT JOIN files f ON f.id = e.file_id",
+    "CREATE VIRTUAL TABLE search_index USING fts5(body, name, content='search_source',"
+    " content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='2 3')",
+    "INSERT INTO meta (key, value) SELECT 'search_upto', COALESCE(MAX(rowid), 0) FROM events"
+    " WHERE true ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    "INSERT INTO meta (key, value) SELECT 'search_next', CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0"
+    " END FROM events WHERE true ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    "CREATE TRIGGER search_update AFTER INSERT ON events"
+    " WHEN new.kind IN ('text', 'file', 'edit', 'delete') BEGIN"
+    // An edit or a delete: out goes the version it replaces (the latest edit before it,
+    // else the message), unless it is gone already or not indexed yet.
+    " INSERT INTO search_index (search_index, rowid, body, name)"
+    "  SELECT 'delete', s.id, s.body, s.name FROM search_source s"
+    "  WHERE new.kind IN ('edit', 'delete')"
+    "  AND s.id = COALESCE((SELECT x.rowid FROM events x WHERE x.room = new.room"
+    "   AND x.target = new.target AND x.kind = 'edit' AND x.seq < new.seq"
+    "   ORDER BY x.seq DESC LIMIT 1), (SELECT x.rowid FROM events x WHERE x.room = new.room"
+    "   AND x.seq = new.target AND x.kind IN ('text', 'file')))"
+    "  AND NOT EXISTS (SELECT 1 FROM events d WHERE d.room = new.room"
+    "   AND d.target = new.target AND d.kind = 'delete' AND d.seq < new.seq)"
+    "  AND (s.id > (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_upto')"
+    "   OR s.id < (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'search_next'));"
+    // A message or an edit: in goes its text.
+    " INSERT INTO search_index (rowid, body, name) SELECT new.rowid, new.body,"
+    "  (SELECT name FROM files WHERE id = new.file_id) WHERE new.kind <> 'delete';"
+    " END",
+};
+
+// PostgreSQL: a tsvector column, set for the current version of each message and NULL
+// otherwise, with a GIN index over the set ones. The `simple` configuration assumes no
+// language; a file's name goes in with its punctuation as spaces (the parser would keep
+// "q3-report.pdf" as one word). An edit or delete takes the shared side of advisory lock
+// 7681, the backfill the exclusive one, so a batch never indexes a row an edit is
+// replacing meanwhile.
+constexpr std::array kVersion7Postgres = {
+    "ALTER TABLE events ADD COLUMN search tsvector",
+    "CREATE INDEX events_search ON events USING GIN (search) WHERE search IS NOT NULL",
+    "INSERT INTO meta (key, value) SELECT 'search_upto', CASE WHEN COUNT(*) > 0 THEN '1'"
+    " ELSE '0' END FROM events ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    "INSERT INTO meta (key, value) VALUES ('search_next', '')"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    "CREATE FUNCTION confab_search_set() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF NEW.kind IN ('text', 'file', 'edit') THEN"
+    "  NEW.search := to_tsvector('simple', NEW.body || ' ' || COALESCE((SELECT"
+    "   regexp_replace(f.name, '[[:punct:]]+', ' ', 'g') FROM files f"
+    "   WHERE f.id = NEW.file_id), ''));"
+    " END IF; RETURN NEW; END $$",
+    "CREATE FUNCTION confab_search_replace() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " PERFORM pg_advisory_xact_lock_shared(7681);"
+    " UPDATE events SET search = NULL WHERE room = NEW.room AND search IS NOT NULL"
+    "  AND (seq = NEW.target OR (target = NEW.target AND kind = 'edit' AND seq < NEW.seq));"
+    " RETURN NULL; END $$",
+    "CREATE TRIGGER search_set BEFORE INSERT ON events FOR EACH ROW"
+    " EXECUTE FUNCTION confab_search_set()",
+    "CREATE TRIGGER search_replace AFTER INSERT ON events FOR EACH ROW"
+    " WHEN (NEW.kind IN ('edit', 'delete') AND NEW.target IS NOT NULL)"
+    " EXECUTE FUNCTION confab_search_replace()",
+};
+
+const std::array<Migration, 7> kMigrations = {{
     {1, "users, tokens, rooms, members, invites, events", kVersion1},
     {2, "client_msg_id index, read markers", kVersion2},
     {3, "client_msg_id index no longer unique", kVersion3},
     {4, "token changes", kVersion4},
     {5, "client_msg_id index dropped", kVersion5},
     {6, "files, file references", kVersion6},
+    {7, "search index", kVersion7, kVersion7Sqlite, kVersion7Postgres},
 }};
 
 // The meta table and the epoch exist before any numbered migration; the epoch is
@@ -173,8 +252,12 @@ bool applyStep(const QSqlDatabase &db, const Migration &m, QString *error)
                       u"schema version %1 cannot be migrated to %2"_s.arg(*current).arg(m.version));
         ok = false;
     }
-    for (size_t i = 0; ok && needed && i < m.statements.size(); ++i)
-        ok = sql::exec(db, QString::fromLatin1(m.statements[i]), error);
+    const std::span<const char *const> own =
+        Database::isPostgres(db) ? m.postgresOnly : m.sqliteOnly;
+    for (const std::span<const char *const> part : {m.statements, own}) {
+        for (size_t i = 0; ok && needed && i < part.size(); ++i)
+            ok = sql::exec(db, QString::fromLatin1(part[i]), error);
+    }
     if (ok && needed) {
         QSqlQuery q(db);
         ok = sql::prepare(q,

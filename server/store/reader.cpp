@@ -310,6 +310,19 @@ QList<protocol::Event> StoreReader::events(const QString &room, qint64 afterSeq,
     });
 }
 
+SearchOutcome StoreReader::search(const SearchPlan &plan, int budgetMs, QString *error) const
+{
+    return runRead(m_connections, error, [&](Connection &c, QString *err) {
+        return searchstore::run(c, plan, budgetMs, err);
+    });
+}
+
+std::optional<bool> StoreReader::searchIndexComplete(QString *error) const
+{
+    return runRead(m_connections, error,
+                   [&](Connection &c, QString *err) { return searchstore::indexComplete(c, err); });
+}
+
 QHash<QString, qint64> StoreReader::readMarkers(const QString &user, QString *error) const
 {
     return runRead(m_connections, error, [&](Connection &c, QString *err) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "store/search.h"
 #include "store/storetypes.h"
 
 #include <QHash>
@@ -45,6 +46,10 @@ public:
     // in ascending seq order.
     QList<protocol::Event> events(const QString &room, qint64 afterSeq, qint64 beforeSeq, int limit,
                                   bool newestFirst, QString *error = nullptr) const;
+    // A search the hub allowed (store/search.h), within budgetMs.
+    SearchOutcome search(const SearchPlan &plan, int budgetMs, QString *error = nullptr) const;
+    // Whether the search index holds every stored event (the backfill is done).
+    std::optional<bool> searchIndexComplete(QString *error = nullptr) const;
     // room -> last read seq of user.
     QHash<QString, qint64> readMarkers(const QString &user, QString *error = nullptr) const;
     // Users whose tokens were revoked from outside the server at or after sinceTs (wall ms),

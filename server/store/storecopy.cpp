@@ -16,14 +16,38 @@ using namespace Qt::StringLiterals;
 namespace {
 
 // Every table of the schema (migrations.cpp), parents first so that foreign keys hold
-// after each statement. meta (epoch, schema_version) is handled apart. A migration that
-// adds a table must add it here too: a source table missing from this list makes the copy
-// refuse to run rather than leave it behind.
+// after each statement, and files before events: the target's search index reads a file
+// event's file name as the event goes in. meta (epoch, schema_version) is handled apart.
+// A migration that adds a table must add it here too: a source table missing from this
+// list makes the copy refuse to run rather than leave it behind.
 const QStringList kTables = {
-    u"users"_s,  u"rooms"_s,  u"members"_s,      u"invites"_s,
-    u"tokens"_s, u"events"_s, u"read_markers"_s, u"token_changes"_s,
-    u"files"_s,  u"file_refs"_s,
+    u"users"_s, u"rooms"_s,  u"members"_s,      u"invites"_s,       u"tokens"_s,
+    u"files"_s, u"events"_s, u"read_markers"_s, u"token_changes"_s, u"file_refs"_s,
 };
+
+// The search index is derived from the events: the target's own triggers build it as the
+// events go in (migration 7). So its tables (SQLite's FTS5 table and the tables behind it),
+// its column (PostgreSQL's events.search) and its progress in meta are never copied.
+bool isDerivedTable(const QString &table)
+{
+    return table == "search_index"_L1 || table.startsWith("search_index_"_L1);
+}
+bool isDerivedColumn(const QString &table, const QString &column)
+{
+    return table == "events"_L1 && column == "search"_L1;
+}
+bool isDerivedMeta(const QString &key)
+{
+    return key.startsWith("search_"_L1);
+}
+
+// Rows in the order they are copied. Events go oldest first (the target's rowids then run
+// in time order, which search's newest-first order follows on SQLite); within a room that
+// is seq order, as ts never goes back in a room, so an edit finds the message it replaces.
+QString orderOf(const QString &table)
+{
+    return table == "events"_L1 ? u" ORDER BY ts, room, seq"_s : QString();
+}
 
 // Bound values per INSERT statement: several rows at once save a round trip each on
 // PostgreSQL, and stay far below both back ends' limits on parameters.
@@ -55,7 +79,7 @@ QStringList userTables(const QSqlDatabase &db)
     QStringList tables;
     const QStringList all = db.tables(QSql::Tables);
     for (const QString &t : all) {
-        if (!t.startsWith("sqlite_"_L1))
+        if (!t.startsWith("sqlite_"_L1) && !isDerivedTable(t))
             tables.append(t);
     }
     tables.sort();
@@ -77,8 +101,10 @@ QStringList columnsOf(const QSqlDatabase &db, const QString &table)
 {
     const QSqlRecord record = db.record(table);
     QStringList columns;
-    for (int i = 0; i < record.count(); ++i)
-        columns.append(record.fieldName(i));
+    for (int i = 0; i < record.count(); ++i) {
+        if (!isDerivedColumn(table, record.fieldName(i)))
+            columns.append(record.fieldName(i));
+    }
     return columns;
 }
 
@@ -143,7 +169,7 @@ std::optional<qint64> copyTable(const QSqlDatabase &source, const QSqlDatabase &
 
     QSqlQuery read(source);
     read.setForwardOnly(true);
-    if (!read.exec(u"SELECT %1 FROM %2"_s.arg(columns.join(u", "_s), table))) {
+    if (!read.exec(u"SELECT %1 FROM %2%3"_s.arg(columns.join(u", "_s), table, orderOf(table)))) {
         sql::setError(error, sql::describe(u"read "_s + table, read.lastError()));
         return std::nullopt;
     }
@@ -195,7 +221,8 @@ std::optional<qint64> copyTable(const QSqlDatabase &source, const QSqlDatabase &
     return copied;
 }
 
-// The source's meta rows (epoch, schema_version and any other key) replace the target's.
+// The source's meta rows (epoch, schema_version and any other key but the search index's
+// progress) replace the target's.
 std::optional<qint64> copyMeta(const QSqlDatabase &source, const QSqlDatabase &target,
                                QString *error)
 {
@@ -213,6 +240,8 @@ std::optional<qint64> copyMeta(const QSqlDatabase &source, const QSqlDatabase &t
         return std::nullopt;
     qint64 rows = 0;
     while (read.next()) {
+        if (isDerivedMeta(read.value(0).toString()))
+            continue;
         if (!sql::exec(write, {read.value(0), read.value(1)}, u"write meta"_s, error))
             return std::nullopt;
         ++rows;

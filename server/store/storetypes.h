@@ -6,6 +6,7 @@
 #include <QString>
 #include <QStringList>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <variant>
 
@@ -163,8 +164,18 @@ struct DeleteFile
     qint64 unreferencedBefore = 0;
 };
 
+struct SearchBackfill;
+// One batch of the search index's backfill (store/search.h): up to `rows` events stored
+// before the index existed go into it. progress is written on the writer thread before
+// done is called.
+struct IndexSearchBatch
+{
+    int rows = 1000;
+    std::shared_ptr<SearchBackfill> progress;
+};
+
 using WriteOp = std::variant<AppendEvent, CreateRoom, AddInvite, SetReadMarker, InsertToken,
-                             RevokeToken, CreateUser, StoreFile, DeleteFile>;
+                             RevokeToken, CreateUser, StoreFile, DeleteFile, IndexSearchBatch>;
 
 enum class WriteStatus { Committed, Conflict, Failed };
 

@@ -1,6 +1,7 @@
 #include "store/writeops.h"
 
 #include "store/connection.h"
+#include "store/search.h"
 #include "store/sqlutil.h"
 
 #include <array>
@@ -12,10 +13,13 @@ using namespace Qt::StringLiterals;
 
 namespace {
 
+// file_id goes in with the row (not after it): the search index reads a file's name when
+// the row is inserted.
 constexpr auto kEventColumns = "INSERT INTO events (room, seq, ts, sender, kind, body,"
-                               " client_msg_id, reply_to, target, emoji, removed) VALUES "_L1;
-constexpr auto kEventRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_L1;
-constexpr int kEventValues = 11;
+                               " client_msg_id, reply_to, target, emoji, removed, file_id)"
+                               " VALUES "_L1;
+constexpr auto kEventRow = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"_L1;
+constexpr int kEventValues = 12;
 
 // Indexed by OpApplier::Stmt; events are insertEventsSql(1).
 constexpr std::array kSql = {
@@ -37,7 +41,6 @@ constexpr std::array kSql = {
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
     "INSERT INTO files (id, sha256, size, mime, name, uploader, created_at, width, height,"
     " thumb, thumb_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    "UPDATE events SET file_id = ? WHERE room = ? AND seq = ?",
     "INSERT INTO file_refs (file_id, room, seq) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
     "UPDATE files SET posted = 1, unreferenced_at = NULL WHERE id = ?",
     // Before the delete's file_refs row goes: the file it posted becomes unreferenced now
@@ -51,7 +54,7 @@ constexpr std::array kSql = {
     "DELETE FROM files WHERE thumb_of = ?",
 };
 
-// One INSERT of `rows` events (11 values each: SQLite takes up to 32,766 since 3.32,
+// One INSERT of `rows` events (12 values each: SQLite takes up to 32,766 since 3.32,
 // PostgreSQL 65,535).
 QString insertEventsSql(int rows)
 {
@@ -78,6 +81,7 @@ void bindEvent(QSqlQuery &q, int base, const protocol::Event &e)
         sql::nullableInt(e.target),
         sql::nullableText(e.emoji),
         sql::flag(e.removed),
+        e.file ? QVariant(e.file->id) : QVariant(QMetaType::fromType<QString>()),
     };
     for (int i = 0; i < kEventValues; ++i)
         q.bindValue(base + i, sql::bindable(values[i]));
@@ -131,6 +135,10 @@ void bindEvent(sqlite3_stmt *stmt, int index, const protocol::Event &e)
     bindInt(stmt, index + 8, e.target);
     bindText(stmt, index + 9, e.emoji);
     sqlite3_bind_int(stmt, index + 10, e.removed ? 1 : 0);
+    if (e.file)
+        bindText(stmt, index + 11, e.file->id);
+    else
+        sqlite3_bind_null(stmt, index + 11);
 }
 
 QVariant nullIfEmpty(const QString &s)
@@ -326,8 +334,7 @@ OpApplier::Result OpApplier::applyOp(const AppendEvent &op)
         run(Stmt::UpdateTopic, {e.body, e.room}, &r);
         break;
     case protocol::EventKind::File:
-        if (e.file && run(Stmt::SetEventFile, {e.file->id, e.room, e.seq}, &r) >= 0 &&
-            run(Stmt::InsertFileRef, {e.file->id, e.room, e.seq}, &r) >= 0)
+        if (e.file && run(Stmt::InsertFileRef, {e.file->id, e.room, e.seq}, &r) >= 0)
             run(Stmt::MarkFilePosted, {e.file->id}, &r);
         break;
     case protocol::EventKind::Delete:
@@ -420,6 +427,14 @@ OpApplier::Result OpApplier::applyOp(const DeleteFile &op)
         r.status = WriteStatus::Conflict; // posted again, or not old enough any more
     else if (rows > 0)
         run(Stmt::DeleteThumbnails, {op.id}, &r);
+    return r;
+}
+
+OpApplier::Result OpApplier::applyOp(const IndexSearchBatch &op)
+{
+    Result r;
+    if (!searchstore::backfillBatch(m_connection, op.rows, op.progress.get(), &r.error))
+        r.status = WriteStatus::Failed; // not permanent: the writer retries the batch
     return r;
 }
 

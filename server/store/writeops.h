@@ -64,7 +64,6 @@ private:
         DeleteToken,
         InsertUser,
         InsertFile,
-        SetEventFile,
         InsertFileRef,
         MarkFilePosted,
         MarkFileUnreferenced,
@@ -99,6 +98,7 @@ private:
     Result applyOp(const CreateUser &op);
     Result applyOp(const StoreFile &op);
     Result applyOp(const DeleteFile &op);
+    Result applyOp(const IndexSearchBatch &op);
     qsizetype insertFile(const StoredFile &file, Result *r);
 
     static constexpr int kInsertSizes = 8; // 1, 2, 4, ... kMaxRowsPerInsert rows

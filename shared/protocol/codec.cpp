@@ -289,6 +289,28 @@ ClientMessage decodeHistory(JsonReader &r, const Limits &)
     return m;
 }
 
+ClientMessage decodeSearch(JsonReader &r, const Limits &)
+{
+    SearchRequest m;
+    // The query's own rules (operators, length) are the search layer's: a query it cannot
+    // run is answered `invalid` with the offending token, not bad_request.
+    m.query = r.requiredText("query", 0, 4 * 1024);
+    if (const auto room = r.optionalString("room", 1, 128)) {
+        if (!isValidRoomId(*room))
+            r.failField("room", u"not a room id"_s);
+        m.room = room;
+    }
+    const QString order = r.optionalString("order", 1, 16).value_or(u"newest"_s);
+    if (order == "relevance"_L1)
+        m.order = SearchOrder::Relevance;
+    else if (order != "newest"_L1 && !r.failed())
+        r.failField("order", u"must be newest or relevance"_s);
+    m.limit = int(r.optionalInt("limit", 1, kMaxSearchLimit).value_or(20));
+    m.cursor = r.optionalString("cursor", 1, kMaxSearchCursorChars);
+    m.tzOffsetMinutes = int(r.optionalInt("tz", -14 * 60, 14 * 60).value_or(0));
+    return m;
+}
+
 ClientMessage decodeRead(JsonReader &r, const Limits &)
 {
     ReadMarker m;
@@ -329,6 +351,7 @@ constexpr ClientType kClientTypes[] = {
     {"members", decodeRoomOnly<MembersRequest>},
     {"send", decodeSend},
     {"history", decodeHistory},
+    {"search", decodeSearch},
     {"read", decodeRead},
     {"typing", decodeRoomOnly<TypingRequest>},
     {"presence", decodePresence},
@@ -547,6 +570,40 @@ ServerMessage decodeHistoryReply(JsonReader &r, const Limits &limits)
     return m;
 }
 
+ServerMessage decodeSearchReply(JsonReader &r, const Limits &limits)
+{
+    SearchReply m;
+    m.cursor = r.optionalString("cursor", 1, kMaxSearchCursorChars);
+    m.indexing = r.optionalBool("indexing", false);
+    m.timedOut = r.optionalBool("timed_out", false);
+    const auto arr = r.array("results", true);
+    for (qsizetype i = 0; arr && i < arr->size() && !r.failed(); ++i) {
+        const QString path = r.path("results") + u"[%1]"_s.arg(i);
+        if (!arr->at(i).isObject()) {
+            r.fail(ErrorCode::BadRequest, path, path + u": must be an object"_s);
+            break;
+        }
+        JsonReader hr(arr->at(i).toObject(), path);
+        SearchHit h;
+        h.room = readRoom(hr);
+        h.seq = hr.requiredInt("seq", 1, kMaxSeq);
+        h.ts = hr.requiredInt("ts", 0, kMaxSafeInteger);
+        h.from = readUser(hr, "from");
+        const auto kind = eventKindFromName(hr.requiredString("kind", 1, 16));
+        if (!hr.failed() && !kind)
+            hr.failField("kind", u"unknown event kind"_s);
+        h.kind = kind.value_or(EventKind::Text);
+        h.snippet = hr.optionalText("snippet", 0, 4 * std::max(limits.maxBodyBytes, 1024))
+                        .value_or(QString());
+        h.edited = hr.optionalBool("edited", false);
+        if (const auto file = hr.object("file", false))
+            h.file = readFileInfo(*file, hr);
+        r.merge(hr);
+        m.results.append(std::move(h));
+    }
+    return m;
+}
+
 ServerMessage decodeServerRead(JsonReader &r, const Limits &)
 {
     ReadMarker m;
@@ -592,7 +649,7 @@ constexpr ServerType kServerTypes[] = {
     {"rooms", decodeRoomsReply},        {"room", decodeRoomReply},  {"ok", decodeOk},
     {"members", decodeMembersReply},    {"event", decodeEvent},     {"ack", decodeAck},
     {"history", decodeHistoryReply},    {"read", decodeServerRead}, {"typing", decodeTypingNotice},
-    {"presence", decodePresenceNotice}, {"pong", decodePong},
+    {"presence", decodePresenceNotice}, {"pong", decodePong},       {"search", decodeSearchReply},
 };
 
 // Sets the id member of whichever message alternative carries one.
@@ -896,6 +953,22 @@ QJsonObject toJson(const HistoryRequest &m)
     return o;
 }
 
+QJsonObject toJson(const SearchRequest &m)
+{
+    QJsonObject o = typed("search", m.id);
+    o.insert("query"_L1, m.query);
+    if (m.room)
+        o.insert("room"_L1, *m.room);
+    if (m.order == SearchOrder::Relevance)
+        o.insert("order"_L1, "relevance"_L1);
+    o.insert("limit"_L1, m.limit);
+    if (m.cursor)
+        o.insert("cursor"_L1, *m.cursor);
+    if (m.tzOffsetMinutes != 0)
+        o.insert("tz"_L1, m.tzOffsetMinutes);
+    return o;
+}
+
 QJsonObject toJson(const ReadMarker &m)
 {
     QJsonObject o = typed("read");
@@ -1013,6 +1086,33 @@ QJsonObject toJson(const HistoryReply &m)
         events.append(toJson(e));
     o.insert("events"_L1, events);
     o.insert("more"_L1, m.more);
+    return o;
+}
+
+QJsonObject toJson(const SearchReply &m)
+{
+    QJsonObject o = typed("search", m.id);
+    QJsonArray results;
+    for (const SearchHit &h : m.results) {
+        QJsonObject r{{"room"_L1, h.room},
+                      {"seq"_L1, h.seq},
+                      {"from"_L1, h.from},
+                      {"ts"_L1, h.ts},
+                      {"kind"_L1, eventKindName(h.kind)},
+                      {"snippet"_L1, h.snippet}};
+        if (h.edited)
+            r.insert("edited"_L1, true);
+        if (h.file)
+            r.insert("file"_L1, toJson(*h.file));
+        results.append(r);
+    }
+    o.insert("results"_L1, results);
+    if (m.cursor)
+        o.insert("cursor"_L1, *m.cursor);
+    if (m.indexing)
+        o.insert("indexing"_L1, true);
+    if (m.timedOut)
+        o.insert("timed_out"_L1, true);
     return o;
 }
 

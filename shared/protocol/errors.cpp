@@ -6,7 +6,7 @@
 namespace confab::protocol {
 
 namespace {
-constexpr std::array<std::pair<ErrorCode, const char *>, 9> kNames{{
+constexpr std::array<std::pair<ErrorCode, const char *>, kErrorCodeCount> kNames{{
     {ErrorCode::BadRequest, "bad_request"},
     {ErrorCode::Unauthenticated, "unauthenticated"},
     {ErrorCode::Forbidden, "forbidden"},
@@ -16,6 +16,7 @@ constexpr std::array<std::pair<ErrorCode, const char *>, 9> kNames{{
     {ErrorCode::RateLimited, "rate_limited"},
     {ErrorCode::Unavailable, "unavailable"},
     {ErrorCode::Internal, "internal"},
+    {ErrorCode::Invalid, "invalid"},
 }};
 } // namespace
 

@@ -21,7 +21,9 @@ enum class ErrorCode {
     RateLimited,
     Unavailable,
     Internal,
+    Invalid, // a search query the server cannot run (names the offending token)
 };
+inline constexpr size_t kErrorCodeCount = size_t(ErrorCode::Invalid) + 1;
 
 QString errorCodeName(ErrorCode code);
 std::optional<ErrorCode> errorCodeFromName(const QString &name);
@@ -54,6 +56,8 @@ struct Limits
 };
 
 inline constexpr int kMaxHistoryLimit = 200;
+inline constexpr int kMaxSearchLimit = 50;
+inline constexpr int kMaxSearchCursorChars = 200;
 inline constexpr int kMaxReplayPerRoom = 500;
 inline constexpr int kMaxClientMsgIdChars = 64;
 inline constexpr int kMaxEmojiBytes = 32;

@@ -16,8 +16,8 @@ namespace confab::protocol {
 struct DecodeError
 {
     ErrorCode code = ErrorCode::BadRequest;
-    QString field;   // dotted path of the offending field, empty for the whole frame
-    QString message; // human readable, safe to send back
+    QString field;            // dotted path of the offending field, empty for the whole frame
+    QString message;          // human readable, safe to send back
     std::optional<qint64> id; // request id, when it could be read
 };
 
@@ -38,8 +38,7 @@ public:
     std::optional<QJsonArray> array(const char *key, bool required);
 
     void fail(ErrorCode code, const QString &field, const QString &message);
-    void failField(const char *key, const QString &message,
-                   ErrorCode code = ErrorCode::BadRequest);
+    void failField(const char *key, const QString &message, ErrorCode code = ErrorCode::BadRequest);
     QString path(const char *key) const;
     QString path(const QString &key) const;
 

@@ -67,7 +67,7 @@ struct FileInfo
     QString name; // as uploaded
     qint64 size = 0;
     QString mime;
-    std::optional<qint64> width;  // images the server decoded, as shown
+    std::optional<qint64> width; // images the server decoded, as shown
     std::optional<qint64> height;
     std::optional<QString> thumb; // the thumbnail's file id
     friend bool operator==(const FileInfo &, const FileInfo &) = default;
@@ -193,6 +193,21 @@ struct HistoryRequest
     friend bool operator==(const HistoryRequest &, const HistoryRequest &) = default;
 };
 
+// search: the query language is in search/searchquery.h; room (optional) keeps the search
+// to one room, as in:#room does.
+enum class SearchOrder { Newest, Relevance };
+struct SearchRequest
+{
+    RequestId id;
+    QString query;
+    std::optional<QString> room;
+    SearchOrder order = SearchOrder::Newest;
+    int limit = 20;
+    std::optional<QString> cursor; // from the previous page's reply
+    int tzOffsetMinutes = 0;       // the asker's offset from UTC, for after:/before:/on:
+    friend bool operator==(const SearchRequest &, const SearchRequest &) = default;
+};
+
 // {"type":"read"} in both directions.
 struct ReadMarker
 {
@@ -227,8 +242,8 @@ struct LogoutRequest
 
 using ClientMessage =
     std::variant<Hello, RoomsRequest, CreateRequest, JoinRequest, LeaveRequest, InviteRequest,
-                 DmRequest, MembersRequest, SendRequest, HistoryRequest, ReadMarker, TypingRequest,
-                 PresenceRequest, PingRequest, LogoutRequest>;
+                 DmRequest, MembersRequest, SendRequest, HistoryRequest, SearchRequest, ReadMarker,
+                 TypingRequest, PresenceRequest, PingRequest, LogoutRequest>;
 
 // ---- server -> client ----------------------------------------------------------------
 
@@ -309,6 +324,34 @@ struct HistoryReply
     friend bool operator==(const HistoryReply &, const HistoryReply &) = default;
 };
 
+// One search result: a message (text or file) as it reads now. snippet is an excerpt of
+// its text with each hit between U+E000 and U+E001.
+struct SearchHit
+{
+    QString room;
+    qint64 seq = 0;
+    QString from;
+    qint64 ts = 0; // when it was sent
+    EventKind kind = EventKind::Text;
+    QString snippet;
+    bool edited = false;
+    std::optional<FileInfo> file;
+    friend bool operator==(const SearchHit &, const SearchHit &) = default;
+};
+
+inline constexpr QChar kHitStart = QChar(0xE000);
+inline constexpr QChar kHitEnd = QChar(0xE001);
+
+struct SearchReply
+{
+    RequestId id;
+    QList<SearchHit> results;
+    std::optional<QString> cursor; // more results: send it back for the next page
+    bool indexing = false;         // older messages are still being indexed
+    bool timedOut = false;         // the time budget ran out: results are what was found
+    friend bool operator==(const SearchReply &, const SearchReply &) = default;
+};
+
 struct TypingNotice
 {
     QString room;
@@ -332,6 +375,6 @@ struct Pong
 
 using ServerMessage =
     std::variant<Welcome, Error, Synced, RoomsReply, RoomReply, Ok, MembersReply, Event, Ack,
-                 HistoryReply, ReadMarker, TypingNotice, PresenceNotice, Pong>;
+                 HistoryReply, SearchReply, ReadMarker, TypingNotice, PresenceNotice, Pong>;
 
 } // namespace confab::protocol
