@@ -444,9 +444,9 @@ private slots:
             m_store->isPostgres()
                 ? u"INSERT INTO events (room, seq, ts, sender, kind, body) SELECT 'general',"
                   " 100 + i, 1, 'alice', 'text', 'common words number ' || i FROM"
-                  " generate_series(1, 150000) AS i"_s
+                  " generate_series(1, 50000) AS i"_s
                 : u"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
-                  " WHERE i < 150000) INSERT INTO events (room, seq, ts, sender, kind, body)"
+                  " WHERE i < 50000) INSERT INTO events (room, seq, ts, sender, kind, body)"
                   " SELECT 'general', 100 + i, 1, 'alice', 'text', 'common words number ' || i"
                   " FROM n"_s;
         QString error;
