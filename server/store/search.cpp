@@ -31,6 +31,33 @@ QString current(const char *alias)
 
 constexpr int kSnippetChars = 160;
 
+// meta's search_upto once the backfill is done (SQLite '0'; a store that never needed one
+// may have no row).
+bool indexDone(const QString &upto)
+{
+    return upto.isEmpty() || upto == "0"_L1;
+}
+
+// PostgreSQL: a file name's words as they are indexed, punctuation as spaces (migration
+// 7's confab_search_set() does the same).
+QString nameWords(const char *column)
+{
+    return u"regexp_replace(%1, '[[:punct:]]+', ' ', 'g')"_s.arg(QLatin1String(column));
+}
+
+// PostgreSQL: words as quoted prefix lexemes for to_tsquery, joined by op (& or |).
+QString prefixLexemes(const QStringList &words, const char *op)
+{
+    QStringList out;
+    for (const QString &w : words) {
+        QString e = w;
+        e.replace(u'\\', u"\\\\"_s);
+        e.replace(u'\'', u"''"_s);
+        out.append(u'\'' + e + u"':*"_s);
+    }
+    return out.join(u" %1 "_s.arg(QLatin1String(op)));
+}
+
 // A snippet for a hit the index did not mark (a search by operators alone).
 QString plainSnippet(const QString &body, const QString &fileName)
 {
@@ -230,19 +257,10 @@ std::optional<Statement> sqliteStatement(const SearchPlan &plan,
 QString tsQuery(const SearchPlan &plan, QVariantList &values)
 {
     const search::Query &q = plan.query;
-    auto lexeme = [](const QString &w) {
-        QString e = w;
-        e.replace(u'\\', u"\\\\"_s);
-        e.replace(u'\'', u"''"_s);
-        return u'\'' + e + u'\'';
-    };
     QStringList parts;
-    QStringList prefixes;
-    for (const QString &w : q.words)
-        prefixes.append(lexeme(w) + u":*"_s);
-    if (!prefixes.isEmpty()) {
+    if (!q.words.isEmpty()) {
         parts.append(u"to_tsquery('simple', ?)"_s);
-        values.append(prefixes.join(u" & "_s));
+        values.append(prefixLexemes(q.words, "&"));
     }
     for (const QString &p : q.phrases) {
         parts.append(u"websearch_to_tsquery('simple', ?)"_s);
@@ -258,11 +276,8 @@ QString tsQuery(const SearchPlan &plan, QVariantList &values)
     }
     QString expr = parts.join(u" && "_s);
     if (!q.excluded.isEmpty()) {
-        QStringList out;
-        for (const QString &w : q.excluded)
-            out.append(lexeme(w) + u":*"_s);
         expr = u"(%1) && !!to_tsquery('simple', ?)"_s.arg(expr);
-        values.append(out.join(u" | "_s));
+        values.append(prefixLexemes(q.excluded, "|"));
     }
     return expr;
 }
@@ -281,23 +296,15 @@ std::optional<Statement> postgresStatement(const SearchPlan &plan,
     if (fts) {
         with = u"WITH query AS (SELECT %1 AS q) "_s.arg(tsQuery(plan, s.values));
         where.append(u"h.search @@ query.q"_s);
-        // The text as it was indexed (migration 7's confab_search_set()).
-        snippet = u"ts_headline('simple', h.body || ' ' || COALESCE(regexp_replace(f.name,"
-                  " '[[:punct:]]+', ' ', 'g'), ''), query.q,"
+        // The text as it was indexed.
+        snippet = u"ts_headline('simple', h.body || ' ' || COALESCE(%1, ''), query.q,"
                   " 'StartSel=\uE000, StopSel=\uE001, MaxWords=24, MinWords=8, ShortWord=1,"
-                  " MaxFragments=2, FragmentDelimiter=\" … \"')"_s;
+                  " MaxFragments=2, FragmentDelimiter=\" … \"')"_s.arg(nameWords("f.name"));
     } else {
         where.append(u"h.search IS NOT NULL"_s);
         if (!q.excluded.isEmpty()) {
-            QStringList out;
-            for (const QString &w : q.excluded) {
-                QString e = w;
-                e.replace(u'\\', u"\\\\"_s);
-                e.replace(u'\'', u"''"_s);
-                out.append(u'\'' + e + u"':*"_s);
-            }
             where.append(u"NOT (h.search @@ to_tsquery('simple', ?))"_s);
-            s.values.append(out.join(u" | "_s));
+            s.values.append(prefixLexemes(q.excluded, "|"));
         }
     }
     addFilters(plan, where, s.values, true);
@@ -379,7 +386,7 @@ SearchOutcome run(Connection &c, const SearchPlan &plan, int budgetMs, QString *
     const std::optional<QString> upto = metaValue(c, u"search_upto"_s, error);
     if (!upto)
         return out;
-    out.indexing = !upto->isEmpty() && *upto != "0"_L1;
+    out.indexing = !indexDone(*upto);
 
     // Not a cached statement: the shape differs from query to query.
     QSqlQuery q(c.database());
@@ -455,7 +462,7 @@ bool backfillBatch(Connection &c, int rows, SearchBackfill *progress, QString *e
     const std::optional<QString> next = upto ? metaValue(c, u"search_next"_s, error) : upto;
     if (!next)
         return false;
-    if (upto->isEmpty() || *upto == "0"_L1) {
+    if (indexDone(*upto)) {
         progress->complete = true;
         return true;
     }
@@ -500,10 +507,9 @@ bool backfillBatch(Connection &c, int rows, SearchBackfill *progress, QString *e
     end->finish();
     QSqlQuery *q = c.statement(
         u"UPDATE events e SET search = to_tsvector('simple', e.body || ' ' || COALESCE((SELECT"
-        " regexp_replace(f.name, '[[:punct:]]+', ' ', 'g') FROM files f WHERE f.id = e.file_id),"
-        " '')) WHERE (e.room, e.seq) > (?, ?)"
+        " %3 FROM files f WHERE f.id = e.file_id), '')) WHERE (e.room, e.seq) > (?, ?)"
         " AND (NOT ? OR (e.room, e.seq) <= (?, ?)) AND e.search IS NULL AND %1 AND %2"_s.arg(
-            kindIsMessage, current("e")),
+            kindIsMessage, current("e"), nameWords("f.name")),
         error);
     if (!q || !sql::exec(*q, {room, seq, more, endRoom, endSeq}, u"index events"_s, error))
         return false;
@@ -520,7 +526,7 @@ std::optional<bool> indexComplete(Connection &c, QString *error)
     const std::optional<QString> upto = metaValue(c, u"search_upto"_s, error);
     if (!upto)
         return std::nullopt;
-    return upto->isEmpty() || *upto == "0"_L1;
+    return indexDone(*upto);
 }
 
 } // namespace confab::server::searchstore
