@@ -14,6 +14,7 @@ Page {
     required property ClientSession session
     readonly property Room room: root.session ? root.session.currentRoom : null
     property bool membersShown: App.setting("ui/membersShown", "true") === "true"
+    property bool searchShown: false
 
     background: Rectangle {
         color: Theme.window
@@ -22,6 +23,18 @@ Page {
     function openRoom(roomId) {
         App.openRoom(roomId)
         timeline.focusComposer()
+    }
+
+    function openSearch(everywhere) {
+        root.searchShown = true
+        searchPane.start(everywhere)
+    }
+
+    // A search result: its room opens at that message; the results stay for the next one.
+    function openResult(roomId, seq) {
+        if (!root.room || root.room.roomId !== roomId)
+            App.openRoom(roomId)
+        timeline.jumpToSeq(seq)
     }
 
     function nextUnread(direction) {
@@ -49,6 +62,14 @@ Page {
     Shortcut {
         sequence: "Ctrl+K"
         onActivated: switcher.open()
+    }
+    Shortcut {
+        sequence: StandardKey.Find
+        onActivated: root.openSearch(false)
+    }
+    Shortcut {
+        sequence: "Ctrl+Shift+F"
+        onActivated: root.openSearch(true)
     }
     Shortcut {
         sequence: "Alt+Shift+Down"
@@ -180,10 +201,25 @@ Page {
                     }
                 }
 
+                SearchPane {
+                    id: searchPane
+
+                    visible: root.searchShown
+                    session: root.session
+                    room: root.room
+                    Layout.fillHeight: true
+                    Layout.preferredWidth: 340
+                    onResultChosen: (roomId, seq) => root.openResult(roomId, seq)
+                    onCloseRequested: {
+                        root.searchShown = false
+                        timeline.focusComposer()
+                    }
+                }
+
                 MembersPane {
                     id: members
 
-                    visible: root.membersShown && root.room !== null
+                    visible: root.membersShown && root.room !== null && !root.searchShown
                     room: root.room
                     Layout.fillHeight: true
                     Layout.preferredWidth: 220

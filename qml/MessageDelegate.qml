@@ -41,6 +41,8 @@ Item {
 
     property bool showDivider: false
     property bool current: false
+    // The message a jump landed on: marked, then the mark fades.
+    property bool flash: false
     property bool mentionsMe: false
     readonly property bool delivered: root.delivery === 0
     // cmark ends a code block (and the document) with a newline: an empty last line or a
@@ -104,6 +106,18 @@ Item {
                     width: 3
                     height: parent.height
                     color: Theme.mention
+                }
+            }
+
+            Rectangle {
+                objectName: "jumpFlash"
+                anchors.fill: parent
+                color: Theme.searchHit
+                opacity: root.flash ? 0.9 : 0
+                Behavior on opacity {
+                    NumberAnimation {
+                        duration: root.flash ? 0 : 1500
+                    }
                 }
             }
 

@@ -16,6 +16,8 @@ FormDialog {
 
     readonly property var shortcuts: [
         [qsTr("Ctrl+K"), qsTr("Jump to a room")],
+        [qsTr("Ctrl+F"), qsTr("Search this room")],
+        [qsTr("Ctrl+Shift+F"), qsTr("Search all rooms")],
         [qsTr("Alt+Shift+Down / Up"), qsTr("Next / previous room with unread messages")],
         [qsTr("Ctrl+N"), qsTr("Create a channel")],
         [qsTr("Ctrl+J"), qsTr("Join a channel")],

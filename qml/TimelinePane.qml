@@ -20,8 +20,11 @@ Pane {
     objectName: "timelinePane"
     property real dividerSeq: 0
     property bool dividerFrozen: false
-    property real pendingJump: 0
-    readonly property bool atLatest: view.atYEnd || view.count === 0
+    // The message a jump landed on, marked for a moment.
+    property real flashSeq: 0
+    // After a jump the timeline shows older history: newer pages load at the bottom.
+    readonly property bool detached: root.room !== null && !root.room.timeline.atNewest
+    readonly property bool atLatest: (view.atYEnd || view.count === 0) && !root.detached
 
     padding: 0
     background: Rectangle {
@@ -51,6 +54,10 @@ Pane {
 
     function jumpToLatest() {
         view.currentIndex = -1
+        if (root.detached) {
+            root.room.jumpToNewest() // positioned when the newest page is shown
+            return
+        }
         view.positionViewAtBeginning()
         root.markViewed()
     }
@@ -60,25 +67,42 @@ Pane {
             root.jumpToSeq(root.dividerSeq)
     }
 
+    // A reply quote, a notification or a search result: the room loads the history around
+    // the message when the timeline does not hold it, then says jumped().
     function jumpToSeq(seq) {
-        root.pendingJump = seq
-        root.tryJump()
+        if (root.room && seq > 0)
+            root.room.jumpTo(seq)
     }
 
-    function tryJump() {
-        if (!root.room || root.pendingJump <= 0)
+    function showJumped(seq) {
+        if (seq <= 0) {
+            view.currentIndex = -1
+            view.positionViewAtBeginning()
+            root.markViewed()
             return
-        const row = Ui.rowOfSeq(root.room.timeline, root.pendingJump)
-        if (row >= 0) {
-            root.pendingJump = 0
-            view.positionViewAtIndex(row, ListView.Center)
-            view.currentIndex = row
-            view.forceActiveFocus()
-        } else if (root.room.timeline.atBeginning) {
-            root.pendingJump = 0
-        } else {
-            root.room.loadOlder() // tried again when the page arrives
         }
+        const row = Ui.rowOfSeq(root.room.timeline, seq)
+        if (row < 0)
+            return
+        view.positionViewAtIndex(row, ListView.Center)
+        view.currentIndex = row
+        view.forceActiveFocus()
+        root.flashSeq = seq
+        flashTimer.restart()
+    }
+
+    // Whether the row of seq is wholly on screen (tests: what a jump showed).
+    function shows(seq) {
+        const row = root.room ? Ui.rowOfSeq(root.room.timeline, seq) : -1
+        const item = row >= 0 ? view.itemAtIndex(row) : null
+        return item !== null && item.y >= view.contentY
+               && item.y + item.height <= view.contentY + view.height
+    }
+
+    function loadNewerIfNear() {
+        if (root.detached && view.count > 0
+                && view.originY + view.contentHeight - (view.contentY + view.height) < view.height)
+            root.room.loadNewer()
     }
 
     function freezeDivider() {
@@ -106,7 +130,7 @@ Pane {
     onRoomChanged: {
         root.dividerFrozen = false
         root.dividerSeq = 0
-        root.pendingJump = 0
+        root.flashSeq = 0
         view.currentIndex = -1
         root.freezeDivider()
     }
@@ -123,6 +147,44 @@ Pane {
         }
     }
 
+    // Rows inserted at the newest end while the user reads further up (a newer page after
+    // a jump, a live message) would push what is on screen away: the row in the middle
+    // stays where it was.
+    property real anchorSeq: 0
+    property real anchorOffset: 0
+    Connections {
+        target: root.room ? root.room.timeline : null
+
+        function onRowsAboutToBeInserted(parent, first, last) {
+            if (first !== 0 || view.count === 0 || root.atLatest)
+                return
+            const row = view.indexAt(view.width / 2, view.contentY + view.height / 2)
+            const item = row >= 0 ? view.itemAtIndex(row) : null
+            if (!item)
+                return
+            root.anchorSeq = Ui.seqAtOrBelow(root.room.timeline, row)
+            root.anchorOffset = item.y - view.contentY
+        }
+        function onRowsInserted(parent, first, last) {
+            if (root.anchorSeq <= 0)
+                return
+            view.forceLayout()
+            const item = view.itemAtIndex(Ui.rowOfSeq(root.room.timeline, root.anchorSeq))
+            if (item)
+                view.contentY = item.y - root.anchorOffset
+            root.anchorSeq = 0
+        }
+    }
+
+    Connections {
+        target: root.room
+
+        function onJumped(seq) {
+            // The rows were just replaced: lay them out first.
+            Qt.callLater(root.showJumped, seq)
+        }
+    }
+
     Timer {
         id: readTimer
 
@@ -130,7 +192,15 @@ Pane {
         onTriggered: {
             root.markViewed()
             root.loadOlderIfNear()
+            root.loadNewerIfNear()
         }
+    }
+
+    Timer {
+        id: flashTimer
+
+        interval: 1200
+        onTriggered: root.flashSeq = 0
     }
 
     Shortcut {
@@ -182,13 +252,12 @@ Pane {
 
                 onCountChanged: {
                     root.freezeDivider()
-                    if (root.pendingJump > 0)
-                        root.tryJump()
                     readTimer.restart()
                 }
                 onContentYChanged: {
                     readTimer.restart()
                     root.loadOlderIfNear() // while a fling runs, not only once it rests
+                    root.loadNewerIfNear()
                 }
 
                 Keys.onPressed: event => actions.handleKey(event)
@@ -205,6 +274,7 @@ Pane {
                             width: ListView.view.width
                             showDivider: root.dividerSeq > 0 && seq === root.dividerSeq
                             current: ListView.isCurrentItem && view.activeFocus
+                            flash: root.flashSeq > 0 && seq === root.flashSeq
                             mentionsMe: !mine && root.session !== null
                                         && Ui.mentions(body, root.session.userName, root.session.displayName)
                             onReplyClicked: target => root.jumpToSeq(target)
@@ -228,7 +298,16 @@ Pane {
 
                 header: Item {
                     width: ListView.view ? ListView.view.width : 0
-                    height: 8
+                    height: root.detached ? newerLabel.implicitHeight + 24 : 8
+
+                    Label {
+                        id: newerLabel
+
+                        anchors.centerIn: parent
+                        visible: root.detached
+                        color: Theme.mutedText
+                        text: qsTr("Loading newer messages…")
+                    }
                 }
                 footer: Item {
                     width: ListView.view ? ListView.view.width : 0
@@ -265,7 +344,7 @@ Pane {
                 anchors.right: parent.right
                 anchors.bottom: parent.bottom
                 anchors.margins: 16
-                text: qsTr("↓ Latest")
+                text: root.detached ? qsTr("↓ Jump to newest") : qsTr("↓ Latest")
                 highlighted: true
                 Accessible.name: qsTr("Jump to the latest message")
                 onClicked: root.jumpToLatest()

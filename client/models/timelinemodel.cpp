@@ -35,12 +35,12 @@ TimelineModel::TimelineModel(QString me, NameLookup names, QObject *parent)
 
 int TimelineModel::rowCount(const QModelIndex &parent) const
 {
-    return parent.isValid() ? 0 : int(m_pending.size() + m_events.size());
+    return parent.isValid() ? 0 : int(shownPending() + m_events.size());
 }
 
 const TimelineModel::Row *TimelineModel::rowAt(int row) const
 {
-    const int p = int(m_pending.size());
+    const int p = shownPending();
     if (row < 0 || row >= rowCount())
         return nullptr;
     if (row < p)
@@ -50,7 +50,7 @@ const TimelineModel::Row *TimelineModel::rowAt(int row) const
 
 int TimelineModel::rowOfEventIndex(qsizetype i) const
 {
-    return int(m_pending.size() + (m_events.size() - 1 - i));
+    return int(shownPending() + (m_events.size() - 1 - i));
 }
 
 qsizetype TimelineModel::eventIndexOf(qint64 seq) const
@@ -346,9 +346,11 @@ void TimelineModel::appendOne(const Event &e)
         annotate(e, true); // the server's version replaces the queued one
         return;
     }
-    const int p = int(m_pending.size());
+    const int p = shownPending();
     const qsizetype pi = e.clientMsgId && e.from == m_me ? pendingIndexOf(*e.clientMsgId) : -1;
-    if (pi >= 0) {
+    if (pi >= 0 && !m_atNewest) {
+        m_pending.removeAt(pi); // hidden while detached: the event row replaces it
+    } else if (pi >= 0) {
         // The pending row becomes the event: the newest delivered row, below any pending.
         const int from = p - 1 - int(pi);
         const bool move = from != p - 1;
@@ -371,22 +373,10 @@ void TimelineModel::appendOne(const Event &e)
 void TimelineModel::prependEvents(const QList<Event> &ascending, bool reachedBeginning)
 {
     const qint64 oldest = m_events.isEmpty() ? std::numeric_limits<qint64>::max() : oldestSeq();
-    QList<Row> rows;
-    for (const Event &e : ascending) {
-        if (e.seq >= oldest)
-            continue;
-        if (isAnnotation(e.kind)) {
-            if (e.clientMsgId && e.from == m_me)
-                dropChange(*e.clientMsgId);
-            annotate(e, false);
-            continue;
-        }
-        if (e.clientMsgId && e.from == m_me)
-            removePending(*e.clientMsgId); // its event was already held
-        rows.append(Row{e, {}, Delivery::Delivered, {}, 0, {}, -1});
-    }
-    for (Row &r : rows)
-        r.html = makeRow(r.event).html;
+    QStringList held;
+    QList<Row> rows = historyRows(ascending, oldest, &held);
+    for (const QString &id : std::as_const(held))
+        removePending(id);
     if (!rows.isEmpty()) {
         const int first = rowCount();
         beginInsertRows({}, first, first + int(rows.size()) - 1);
@@ -399,6 +389,72 @@ void TimelineModel::prependEvents(const QList<Event> &ascending, bool reachedBeg
     if (reachedBeginning != m_atBeginning) {
         m_atBeginning = reachedBeginning;
         emit atBeginningChanged();
+    }
+}
+
+QList<TimelineModel::Row> TimelineModel::historyRows(const QList<Event> &ascending, qint64 below,
+                                                     QStringList *heldPending)
+{
+    QList<Row> rows;
+    for (const Event &e : ascending) {
+        if (e.seq >= below)
+            continue;
+        if (isAnnotation(e.kind)) {
+            if (e.clientMsgId && e.from == m_me)
+                dropChange(*e.clientMsgId);
+            annotate(e, false);
+            continue;
+        }
+        if (e.clientMsgId && e.from == m_me && pendingIndexOf(*e.clientMsgId) >= 0)
+            heldPending->append(*e.clientMsgId); // its event is held: not pending any more
+        rows.append(Row{e, {}, Delivery::Delivered, {}, 0, {}, -1});
+    }
+    // The annotations of the page are in: the text shown is the latest edit's.
+    for (Row &r : rows)
+        r.html = makeRow(r.event).html;
+    return rows;
+}
+
+void TimelineModel::showWindow(const QList<Event> &ascending, bool reachedBeginning,
+                               bool reachedNewest)
+{
+    beginResetModel();
+    const bool wasNewest = m_atNewest;
+    m_atNewest = reachedNewest;
+    QStringList held;
+    m_events = historyRows(ascending, std::numeric_limits<qint64>::max(), &held);
+    for (const QString &id : std::as_const(held))
+        m_pending.removeAt(pendingIndexOf(id));
+    const bool wasBeginning = m_atBeginning;
+    m_atBeginning = reachedBeginning;
+    endResetModel();
+    if (wasNewest != m_atNewest)
+        emit atNewestChanged();
+    if (wasBeginning != m_atBeginning)
+        emit atBeginningChanged();
+}
+
+void TimelineModel::attach()
+{
+    if (m_atNewest)
+        return;
+    if (!m_pending.isEmpty())
+        beginInsertRows({}, 0, int(m_pending.size()) - 1);
+    m_atNewest = true;
+    if (!m_pending.isEmpty())
+        endInsertRows();
+    emit atNewestChanged();
+}
+
+void TimelineModel::annotateLive(const QList<Event> &ascending)
+{
+    for (const Event &e : ascending) {
+        if (!isAnnotation(e.kind))
+            continue;
+        if (e.clientMsgId && e.from == m_me)
+            m_changes.removeIf(
+                [&](const OutboxEntry &c) { return c.clientMsgId == *e.clientMsgId; });
+        annotate(e, true);
     }
 }
 
@@ -434,6 +490,10 @@ void TimelineModel::addPending(const OutboxEntry &entry)
     while (at > 0 && m_pending[at - 1].ordinal > entry.ordinal)
         --at;
     const int modelRow = int(m_pending.size() - at);
+    if (!m_atNewest) {
+        m_pending.insert(at, row); // shown when the timeline is back at the newest end
+        return;
+    }
     beginInsertRows({}, modelRow, modelRow);
     m_pending.insert(at, row);
     endInsertRows();
@@ -459,6 +519,8 @@ void TimelineModel::updatePending(const OutboxEntry &entry)
     if (i < 0)
         return;
     updatePendingState(m_pending[i], entry);
+    if (!m_atNewest)
+        return;
     const QModelIndex idx = index(int(m_pending.size() - 1 - i));
     emit dataChanged(idx, idx, {DeliveryRole, ErrorTextRole, UploadProgressRole});
 }
@@ -473,6 +535,8 @@ void TimelineModel::setUploadProgress(const QString &clientMsgId, qint64 sent, q
     if (std::abs(progress - m_pending[i].uploadProgress) < 0.001)
         return;
     m_pending[i].uploadProgress = progress;
+    if (!m_atNewest)
+        return;
     const QModelIndex idx = index(int(m_pending.size() - 1 - i));
     emit dataChanged(idx, idx, {UploadProgressRole});
 }
@@ -484,6 +548,10 @@ void TimelineModel::removePending(const QString &clientMsgId)
     const qsizetype i = pendingIndexOf(clientMsgId);
     if (i < 0)
         return;
+    if (!m_atNewest) {
+        m_pending.removeAt(i);
+        return;
+    }
     const int row = int(m_pending.size() - 1 - i);
     beginRemoveRows({}, row, row);
     m_pending.removeAt(i);
@@ -504,6 +572,14 @@ void TimelineModel::setReadSeq(qint64 seq)
             emit dataChanged(idx, idx, {ReadMarkerRole});
         }
     }
+}
+
+void TimelineModel::setLoadingNewer(bool loading)
+{
+    if (loading == m_loadingNewer)
+        return;
+    m_loadingNewer = loading;
+    emit loadingNewerChanged();
 }
 
 void TimelineModel::setLoadingOlder(bool loading)

@@ -16,7 +16,9 @@ namespace confab::client {
 // turned into the real event in place when it comes back from the server, so one
 // message is one row from typing to delivery. The user's own edits, deletes and
 // reactions show on their target while they wait in the outbox. A live event is one row
-// insert; older pages are one insert at the far end; nothing ever resets the model.
+// insert; older pages are one insert at the far end. Only a jump resets the model: it
+// then holds a window of history around a message, detached from the newest end (no
+// pending rows, no live rows) until newer pages reach the newest end again.
 class TimelineModel : public QAbstractListModel
 {
     Q_OBJECT
@@ -25,6 +27,9 @@ class TimelineModel : public QAbstractListModel
     Q_PROPERTY(qint64 readSeq READ readSeq NOTIFY readSeqChanged)
     Q_PROPERTY(bool loadingOlder READ loadingOlder NOTIFY loadingOlderChanged)
     Q_PROPERTY(bool atBeginning READ atBeginning NOTIFY atBeginningChanged)
+    // False while a jump's window of older history is shown: newer pages come by loadNewer.
+    Q_PROPERTY(bool atNewest READ atNewest NOTIFY atNewestChanged)
+    Q_PROPERTY(bool loadingNewer READ loadingNewer NOTIFY loadingNewerChanged)
 
 public:
     enum Role {
@@ -77,11 +82,22 @@ public:
     void setUploadProgress(const QString &clientMsgId, qint64 sent, qint64 total);
     void setReadSeq(qint64 seq);
     void setLoadingOlder(bool loading);
+    void setLoadingNewer(bool loading);
+    // Replaces the rows with a window of history (a jump, or back to the newest page).
+    // Annotations already known (edits, reactions of rows in it) stay applied.
+    void showWindow(const QList<protocol::Event> &ascending, bool reachedBeginning,
+                    bool reachedNewest);
+    // Detached: the window reached the newest end; pending rows show again.
+    void attach();
+    // Detached: a live event past the window changes only the rows it annotates.
+    void annotateLive(const QList<protocol::Event> &ascending);
     void setOlderLoader(std::function<void()> loader) { m_loadOlder = std::move(loader); }
 
     qint64 readSeq() const { return m_readSeq; }
     bool loadingOlder() const { return m_loadingOlder; }
     bool atBeginning() const { return m_atBeginning; }
+    bool atNewest() const { return m_atNewest; }
+    bool loadingNewer() const { return m_loadingNewer; }
     int pendingCount() const { return int(m_pending.size()); }
     int eventCount() const { return int(m_events.size()); }
     qint64 oldestSeq() const { return m_events.isEmpty() ? 0 : m_events.first().event.seq; }
@@ -94,6 +110,8 @@ signals:
     void readSeqChanged();
     void loadingOlderChanged();
     void atBeginningChanged();
+    void atNewestChanged();
+    void loadingNewerChanged();
 
 private:
     struct ReactionKey
@@ -125,6 +143,12 @@ private:
     };
 
     const Row *rowAt(int row) const;
+    // Pending rows on screen: none while detached.
+    int shownPending() const { return m_atNewest ? int(m_pending.size()) : 0; }
+    // A page of history as rows (annotations applied, not rows), those below `below`;
+    // heldPending gets the user's pending rows whose events are in it.
+    QList<Row> historyRows(const QList<protocol::Event> &ascending, qint64 below,
+                           QStringList *heldPending);
     int rowOfEventIndex(qsizetype i) const;
     qsizetype eventIndexOf(qint64 seq) const;
     qsizetype markerIndex(qint64 readSeq) const;
@@ -161,6 +185,8 @@ private:
     qint64 m_readSeq = 0;
     bool m_loadingOlder = false;
     bool m_atBeginning = false;
+    bool m_atNewest = true;
+    bool m_loadingNewer = false;
 };
 
 } // namespace confab::client

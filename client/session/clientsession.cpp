@@ -29,6 +29,10 @@ ClientSession::ClientSession(SessionOptions options, TokenStore *tokens, QObject
     , m_files(new FileCache(QDir(m_options.cacheDir).filePath(u"files"_s), m_http, this))
     , m_uploadRetry(new QTimer(this))
     , m_roomList(new RoomListModel(this))
+    , m_search(new SearchModel(
+          [this](const protocol::SearchRequest &r, qint64 generation) { runSearch(r, generation); },
+          [this](const QString &user) { return displayNameOf(user); },
+          [this](const QString &room) { return roomLabel(room); }, this))
 {
     m_options.user = protocol::foldUserName(m_options.user);
     m_connection->setUrl(m_options.url);

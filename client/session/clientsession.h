@@ -1,6 +1,7 @@
 #pragma once
 
 #include "models/roomlistmodel.h"
+#include "models/searchmodel.h"
 #include "net/connection.h"
 #include "session/room.h"
 #include "store/filecache.h"
@@ -61,6 +62,9 @@ class ClientSession : public QObject
     Q_PROPERTY(bool away READ away WRITE setAway NOTIFY awayChanged)
     Q_PROPERTY(int outboxCount READ outboxCount NOTIFY outboxCountChanged)
     Q_PROPERTY(confab::client::FileCache *files READ files CONSTANT)
+    // Full-text search of the rooms this user can read: the server's index, or the cache on
+    // this computer while the server cannot be reached.
+    Q_PROPERTY(confab::client::SearchModel *search READ search CONSTANT)
     Q_PROPERTY(
         confab::client::Connection::TrustProblem trustProblem READ trustProblem NOTIFY trustChanged)
     Q_PROPERTY(QString presentedFingerprint READ presentedFingerprint NOTIFY trustChanged)
@@ -94,6 +98,7 @@ public:
     QString tokenKey() const { return m_options.tokenKey; }
     Outbox *outbox() const { return m_outbox; }
     FileCache *files() const { return m_files; }
+    SearchModel *search() const { return m_search; }
     Uploader *uploader() const { return m_uploader; }
     // Where the outbox keeps its own copies of files (a pasted image): beside it.
     QString outboxFilesDir() const;
@@ -125,7 +130,7 @@ public:
     StoreThread *store() const { return m_store.get(); }
     int cacheKeep() const { return m_options.cacheKeep; }
     bool requestHistory(Room *room, Room::HistoryPurpose purpose, std::optional<qint64> before,
-                        std::optional<qint64> after, int limit);
+                        std::optional<qint64> after, int limit, qint64 tag = 0);
     void requestMembers(const QString &room);
     bool enqueue(const OutboxEntry &entry);
     bool retry(const QString &clientMsgId);
@@ -160,11 +165,24 @@ signals:
 private:
     struct Request
     {
-        enum class Kind { Send, History, Members, RoomReply, Join, Leave, Invite, Logout, Rooms };
+        enum class Kind {
+            Send,
+            History,
+            Members,
+            RoomReply,
+            Join,
+            Leave,
+            Invite,
+            Logout,
+            Rooms,
+            Search
+        };
         Kind kind = Kind::Send;
         QString room;
         QString clientMsgId;
         Room::HistoryPurpose purpose = Room::HistoryPurpose::Newest;
+        qint64 tag = 0; // history: the room's jump it was asked for; search: its generation
+        std::optional<protocol::SearchRequest> search = {};
     };
 
     void applySnapshot(const CacheSnapshot &snapshot);
@@ -174,6 +192,10 @@ private:
     void onMessage(const protocol::ServerMessage &message);
     void onEvent(const protocol::Event &event);
     void onMembersReply(const protocol::MembersReply &reply);
+    void runSearch(const protocol::SearchRequest &request, qint64 generation);
+    void runSearchOffline(const protocol::SearchRequest &request, qint64 generation);
+    void onSearchReply(const protocol::SearchReply &reply);
+    QString roomLabel(const QString &roomId) const;
     void onAck(const protocol::Ack &ack);
     void onError(const protocol::Error &error);
     void onSendError(const Request &request, const protocol::Error &error);
@@ -203,6 +225,7 @@ private:
     QTimer *m_uploadRetry;
     int m_uploadRetryMs = 0; // the next wait after an interrupted upload
     RoomListModel *m_roomList;
+    SearchModel *m_search;
     LinkWatcher *m_linkWatcher = nullptr;
     QHash<QString, Room *> m_rooms;
     QHash<QString, QString> m_names; // user -> display name

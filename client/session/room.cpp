@@ -26,6 +26,7 @@ template<class F> void toCache(ClientSession *session, F work)
 }
 
 constexpr int kPageSize = 50;
+constexpr int kAroundPage = 25; // each side of a jump's target
 constexpr int kFillPageSize = protocol::kMaxHistoryLimit;
 constexpr int kTypingResendMs = 3000;
 constexpr int kFillRetryMs = 1000;
@@ -153,6 +154,7 @@ void Room::onLinkLost()
     setSyncFlags(false, false);
     m_members->setPresenceKnown(false); // until the next list, after the welcome
     m_timeline->setLoadingOlder(false);
+    m_timeline->setLoadingNewer(false);
 }
 
 void Room::setSyncFlags(bool newest, bool fill)
@@ -214,7 +216,10 @@ void Room::applyRun(const QList<Event> &events, bool notify)
         return;
     for (const Event &e : events)
         apply(e, notify);
-    m_timeline->appendEvents(events);
+    if (m_timeline->atNewest())
+        m_timeline->appendEvents(events);
+    else
+        m_timeline->annotateLive(events); // a jump's window: newer pages bring the rows
     toCache(m_session, [room = m_info.room, events, keep = m_session->cacheKeep()](StoreWorker &w) {
         w.storeEvents(room, events, false, keep);
     });
@@ -270,7 +275,7 @@ void Room::drainHeld()
     emit syncingChanged();
 }
 
-void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply)
+void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply, qint64 tag)
 {
     QList<Event> events = reply.events;
     qCDebug(lcSession) << "history" << int(purpose) << m_info.room << events.size() << "events"
@@ -296,7 +301,10 @@ void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply
             applyRun(events.mid(split), true);
         }
         m_timeline->prependEvents({}, m_oldestLoaded <= 1);
-        return drainHeld();
+        drainHeld();
+        if (const qint64 seq = std::exchange(m_deferredJump, 0))
+            jumpTo(seq);
+        return;
     case HistoryPurpose::Fill: {
         setSyncFlags(m_newestInFlight, false);
         events.removeIf([this](const Event &e) { return e.seq <= m_highSeq; });
@@ -316,6 +324,8 @@ void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply
         return drainHeld();
     }
     case HistoryPurpose::Older:
+        if (tag != m_jumpTag)
+            return; // asked for before a jump replaced the timeline
         m_timeline->setLoadingOlder(false);
         events.removeIf([this](const Event &e) { return e.seq >= m_oldestLoaded; });
         if (!events.isEmpty()) {
@@ -326,14 +336,31 @@ void Room::onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply
         }
         m_timeline->prependEvents(events, !reply.more || m_oldestLoaded <= 1);
         return;
+    case HistoryPurpose::AroundOlder:
+    case HistoryPurpose::AroundNewer:
+        if (tag == m_jumpTag)
+            onAround(purpose, reply);
+        return;
+    case HistoryPurpose::Newer:
+        if (tag == m_jumpTag)
+            appendNewer(events, reply.more);
+        return;
+    case HistoryPurpose::Latest:
+        if (tag == m_jumpTag)
+            showJump(events, !reply.more, !events.isEmpty() && events.last().seq >= m_highSeq, 0);
+        return;
     }
 }
 
-void Room::onHistoryFailed(HistoryPurpose purpose)
+void Room::onHistoryFailed(HistoryPurpose purpose, qint64 tag)
 {
-    if (purpose == HistoryPurpose::Older)
+    if (purpose == HistoryPurpose::Older || purpose == HistoryPurpose::Newer) {
         m_timeline->setLoadingOlder(false);
-    else
+        m_timeline->setLoadingNewer(false);
+    } else if (purpose >= HistoryPurpose::AroundOlder) {
+        if (tag == m_jumpTag)
+            m_session->setActionError(tr("That message could not be loaded"));
+    } else
         setSyncFlags(purpose == HistoryPurpose::Newest ? false : m_newestInFlight,
                      purpose == HistoryPurpose::Fill ? false : m_fillInFlight);
 }
@@ -365,22 +392,181 @@ void Room::loadOlder()
         [room = m_info.room, before = m_oldestLoaded](StoreWorker &w) {
             return w.loadEvents(room, before, kPageSize);
         },
-        [this](const EventPage &page) {
+        [this, tag = m_jumpTag](const EventPage &page) {
+            if (tag != m_jumpTag)
+                return;
             QList<Event> events = page.events;
             events.removeIf([this](const Event &e) { return e.seq >= m_oldestLoaded; });
             if (events.isEmpty())
-                return loadOlderFromServer();
+                return loadOlderFromServer(tag);
             m_oldestLoaded = events.first().seq;
             m_timeline->setLoadingOlder(false);
             m_timeline->prependEvents(events, m_oldestLoaded <= 1);
         });
 }
 
-void Room::loadOlderFromServer()
+void Room::loadOlderFromServer(qint64 tag)
 {
     if (!m_session->requestHistory(this, HistoryPurpose::Older, m_oldestLoaded, std::nullopt,
-                                   kPageSize))
+                                   kPageSize, tag))
         m_timeline->setLoadingOlder(false);
+}
+
+void Room::jumpTo(qint64 seq)
+{
+    if (seq <= 0)
+        return;
+    if (m_timeline->rowOfSeq(seq) >= 0) {
+        emit jumped(seq);
+        return;
+    }
+    if (!isLoaded()) {
+        m_deferredJump = seq; // after the first page, whose bookkeeping a window would upset
+        requestNewest();
+        return;
+    }
+    const qint64 tag = ++m_jumpTag;
+    m_jumpSeq = seq;
+    StoreThread *store = m_session->store();
+    if (!store)
+        return jumpFromServer(tag);
+    // The cache holds one contiguous run of the room up to the newest seq held: when the
+    // target is in it, so is everything around it.
+    store->reply(
+        this,
+        [room = m_info.room, seq](StoreWorker &w) {
+            return w.loadEvents(room, seq + kAroundPage + 1, 2 * kAroundPage + 1);
+        },
+        [this, tag, seq](const EventPage &page) {
+            if (tag != m_jumpTag)
+                return;
+            const QList<Event> &events = page.events;
+            if (std::none_of(events.cbegin(), events.cend(),
+                             [seq](const Event &e) { return e.seq == seq; }))
+                return jumpFromServer(tag);
+            showJump(events, events.first().seq <= 1, events.last().seq >= m_highSeq, seq);
+        });
+}
+
+void Room::jumpFromServer(qint64 tag)
+{
+    m_aroundOlder.reset();
+    m_aroundNewer.reset();
+    if (!m_session->requestHistory(this, HistoryPurpose::AroundOlder, m_jumpSeq + 1, std::nullopt,
+                                   kAroundPage, tag) ||
+        !m_session->requestHistory(this, HistoryPurpose::AroundNewer, std::nullopt, m_jumpSeq,
+                                   kAroundPage, tag))
+        m_session->setActionError(
+            tr("That message is not on this computer; it shows once the server is back"));
+}
+
+void Room::onAround(HistoryPurpose purpose, const protocol::HistoryReply &reply)
+{
+    (purpose == HistoryPurpose::AroundOlder ? m_aroundOlder : m_aroundNewer) = reply;
+    if (!m_aroundOlder || !m_aroundNewer)
+        return;
+    QList<Event> events = m_aroundOlder->events;
+    const bool begin = !m_aroundOlder->more || (!events.isEmpty() && events.first().seq <= 1);
+    const qint64 olderEnd = events.isEmpty() ? m_jumpSeq : events.last().seq;
+    for (const Event &e : std::as_const(m_aroundNewer->events)) {
+        if (e.seq > olderEnd)
+            events.append(e);
+    }
+    m_aroundOlder.reset();
+    m_aroundNewer.reset();
+    showJump(events, begin, !events.isEmpty() && events.last().seq >= m_highSeq, m_jumpSeq);
+}
+
+void Room::showJump(const QList<Event> &events, bool reachedBeginning, bool reachedNewest,
+                    qint64 seq)
+{
+    if (!events.isEmpty()) {
+        m_oldestLoaded = events.first().seq;
+        m_newestLoaded = events.last().seq;
+    } else {
+        m_oldestLoaded = m_newestLoaded = m_highSeq + 1;
+    }
+    m_timeline->setLoadingOlder(false);
+    m_timeline->setLoadingNewer(false);
+    m_timeline->showWindow(events, reachedBeginning || m_oldestLoaded <= 1, reachedNewest);
+    emit jumped(seq);
+}
+
+void Room::jumpToNewest()
+{
+    if (m_timeline->atNewest()) {
+        emit jumped(0);
+        return;
+    }
+    const qint64 tag = ++m_jumpTag;
+    const auto fromServer = [this, tag] {
+        if (!m_session->requestHistory(this, HistoryPurpose::Latest, std::nullopt, std::nullopt,
+                                       kPageSize, tag))
+            m_session->setActionError(tr("Not connected"));
+    };
+    StoreThread *store = m_session->store();
+    if (!store)
+        return fromServer();
+    store->reply(
+        this,
+        [room = m_info.room, before = m_highSeq + 1](StoreWorker &w) {
+            return w.loadEvents(room, before, kPageSize);
+        },
+        [this, tag, fromServer](const EventPage &page) {
+            if (tag != m_jumpTag)
+                return;
+            if (page.events.isEmpty() || page.events.last().seq < m_highSeq)
+                return fromServer();
+            showJump(page.events, page.events.first().seq <= 1, true, 0);
+        });
+}
+
+void Room::loadNewer()
+{
+    if (m_timeline->atNewest() || m_timeline->loadingNewer())
+        return;
+    m_timeline->setLoadingNewer(true);
+    const qint64 after = m_newestLoaded;
+    const qint64 tag = m_jumpTag;
+    const auto fromServer = [this, after, tag] {
+        if (!m_session->requestHistory(this, HistoryPurpose::Newer, std::nullopt, after, kPageSize,
+                                       tag))
+            m_timeline->setLoadingNewer(false);
+    };
+    StoreThread *store = m_session->store();
+    if (!store)
+        return fromServer();
+    store->reply(
+        this,
+        [room = m_info.room, before = after + kPageSize + 1](StoreWorker &w) {
+            return w.loadEvents(room, before, kPageSize);
+        },
+        [this, after, tag, fromServer](const EventPage &page) {
+            if (tag != m_jumpTag)
+                return;
+            QList<Event> events = page.events;
+            events.removeIf([after](const Event &e) { return e.seq <= after; });
+            if (events.isEmpty() || events.first().seq != after + 1)
+                return fromServer(); // the cache does not reach this far back
+            appendNewer(events, events.last().seq < m_highSeq);
+        });
+}
+
+void Room::appendNewer(const QList<Event> &events, bool more)
+{
+    m_timeline->setLoadingNewer(false);
+    QList<Event> run = events;
+    run.removeIf([this](const Event &e) { return e.seq <= m_newestLoaded; });
+    if (!run.isEmpty()) {
+        m_newestLoaded = run.last().seq;
+        m_timeline->appendEvents(run);
+    }
+    // Attached only with every seq held: a live event can come before the page that was
+    // made without it.
+    if (m_newestLoaded >= m_highSeq)
+        m_timeline->attach();
+    else if (run.isEmpty() && !more)
+        jumpToNewest(); // what is held past the server's page is in the cache
 }
 
 bool Room::enqueue(OutboxEntry entry)

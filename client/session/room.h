@@ -51,7 +51,10 @@ public:
     // Default: DMs notify on every message, channels on mentions.
     enum class NotifyLevel { Default, All, Mentions, Never };
     Q_ENUM(NotifyLevel)
-    enum class HistoryPurpose { Newest, Fill, Older };
+    // Newest, Fill: the held run of seqs. Older: the timeline's far end. AroundOlder,
+    // AroundNewer: the two halves of a jump's window; Newer: the window's next page;
+    // Latest: the newest page, back from a jump.
+    enum class HistoryPurpose { Newest, Fill, Older, AroundOlder, AroundNewer, Newer, Latest };
 
     Room(ClientSession *session, const protocol::RoomInfo &info);
 
@@ -101,6 +104,15 @@ public:
     // Loads the newest page if nothing is shown yet; the first thing a room view calls.
     Q_INVOKABLE void open();
     Q_INVOKABLE void loadOlder();
+    // Shows the message at seq: when the timeline does not hold it, the timeline becomes
+    // the history around it (from the cache when it holds it, else from the server) and
+    // jumped(seq) says when its row is there. Reply quotes, notifications and search
+    // results all come here.
+    Q_INVOKABLE void jumpTo(qint64 seq);
+    // Back from a jump to the newest page; jumped(0) when it is shown.
+    Q_INVOKABLE void jumpToNewest();
+    // After a jump: the next page of newer history, until it meets the newest end.
+    Q_INVOKABLE void loadNewer();
     // The view shows rows up to newestVisibleSeq; counts as read while the window is
     // active. markRead() sets the marker unconditionally.
     Q_INVOKABLE void viewed(qint64 newestVisibleSeq);
@@ -117,8 +129,9 @@ public:
     void onLinkLost();
     void ingest(const protocol::Event &event, bool live);
     void onSynced(bool complete);
-    void onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply);
-    void onHistoryFailed(HistoryPurpose purpose);
+    // tag: the jump the request was made for (stale pages of an earlier one are dropped).
+    void onHistory(HistoryPurpose purpose, const protocol::HistoryReply &reply, qint64 tag);
+    void onHistoryFailed(HistoryPurpose purpose, qint64 tag);
     void onTyping(const QString &user);
     void onRead(qint64 seq);
     // Moves the read marker to seq (never back) and sends it, held events or not
@@ -135,6 +148,8 @@ signals:
     void syncingChanged();
     // A text event by someone else arrived at the newest end (for notifications).
     void newMessage(const protocol::Event &event);
+    // The row of seq is in the timeline (seq 0: the newest page is): scroll to it.
+    void jumped(qint64 seq);
 
 private:
     void apply(const protocol::Event &event, bool notify);
@@ -144,7 +159,12 @@ private:
     void requestNewest();
     void countUnread(const protocol::Event &event);
     void setSyncFlags(bool newest, bool fill);
-    void loadOlderFromServer();
+    void loadOlderFromServer(qint64 tag);
+    void jumpFromServer(qint64 tag);
+    void onAround(HistoryPurpose purpose, const protocol::HistoryReply &reply);
+    void showJump(const QList<protocol::Event> &events, bool reachedBeginning, bool reachedNewest,
+                  qint64 seq);
+    void appendNewer(const QList<protocol::Event> &events, bool more);
     bool enqueue(OutboxEntry entry);
 
     ClientSession *m_session;
@@ -160,6 +180,14 @@ private:
     qint64 m_lastTs = 0;
     qint64 m_visibleNewest = 0;
     qint64 m_oldestLoaded = 0; // lowest seq the timeline has seen (of any kind)
+    // A jump: its generation, its target, the newest seq of its window (of any kind), the
+    // halves of its window as they come, and a jump asked for before the first page.
+    qint64 m_jumpTag = 0;
+    qint64 m_jumpSeq = 0;
+    qint64 m_newestLoaded = 0;
+    std::optional<protocol::HistoryReply> m_aroundOlder;
+    std::optional<protocol::HistoryReply> m_aroundNewer;
+    qint64 m_deferredJump = 0;
     QElapsedTimer m_lastTypingSent;
     NotifyLevel m_notifyLevel = NotifyLevel::Default;
     bool m_muted = false;

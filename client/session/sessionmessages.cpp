@@ -53,9 +53,11 @@ void ClientSession::onMessage(const protocol::ServerMessage &message)
     if (const auto *h = std::get_if<protocol::HistoryReply>(&message)) {
         const Request req = m_requests.take(h->id.value_or(0));
         if (Room *r = m_rooms.value(h->room); r && req.kind == Request::Kind::History)
-            r->onHistory(req.purpose, *h);
+            r->onHistory(req.purpose, *h, req.tag);
         return;
     }
+    if (const auto *sr = std::get_if<protocol::SearchReply>(&message))
+        return onSearchReply(*sr);
     if (const auto *t = std::get_if<protocol::TypingNotice>(&message)) {
         if (Room *r = m_rooms.value(t->room))
             r->onTyping(t->user);
@@ -178,8 +180,14 @@ void ClientSession::onError(const protocol::Error &error)
         return onSendError(req, error);
     case Request::Kind::History:
         if (Room *r = m_rooms.value(req.room))
-            r->onHistoryFailed(req.purpose);
+            r->onHistoryFailed(req.purpose, req.tag);
         return;
+    case Request::Kind::Search:
+        // The server cannot search now (its store is down): the cache still can.
+        if (error.code == ErrorCode::Unavailable && req.search)
+            return runSearchOffline(*req.search, req.tag);
+        return m_search->onFailed(
+            req.tag, error.message.isEmpty() ? protocol::errorCodeName(error.code) : error.message);
     default:
         setActionError(error.message.isEmpty() ? protocol::errorCodeName(error.code)
                                                : error.message);
@@ -212,8 +220,13 @@ void ClientSession::holdSends(int ms)
 
 void ClientSession::onLinkLost()
 {
-    // Nothing in flight will be answered now: the outbox resends after the next welcome.
-    m_requests.clear();
+    // Nothing in flight will be answered now: the outbox resends after the next welcome; a
+    // search goes to the cache.
+    const auto requests = std::exchange(m_requests, {});
+    for (const Request &req : requests) {
+        if (req.kind == Request::Kind::Search && req.search)
+            runSearchOffline(*req.search, req.tag);
+    }
     m_inFlightRooms.clear();
     for (Room *r : std::as_const(m_rooms))
         r->onLinkLost();
@@ -302,14 +315,46 @@ bool ClientSession::discard(const QString &clientMsgId)
 
 bool ClientSession::requestHistory(Room *room, Room::HistoryPurpose purpose,
                                    std::optional<qint64> before, std::optional<qint64> after,
-                                   int limit)
+                                   int limit, qint64 tag)
 {
     protocol::HistoryRequest h;
     h.room = room->roomId();
     h.before = before;
     h.after = after;
     h.limit = limit;
-    return sendRequest(h, {Request::Kind::History, room->roomId(), {}, purpose}) != 0;
+    return sendRequest(h, {Request::Kind::History, room->roomId(), {}, purpose, tag}) != 0;
+}
+
+void ClientSession::runSearch(const protocol::SearchRequest &request, qint64 generation)
+{
+    // A later page comes from where the first came from: the cursors differ.
+    const bool offline = request.cursor ? m_search->offline() : false;
+    if (!offline && sendRequest(request, {Request::Kind::Search, {}, {}, {}, generation, request}))
+        return;
+    runSearchOffline(request, generation);
+}
+
+void ClientSession::runSearchOffline(const protocol::SearchRequest &request, qint64 generation)
+{
+    Q_UNUSED(request);
+    m_search->onFailed(generation, tr("Not connected"));
+}
+
+void ClientSession::onSearchReply(const protocol::SearchReply &reply)
+{
+    const Request req = m_requests.take(reply.id.value_or(0));
+    if (req.kind != Request::Kind::Search)
+        return;
+    m_search->onPage(req.tag, reply, false);
+}
+
+QString ClientSession::roomLabel(const QString &roomId) const
+{
+    if (const Room *r = m_rooms.value(roomId))
+        return r->isDirect() ? r->displayName() : u"#"_s + r->displayName();
+    if (const auto pair = protocol::parseDmRoomId(roomId))
+        return displayNameOf(pair->first == m_options.user ? pair->second : pair->first);
+    return u"#"_s + roomId;
 }
 
 void ClientSession::requestMembers(const QString &room)

@@ -43,8 +43,9 @@ AutomationBench::~AutomationBench() = default;
 
 bool AutomationBench::handles(const QString &command)
 {
-    return command == u"openRoom"_s || command == u"fling"_s || command == u"latencyStart"_s ||
-           command == u"latencyStop"_s || command == u"renderInfo"_s;
+    return command == u"openRoom"_s || command == u"jump"_s || command == u"fling"_s ||
+           command == u"latencyStart"_s || command == u"latencyStop"_s ||
+           command == u"renderInfo"_s;
 }
 
 void AutomationBench::run(const QJsonObject &command, Reply reply)
@@ -52,6 +53,8 @@ void AutomationBench::run(const QJsonObject &command, Reply reply)
     const QString what = command.value(u"cmd"_s).toString();
     if (what == u"openRoom"_s)
         return openRoom(command.value(u"room"_s).toString(), std::move(reply));
+    if (what == u"jump"_s)
+        return jump(qint64(command.value(u"seq"_s).toDouble()), std::move(reply));
     if (what == u"fling"_s)
         return fling(command.value(u"seconds"_s).toDouble(3),
                      command.value(u"velocity"_s).toDouble(4000),
@@ -72,6 +75,44 @@ void AutomationBench::openRoom(const QString &roomId, Reply reply)
     AppController *app = AppController::instance();
     if (!app || !app->session() || !app->session()->room(roomId))
         return reply({{u"ok"_s, false}, {u"error"_s, u"no such room"_s}});
+    // The view is filled (or shows everything there is).
+    const auto ready = [this] {
+        QQuickItem *view = m_timeline();
+        if (!view || !view->isVisible())
+            return false;
+        const int count = view->property("count").toInt();
+        const bool filled = view->property("contentHeight").toReal() >= view->height();
+        const bool complete =
+            count > 0 && view->property("model").value<QObject *>() &&
+            view->property("model").value<QObject *>()->property("atBeginning").toBool();
+        return count > 0 && (filled || complete);
+    };
+    timeToFrame(
+        ready, [app, roomId] { app->openRoom(roomId); }, u"no full screen in 10 s"_s,
+        std::move(reply));
+}
+
+void AutomationBench::jump(qint64 seq, Reply reply)
+{
+    QQuickItem *view = m_timeline();
+    QObject *pane =
+        view ? m_window->contentItem()->findChild<QObject *>(u"timelinePane"_s) : nullptr;
+    if (!pane || seq <= 0)
+        return reply({{u"ok"_s, false}, {u"error"_s, u"no timeline, or no seq"_s}});
+    // The pane marks the message once it has put it on screen.
+    const auto ready = [pane, seq] {
+        return qint64(pane->property("flashSeq").toDouble()) == seq;
+    };
+    const auto start = [pane, seq] {
+        QMetaObject::invokeMethod(pane, "jumpToSeq", Q_ARG(QVariant, QVariant(double(seq))));
+    };
+    timeToFrame(ready, start, u"the message was not shown in 10 s"_s, std::move(reply));
+}
+
+void AutomationBench::timeToFrame(const std::function<bool()> &ready,
+                                  const std::function<void()> &start, const QString &timeoutError,
+                                  Reply reply)
+{
     struct State
     {
         QElapsedTimer clock;
@@ -89,18 +130,8 @@ void AutomationBench::openRoom(const QString &roomId, Reply reply)
         state->timeout.stop();
         reply(result);
     };
-    // Checked as each frame starts: the view is filled (or shows everything there is).
-    state->before = connect(m_window, &QQuickWindow::afterAnimating, this, [this, state] {
-        QQuickItem *view = m_timeline();
-        if (!view || !view->isVisible())
-            return;
-        const int count = view->property("count").toInt();
-        const bool filled = view->property("contentHeight").toReal() >= view->height();
-        const bool complete =
-            count > 0 && view->property("model").value<QObject *>() &&
-            view->property("model").value<QObject *>()->property("atBeginning").toBool();
-        state->readyBeforeFrame = count > 0 && (filled || complete);
-    });
+    state->before = connect(m_window, &QQuickWindow::afterAnimating, this,
+                            [state, ready] { state->readyBeforeFrame = ready(); });
     // frameSwapped comes from the render thread; the check runs back on this one.
     state->swapped = connect(
         m_window, &QQuickWindow::frameSwapped, this,
@@ -110,12 +141,12 @@ void AutomationBench::openRoom(const QString &roomId, Reply reply)
         },
         Qt::QueuedConnection);
     state->timeout.setSingleShot(true);
-    connect(&state->timeout, &QTimer::timeout, this, [finish] {
-        finish({{u"ok"_s, false}, {u"error"_s, u"no full screen in 10 s"_s}});
+    connect(&state->timeout, &QTimer::timeout, this, [finish, timeoutError] {
+        finish({{u"ok"_s, false}, {u"error"_s, timeoutError}});
     });
     state->timeout.start(10000);
     state->clock.start();
-    app->openRoom(roomId);
+    start();
     m_window->update();
 }
 

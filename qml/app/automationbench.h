@@ -19,6 +19,8 @@ class FrameStats;
 //   fling {seconds, velocity} flicks the timeline towards older messages for a while;
 //                            frame work and interval percentiles (FrameStats)
 //                            ({screenshot: path} saves the window halfway through)
+//   jump {seq}               ms from asking the open room to jump to a message to the
+//                            swap of the first frame that shows it there (marked)
 //   renderInfo               the render loop (threaded or not), OpenGL renderer, size
 //   latencyStart / latencyStop  ms from each text event of someone else reaching the app
 //                            (the core has added its row) to the swap of the first frame
@@ -38,6 +40,11 @@ public:
 
 private:
     void openRoom(const QString &roomId, Reply reply);
+    void jump(qint64 seq, Reply reply);
+    // Runs start, then answers with the ms to the swap of the first frame that ready()
+    // held for as it began (checked as each frame starts).
+    void timeToFrame(const std::function<bool()> &ready, const std::function<void()> &start,
+                     const QString &timeoutError, Reply reply);
     void fling(double seconds, double velocity, const QString &screenshot, Reply reply);
     QJsonObject latencyStart();
     QJsonObject latencyStop();

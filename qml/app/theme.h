@@ -37,6 +37,8 @@ class Theme : public QObject
     Q_PROPERTY(QColor link READ link NOTIFY changed)
     Q_PROPERTY(QColor mention READ mention NOTIFY changed)
     Q_PROPERTY(QColor mentionBackground READ mentionBackground NOTIFY changed)
+    // Search: the words found in a snippet, and the message a jump lands on (fading).
+    Q_PROPERTY(QColor searchHit READ searchHit NOTIFY changed)
     Q_PROPERTY(QColor unreadBadge READ unreadBadge NOTIFY changed)
     Q_PROPERTY(QColor error READ error NOTIFY changed)
     Q_PROPERTY(QColor errorBackground READ errorBackground NOTIFY changed)
@@ -77,6 +79,7 @@ public:
     QColor link() const { return pick(0x1a5fd0, 0x7fb0ff); }
     QColor mention() const { return pick(0xc7362f, 0xf06b63); }
     QColor mentionBackground() const { return pick(0xfff4d6, 0x3d3522); }
+    QColor searchHit() const { return pick(0xffe27a, 0x6b5a1e); }
     QColor unreadBadge() const { return pick(0x5b6b86, 0x4f5560); }
     QColor error() const { return pick(0xb3261e, 0xf2817a); }
     QColor errorBackground() const { return pick(0xfde7e5, 0x4a2422); }

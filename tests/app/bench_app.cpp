@@ -7,6 +7,9 @@
 //             frameSwapped) and swap intervals, p50 / p99 / max
 //   latency   the real server, another client sending: ms from the event reaching the app
 //             to the swap of the first frame that can show it; also from the send
+//   jump      the real server, a room of N events (the app caches the newest 1,000): ms
+//             from opening a search result far back to the swap of the first frame that
+//             shows the message there
 // Every figure is the median over fresh runs; each run's figures and the load average are
 // printed as they come. --help lists the options.
 #include "account/profile.h"
@@ -18,6 +21,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDeadlineTimer>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
 #include <QSettings>
@@ -258,19 +262,9 @@ struct LatencyRun
     QList<double> sendToArrival;
 };
 
-LatencyRun latencyRun(int messages)
+// Alice signs up through the app's form on the server; she is online after it.
+void signUpAlice(AppDriver &app)
 {
-    TestStore store;
-    if (runAdmin(store.url(), {u"user"_s, u"add"_s, u"bob"_s, u"--password-stdin"_s},
-                 "bob-password\n") != 0)
-        qFatal("user bob");
-    ServerProcess server(store.url());
-    if (!server.start())
-        qFatal("server did not start");
-    QTemporaryDir dir;
-    AppDriver app;
-    if (!app.start(server.url(), dir.path()))
-        qFatal("app did not start");
     AppDriver::waitFor([&] { return app.focus(u"userField"_s); }, 10000);
     app.click(u"registerTab"_s);
     app.focus(u"userField"_s);
@@ -278,20 +272,57 @@ LatencyRun latencyRun(int messages)
     app.focus(u"passwordField"_s);
     app.type(u"alice-password"_s);
     app.key(u"Return"_s);
+    if (!AppDriver::waitFor(
+            [&] { return app.get(u"App"_s, u"session.state"_s).toString() == u"Online"_s; }, 15000))
+        qFatal("not online: %s", app.output().right(3000).constData());
+}
+
+// A fresh app on the server, alice signed up in it, in the room (made or joined through
+// its dialog: "N" create, "J" join) with its rows shown.
+void startInRoom(AppDriver &app, const QUrl &server, const QString &profile, const QString &key,
+                 const QString &room)
+{
+    if (!app.start(server, profile))
+        qFatal("app did not start");
+    signUpAlice(app);
+    app.key(key, {u"ctrl"_s});
     AppDriver::waitFor(
-        [&] { return app.get(u"App"_s, u"session.state"_s).toString() == u"Online"_s; }, 15000);
-    app.key(u"N"_s, {u"ctrl"_s});
-    AppDriver::waitFor([&] { return app.focus(u"createRoomName"_s); }, 5000);
-    app.type(u"team"_s);
+        [&] { return app.focus(key == u"N"_s ? u"createRoomName"_s : u"joinRoomName"_s); }, 5000);
+    app.type(room);
     app.key(u"Return"_s);
     if (!AppDriver::waitFor(
             [&] {
-                return app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == u"team"_s;
+                return app.get(u"App"_s, u"session.currentRoom.roomId"_s).toString() == room &&
+                       app.countRows(u"timelineView"_s, u"kind"_s, u"join"_s) +
+                               app.countRows(u"timelineView"_s, u"kind"_s, u"text"_s) >
+                           0;
             },
-            10000))
-        qFatal("no room: %s", app.output().right(3000).constData());
+            15000))
+        qFatal("room %s not open: %s", qPrintable(room), app.output().right(3000).constData());
+}
+
+// A server on a fresh store, with bob.
+std::unique_ptr<ServerProcess> startServerWithBob(const TestStore &store,
+                                                  const QStringList &args = {})
+{
+    if (runAdmin(store.url(), {u"user"_s, u"add"_s, u"bob"_s, u"--password-stdin"_s},
+                 "bob-password\n") != 0)
+        qFatal("user bob");
+    auto server = std::make_unique<ServerProcess>(store.url(), args);
+    if (!server->start())
+        qFatal("server did not start");
+    return server;
+}
+
+LatencyRun latencyRun(int messages)
+{
+    TestStore store;
+    const auto server = startServerWithBob(store);
+    QTemporaryDir dir;
+    AppDriver app;
+    startInRoom(app, server->url(), dir.path(), u"N"_s, u"team"_s);
     TestClient bob;
-    if (!bob.connectTo(server.url()) || !bob.login(u"bob"_s, u"bob-password"_s))
+    if (!bob.connectTo(server->url()) || !bob.login(u"bob"_s, u"bob-password"_s))
         qFatal("bob");
     qint64 id = 0;
     bob.sendMessage(protocol::JoinRequest{++id, u"team"_s});
@@ -348,6 +379,59 @@ void benchLatency(int messages, int runs)
     reportRuns("latency: send to screen p50", sendP50, "ms");
     reportRuns("latency: send to screen p99", sendP99, "ms");
 }
+void benchJump(int events, int jumps)
+{
+    TestStore store;
+    const auto server = startServerWithBob(store, {u"--rate"_s, u"0"_s});
+    TestClient bob;
+    if (!bob.connectTo(server->url()) || !bob.login(u"bob"_s, u"bob-password"_s))
+        qFatal("bob");
+    qint64 id = 0;
+    bob.sendMessage(protocol::CreateRequest{++id, u"big"_s, false, {}});
+    if (!replyAs<protocol::RoomReply>(bob, id))
+        qFatal("room big");
+    QElapsedTimer seeding;
+    seeding.start();
+    QHash<QString, qint64> seqOf;
+    for (int done = 0; done < events;) {
+        // In windows of 500 sends, so the acks are read as they come.
+        const int window = std::min(500, events - done);
+        for (int i = done; i < done + window; ++i)
+            bob.sendMessage(
+                textMessage(u"big"_s, benchEvent(u"big"_s, i + 2).body, u"m-%1"_s.arg(i), ++id));
+        for (int i = 0; i < window; ++i) {
+            const auto ack = bob.waitForType<protocol::Ack>(30000);
+            if (!ack)
+                qFatal("no ack after %d sends", done + i);
+            seqOf.insert(ack->clientMsgId, ack->seq);
+        }
+        done += window;
+    }
+    std::printf("jump: %d events written in %.1f s\n", events, double(seeding.elapsed()) / 1000);
+    QTemporaryDir dir;
+    AppDriver app;
+    startInRoom(app, server->url(), dir.path(), u"J"_s, u"big"_s);
+    QTest::qWait(500);
+    QList<double> ms;
+    for (int i = 0; i < jumps; ++i) {
+        // Spread over the room, none in the newest page (nor the cache's 1,000).
+        const int message = int(qint64(events - 1100) * (i + 1) / (jumps + 1));
+        const qint64 seq = seqOf.value(u"m-%1"_s.arg(message));
+        const QJsonObject r = app.call({{u"cmd"_s, u"jump"_s}, {u"seq"_s, double(seq)}}, 15000);
+        if (!r.value(u"ok"_s).toBool())
+            qFatal("jump to %lld: %s", seq, qPrintable(r.value(u"error"_s).toString()));
+        if (app.findRow(u"timelineView"_s, u"seq"_s, double(seq)).isEmpty())
+            qFatal("jump to %lld: not in the timeline", seq);
+        ms.append(r.value(u"ms"_s).toDouble());
+        std::printf("jump %d: seq %lld of %d, %.1f ms, load average %.2f\n", i + 1, seq, events,
+                    ms.last(), loadAverage());
+        std::fflush(stdout);
+        QTest::qWait(1500); // the mark fades; the next jump starts from a resting window
+    }
+    app.stop();
+    std::printf("%d jumps in a room of %d events:\n", jumps, events);
+    reportRuns("jump: message on screen", ms, "ms", u"search result to frame swapped"_s);
+}
 } // namespace
 
 int main(int argc, char *argv[])
@@ -363,7 +447,10 @@ int main(int argc, char *argv[])
     p.addOption({u"latency-runs"_s, u"Runs of the latency figure."_s, u"n"_s, u"3"_s});
     p.addOption({u"screenshot"_s, u"Save the window halfway through one more fling."_s, u"png"_s});
     p.addOption({u"skip-latency"_s, u"Only the open and fling figures."_s});
-    p.addOption({u"skip-open"_s, u"Only the latency figure."_s});
+    p.addOption({u"skip-open"_s, u"No open and fling figures."_s});
+    p.addOption(
+        {u"jump-events"_s, u"Events in the room of the jump figure."_s, u"n"_s, u"50000"_s});
+    p.addOption({u"jumps"_s, u"Jumps for the jump figure (0: none)."_s, u"n"_s, u"5"_s});
     p.process(qapp);
     std::printf("platform: %s, scene graph backend: %s\n",
                 qPrintable(qEnvironmentVariable("QT_QPA_PLATFORM", u"(default)"_s)),
@@ -374,5 +461,7 @@ int main(int argc, char *argv[])
                           p.value(u"screenshot"_s));
     if (!p.isSet(u"skip-latency"_s))
         benchLatency(p.value(u"messages"_s).toInt(), p.value(u"latency-runs"_s).toInt());
+    if (p.value(u"jumps"_s).toInt() > 0)
+        benchJump(p.value(u"jump-events"_s).toInt(), p.value(u"jumps"_s).toInt());
     return 0;
 }
