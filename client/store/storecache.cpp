@@ -80,7 +80,8 @@ bool StoreWorker::migrateCache()
                     "NULL, display_name TEXT, presence TEXT, PRIMARY KEY(room, user))"_s) &&
            // Drafts are the user's own words: an epoch change keeps their text.
            exec(db, u"CREATE TABLE IF NOT EXISTS drafts(room TEXT PRIMARY KEY, text TEXT, "
-                    "reply_to INTEGER)"_s);
+                    "reply_to INTEGER)"_s) &&
+           migrateSearch(db);
 }
 
 bool StoreWorker::resetForEpoch(const QString &epoch, const QString &user)

@@ -1,9 +1,11 @@
 #pragma once
 
 #include "protocol/messages.h"
+#include "search/searchquery.h"
 
 #include <QList>
 #include <QString>
+#include <optional>
 
 namespace confab::client {
 
@@ -64,6 +66,16 @@ struct EventPage
     QString room;
     QList<protocol::Event> events; // ascending
     QString error;
+};
+
+// One page of a search of the cache (StoreWorker::searchCache), the offline stand-in for
+// the server's search reply.
+struct CacheSearchResult
+{
+    QList<protocol::SearchHit> hits; // newest first (ts desc, then seq desc), or by relevance
+    std::optional<QString> cursor;   // more hits: pass back for the next page
+    std::optional<search::ParseError> error; // the query did not parse (token + message)
+    QString failure;                         // a SQL failure, for the log; hits empty
 };
 
 } // namespace confab::client

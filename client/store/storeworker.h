@@ -44,9 +44,22 @@ public:
     EventPage loadEvents(const QString &room, qint64 beforeSeq, int limit);
     qint64 eventCount(const QString &room);
 
+    // ---- search ----
+    // The server's search over what the cache holds, for when the server cannot be
+    // reached: the same query language (docs/protocol.md "Search"), room limiting it to
+    // one room, order, limit (1-50), cursor (empty: the first page; else one this returned
+    // for the same query), tzOffsetMinutes for the day operators, user the asker (for
+    // is:mention and in:@user). Each message is found in its current version only.
+    CacheSearchResult searchCache(const QString &query, const std::optional<QString> &room,
+                                  protocol::SearchOrder order, int limit, const QString &cursor,
+                                  int tzOffsetMinutes, const QString &user);
+
 private:
     bool migrateOutbox();
     bool migrateCache();
+    // The search index of the cache (storesearch.cpp); built from the events held when a
+    // cache made before it is opened.
+    bool migrateSearch(QSqlDatabase &db);
     bool exec(QSqlDatabase &db, const QString &sql);
     // ALTER TABLE ... ADD COLUMN unless the table has it (a cache of an older version).
     bool addColumnIfMissing(QSqlDatabase &db, const QString &table, const QString &column,

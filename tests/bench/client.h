@@ -3,6 +3,7 @@
 #include "body.h"
 #include "protocol/messages.h"
 #include "scan.h"
+#include "searchbench.h"
 #include "tracker.h"
 #include "transport.h"
 
@@ -59,6 +60,13 @@ public:
     void sendBench(int room);
     // A send of kind file naming an uploaded file's id, acked and resent like sendBench.
     void sendFile(int room, const QString &fileId);
+    // A message with this text (search: a seeded message), acked and resent the same way.
+    void sendText(int room, const QString &body);
+    // Bench messages created so far (also the id of the latest).
+    qint64 sentCount() const { return m_counter; }
+    // search: one query; the worker hears of its reply (or error) through searchAnswered.
+    void sendSearch(const SearchQuery &query);
+    int pendingSearches() const { return int(m_searches.size()); }
     void sendPing();
     // Streams this receiver has not caught up on yet (below the shared highest).
     int laggingStreams() const;
@@ -74,6 +82,12 @@ private:
         QString body;
         bool onWire = false; // transmitted at least once
         QString fileId;      // kind file: the upload's id (no body)
+    };
+
+    struct PendingSearch
+    {
+        qint64 tUs = 0;
+        SearchQuery query;
     };
 
     friend class RawSocket;
@@ -110,6 +124,8 @@ private:
     void onAck(const protocol::Ack &ack);
     void onSynced(const protocol::Synced &synced);
     void onPong(const protocol::Pong &pong);
+    void onSearch(const protocol::SearchReply &reply);
+    void queueSend(int room, const QString &body, const QString &fileId);
     void acknowledge(qint64 n, const QString &clientMsgId);
     void enrollNextRoom();
     void becomeReady();
@@ -144,7 +160,8 @@ private:
     qint64 m_nextControlId;
     QMap<qint64, Pending> m_outbox; // by counter n (also the request id): unacked sends
     StreamSet m_streams;
-    QHash<qint64, qint64> m_pings; // ping id -> sent at (us)
+    QHash<qint64, qint64> m_pings;           // ping id -> sent at (us)
+    QHash<qint64, PendingSearch> m_searches; // by request id
 };
 
 } // namespace confab::bench

@@ -144,6 +144,8 @@ void BenchClient::handleServerMessage(const protocol::ServerMessage &message)
         onSynced(*synced);
     } else if (const auto *pong = std::get_if<protocol::Pong>(&message)) {
         onPong(*pong);
+    } else if (const auto *search = std::get_if<protocol::SearchReply>(&message)) {
+        onSearch(*search);
     } else if (std::holds_alternative<protocol::PresenceNotice>(message)) {
         ++m_worker->stats().presenceNotices;
     } else {
@@ -257,6 +259,12 @@ void BenchClient::onError(const protocol::Error &error)
         return;
     }
     m_worker->countError(protocol::errorCodeName(error.code));
+    if (const auto search = m_searches.constFind(id); search != m_searches.cend()) {
+        const PendingSearch pending = *search;
+        m_searches.erase(search);
+        m_worker->searchAnswered(this, pending.query, pending.tUs, nullptr);
+        return;
+    }
     if (id == m_roomRequestId && m_purpose == Purpose::Enroll) {
         reportStage(false);
         closeGracefully();
@@ -315,6 +323,29 @@ void BenchClient::onPong(const protocol::Pong &pong)
         m_worker->stats().ping.record(now - sentAt);
         m_worker->stats().second(m_worker->window().secondOf(now)).latency.record(now - sentAt);
     }
+}
+
+void BenchClient::onSearch(const protocol::SearchReply &reply)
+{
+    const auto it = m_searches.constFind(reply.id.value_or(-1));
+    if (it == m_searches.cend()) {
+        ++m_worker->stats().otherMessages;
+        return;
+    }
+    const PendingSearch pending = *it;
+    m_searches.erase(it);
+    m_worker->searchAnswered(this, pending.query, pending.tUs, &reply);
+}
+
+void BenchClient::sendSearch(const SearchQuery &query)
+{
+    if (!isReady())
+        return;
+    protocol::SearchRequest request = query.request;
+    const qint64 id = m_nextControlId++;
+    request.id = id;
+    m_searches.insert(id, PendingSearch{nowUs(), query});
+    writeText(protocol::encode(request));
 }
 
 void BenchClient::becomeReady()
@@ -403,15 +434,26 @@ void BenchClient::recordDelivery(const BodyStamp &stamp, bool replayed)
 
 void BenchClient::sendBench(int room)
 {
-    sendFile(room, {});
+    queueSend(room, {}, {});
 }
 
 void BenchClient::sendFile(int room, const QString &fileId)
 {
+    queueSend(room, {}, fileId);
+}
+
+void BenchClient::sendText(int room, const QString &body)
+{
+    queueSend(room, body, {});
+}
+
+// body empty and no file: a timed bench body is made when it first leaves.
+void BenchClient::queueSend(int room, const QString &body, const QString &fileId)
+{
     const qint64 n = ++m_counter;
     const qint64 t = nowUs();
     const Options &o = m_worker->plan().options();
-    Pending p{room, t, u"%1-%2-%3"_s.arg(o.runId).arg(m_index).arg(n), {}, false, fileId};
+    Pending p{room, t, u"%1-%2-%3"_s.arg(o.runId).arg(m_index).arg(n), body, false, fileId};
     Stats &stats = m_worker->stats();
     ++stats.sendsTotal;
     stats.second(m_worker->window().secondOf(t)).sends++;

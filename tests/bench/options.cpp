@@ -22,7 +22,7 @@ struct ScenarioName
 constexpr ScenarioName kScenarios[] = {
     {Scenario::Fanout, "fanout"},   {Scenario::Team, "team"},       {Scenario::Idle, "idle"},
     {Scenario::Connect, "connect"}, {Scenario::Durable, "durable"}, {Scenario::Resume, "resume"},
-    {Scenario::Files, "files"},
+    {Scenario::Files, "files"},     {Scenario::Search, "search"},
 };
 
 // Base 36 of the clock plus a random digit pair: short enough for user names
@@ -82,6 +82,12 @@ QString applyScenarioDefaults(Options &o)
 {
     if (o.clients < 1)
         return u"--clients must be at least 1"_s;
+    if (o.scenario == Scenario::Search) {
+        // Connections 0 .. searchClients-1 search; every connection seeds.
+        if (o.searchClients <= 0)
+            o.searchClients = o.clients;
+        o.clients = std::max(o.searchClients, o.seeders);
+    }
     if (o.workers <= 0)
         o.workers = std::max(1, QThread::idealThreadCount());
     o.workers = std::min(o.workers, o.clients);
@@ -130,6 +136,18 @@ QString applyScenarioDefaults(Options &o)
         o.inflight = 0;
         o.warmup = 0;
         break;
+    case Scenario::Search:
+        if (o.rooms <= 0)
+            o.rooms = 200;
+        o.members = 0;
+        deriveRooms(o, 1);
+        o.senders = o.clients;
+        o.rate = 0;
+        if (o.inflight <= 0)
+            o.inflight = 8;
+        if (o.messages < 1 || o.seeders < 1)
+            return u"--messages and --seeders must be at least 1"_s;
+        break;
     }
     if (o.senders <= 0 || o.senders > o.clients)
         o.senders = o.clients;
@@ -163,7 +181,7 @@ QString usageText()
        confab-bench compare a.json b.json
        confab-bench summary run1.json run2.json ...   (median, min, max per metric)
 
-scenarios: fanout team idle connect durable resume files
+scenarios: fanout team idle connect durable resume files search
 The server under test needs --allow-register, --fast-password-hash (10k Argon2id
 registrations are slow otherwise) and --rate 0 (or a rate above the scenario's).
 )"_s;
@@ -221,6 +239,9 @@ constexpr Flag kFlags[] = {
     {"file-content", "files: random, jpeg:WxH or png:WxH (an image made once, photo-like)", "kind"},
     {"transfers", "files: transfers per client (0: repeat until --duration is over)", "n"},
     {"chunk", "files: bytes per PATCH (0: the whole file in one)", "bytes"},
+    {"messages", "search: messages to seed (default 1,000,000)", "n"},
+    {"seeders", "search: connections that seed (default 64)", "n"},
+    {"no-seed", "search: the store holds this --run-id's messages already; only search", nullptr},
     {"quiet", "no progress lines", nullptr},
 };
 
@@ -264,6 +285,8 @@ bool readNumbers(const QCommandLineParser &p, Options &o, QString *error)
     num("reconnect-delay", o.reconnectDelay);
     num("server-pid", o.serverPid);
     num("transfers", o.transfers);
+    num("messages", o.messages);
+    num("seeders", o.seeders);
     auto size = [&](const char *name, qint64 &target) {
         const QString n = QLatin1StringView(name);
         if (!ok || !p.isSet(n))
@@ -341,7 +364,7 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
             p.addOption({flag(f), QLatin1StringView(f.help)});
     }
     p.addPositionalArgument(u"scenario"_s,
-                            u"fanout, team, idle, connect, durable, resume or files"_s);
+                            u"fanout, team, idle, connect, durable, resume, files or search"_s);
     if (!p.parse(arguments)) {
         *error = p.errorText() + u"\n\n"_s + p.helpText();
         return std::nullopt;
@@ -395,6 +418,10 @@ std::optional<Options> parseOptions(const QStringList &arguments, QString *error
     o.serverStats = !p.isSet(u"no-server-stats"_s);
     o.qtDispatcher = p.isSet(u"qt-dispatcher"_s);
     o.quiet = p.isSet(u"quiet"_s);
+    o.seed = !p.isSet(u"no-seed"_s);
+    // search: --clients counts the searching connections, a few by default.
+    if (o.scenario == Scenario::Search && !p.isSet(u"clients"_s))
+        o.clients = 4;
     const QString bad = applyScenarioDefaults(o);
     if (!bad.isEmpty()) {
         *error = bad;

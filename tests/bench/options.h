@@ -11,7 +11,7 @@
 // Every field has a flag; defaults depend on the scenario (see applyScenarioDefaults).
 namespace confab::bench {
 
-enum class Scenario { Fanout, Team, Idle, Connect, Durable, Resume, Files };
+enum class Scenario { Fanout, Team, Idle, Connect, Durable, Resume, Files, Search };
 QString scenarioName(Scenario s);
 std::optional<Scenario> scenarioFromName(const QString &name);
 
@@ -66,6 +66,13 @@ struct Options
     int imageHeight = 0;
     int transfers = 1;     // per client; 0: repeat until --duration is over
     qint64 chunkBytes = 0; // bytes per PATCH; 0: the whole file in one
+    // search: --clients searching connections (searchClients), after --seeders
+    // connections (clients becomes the larger of the two) sent --messages messages, each
+    // keeping --inflight unacked.
+    qint64 messages = 1000000;
+    int seeders = 64;
+    int searchClients = 0;
+    bool seed = true; // false: the store holds this run id's messages already
 };
 
 // Fills the 0/-1 fields with the scenario's defaults and checks the combination.

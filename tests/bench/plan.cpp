@@ -45,6 +45,8 @@ RunPlan::RunPlan(const Options &options)
         for (int i = 0; i < count; ++i)
             m_sources.append(QHostAddress(quint32(0x7f000001 + i))); // 127.0.0.1 + i
     }
+    if (options.scenario == Scenario::Search)
+        m_corpus = std::make_unique<const SearchCorpus>(this);
 }
 
 QHostAddress RunPlan::sourceAddress(int client) const

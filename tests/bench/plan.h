@@ -1,6 +1,7 @@
 #pragma once
 
 #include "options.h"
+#include "searchbench.h"
 
 #include <QHash>
 #include <QString>
@@ -51,6 +52,8 @@ public:
     // Ordered streams checked for continuity: rooms, or against the peer (no seqs)
     // every sender's own counter.
     int streamCount() const { return peer() ? clients() : rooms(); }
+    // search: the seeded messages and the queries (null in other scenarios).
+    const SearchCorpus *corpus() const { return m_corpus.get(); }
 
 private:
     Options m_options;
@@ -61,6 +64,7 @@ private:
     std::vector<int> m_creator;
     std::vector<char> m_sender;
     QList<QHostAddress> m_sources;
+    std::unique_ptr<const SearchCorpus> m_corpus; // reads this plan: not copyable
 };
 
 // Counters every worker updates and the runner polls.

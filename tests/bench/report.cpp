@@ -182,7 +182,51 @@ QJsonObject filesJson(const Report &r)
     };
 }
 
+QJsonObject searchKindJson(const SearchKindStats &k)
+{
+    QJsonObject out{{"latency_us"_L1, histogramJson(k.latency)}};
+    const std::pair<const char *, qint64> counts[] = {{"requests", k.requests},
+                                                      {"empty", k.empty},
+                                                      {"timed_out", k.timedOut},
+                                                      {"errors", k.errors}};
+    for (const auto &[name, value] : counts)
+        out.insert(QLatin1StringView(name), value);
+    return out;
+}
+
+QJsonObject searchJson(const Report &r)
+{
+    const SearchStats &s = r.stats.search;
+    const Options &o = r.options;
+    QJsonObject kinds;
+    for (auto it = s.kinds.cbegin(); it != s.kinds.cend(); ++it)
+        kinds.insert(it.key(), searchKindJson(it.value()));
+    QJsonObject out = searchKindJson(s.all);
+    out.insert("seed"_L1, QJsonObject{{"messages"_L1, o.seed ? o.messages : 0},
+                                      {"acked"_L1, r.seeded},
+                                      {"seconds"_L1, r.seedSeconds},
+                                      {"acks_per_s"_L1, perSecond(r.seeded, r.seedSeconds)},
+                                      {"connections"_L1, o.clients},
+                                      {"inflight"_L1, o.inflight}});
+    out.insert("clients"_L1, o.searchClients);
+    out.insert("per_s"_L1, perSecond(s.all.requests, r.measuredSeconds));
+    out.insert("indexing"_L1, s.indexing);
+    out.insert("errors_total"_L1, s.errorsTotal);
+    out.insert("phrase"_L1, QJsonObject{{"found"_L1, s.phraseFound},
+                                        {"missed"_L1, s.phraseMissed},
+                                        {"unverified"_L1, s.phraseUnverified}});
+    out.insert("kinds"_L1, kinds);
+    return out;
+}
+
 } // namespace
+
+bool Report::searchCorrect() const
+{
+    const SearchStats &s = stats.search;
+    return options.scenario != Scenario::Search ||
+           (s.all.requests > 0 && s.phraseMissed == 0 && s.errorsTotal == 0 && s.phraseFound > 0);
+}
 
 qint64 Report::serverRssPerConnection() const
 {
@@ -198,7 +242,7 @@ bool Report::correct() const
     // A files run must also have read back intact every byte it moved, at least once.
     const bool filesOk = !files || (files->correct() && files->verified > 0);
     return setupFailures == 0 && s.lost == 0 && s.duplicated == 0 && s.outOfOrder == 0 &&
-           s.missingAcks == 0 && s.ackMismatch == 0 && s.refused == 0 && filesOk;
+           s.missingAcks == 0 && s.ackMismatch == 0 && s.refused == 0 && filesOk && searchCorrect();
 }
 
 QJsonObject Report::toJson() const
@@ -213,15 +257,17 @@ QJsonObject Report::toJson() const
         {"ping"_L1, histogramJson(s.ping)},         {"send_lag"_L1, histogramJson(s.sendLag)},
     };
     const double m = measuredSeconds;
+    // search: the messages were sent while seeding, before the measured window.
+    const double sending = options.scenario == Scenario::Search ? seedSeconds : m;
     QJsonObject throughput{
         {"sends"_L1, s.sends},
         {"acks"_L1, s.acks},
         {"deliveries"_L1, s.deliveries},
         {"connects"_L1, s.connects},
         {"pings"_L1, s.pings},
-        {"sends_per_s"_L1, perSecond(s.sends, m)},
-        {"acks_per_s"_L1, perSecond(s.acks, m)},
-        {"deliveries_per_s"_L1, perSecond(s.deliveries, m)},
+        {"sends_per_s"_L1, perSecond(s.sends, sending)},
+        {"acks_per_s"_L1, perSecond(s.acks, sending)},
+        {"deliveries_per_s"_L1, perSecond(s.deliveries, sending)},
         {"connects_per_s"_L1, perSecond(s.connects, m)},
     };
     QJsonObject harness{
@@ -256,6 +302,8 @@ QJsonObject Report::toJson() const
     };
     if (files)
         out.insert("files"_L1, filesJson(*this));
+    if (options.scenario == Scenario::Search)
+        out.insert("search"_L1, searchJson(*this));
     return out;
 }
 
@@ -511,6 +559,63 @@ QString filesLines(const Report &r)
     return out;
 }
 
+// One line of the search table: the name, then the cells right-aligned in their columns.
+void searchColumns(QString &out, const QString &name, const QStringList &cells)
+{
+    static constexpr int kWidths[] = {8, 8, 8, 8, 7, 9, 7};
+    QString line = u"  "_s + name.leftJustified(15);
+    for (qsizetype i = 0; i < cells.size() && i < qsizetype(std::size(kWidths)); ++i)
+        line += u' ' + cells[i].rightJustified(kWidths[i]);
+    out += line + u'\n';
+}
+
+void searchRow(QString &out, const QString &name, const SearchKindStats &k)
+{
+    const LatencyHistogram &h = k.latency;
+    searchColumns(out, name,
+                  {QString::number(k.requests), ms(h.percentile(50)), ms(h.percentile(99)),
+                   ms(h.max()), QString::number(k.empty), QString::number(k.timedOut),
+                   QString::number(k.errors)});
+}
+
+QString searchLines(const Report &r)
+{
+    const Options &o = r.options;
+    const SearchStats &s = r.stats.search;
+    QString out;
+    if (o.seed) {
+        out += u"  seeding: %1 of %2 messages acked in %3 s, %4 acks/s (%5 connections x %6 in "
+               u"flight), ack p50 %7 ms, p99 %8 ms\n"_s.arg(r.seeded)
+                   .arg(o.messages)
+                   .arg(QString::number(r.seedSeconds, 'f', 1))
+                   .arg(QString::number(perSecond(r.seeded, r.seedSeconds), 'f', 0))
+                   .arg(o.clients)
+                   .arg(o.inflight)
+                   .arg(ms(r.stats.ack.percentile(50)), ms(r.stats.ack.percentile(99)));
+    } else {
+        out += u"  seeding: none (--no-seed: the store holds run %1's %2 messages)\n"_s.arg(
+            o.runId, QString::number(o.messages));
+    }
+    out += u"  searches: %1 clients, one in flight each, %2 answered in %3 s (%4/s)\n\n"_s
+               .arg(o.searchClients)
+               .arg(s.all.requests)
+               .arg(r.measuredSeconds)
+               .arg(QString::number(perSecond(s.all.requests, r.measuredSeconds), 'f', 1));
+    searchColumns(
+        out, u"query (ms)"_s,
+        {u"count"_s, u"p50"_s, u"p99"_s, u"max"_s, u"empty"_s, u"timed out"_s, u"errors"_s});
+    for (auto it = s.kinds.cbegin(); it != s.kinds.cend(); ++it)
+        searchRow(out, it.key(), it.value());
+    searchRow(out, u"all"_s, s.all);
+    out += u"\n  phrase checks: %1 | found %2, missed %3, unverified (page full or timed out) "
+           u"%4\n"_s.arg(r.searchCorrect() ? u"OK"_s : u"FAILED"_s)
+               .arg(s.phraseFound)
+               .arg(s.phraseMissed)
+               .arg(s.phraseUnverified);
+    out += u"  search errors %1, replies saying indexing %2\n"_s.arg(s.errorsTotal).arg(s.indexing);
+    return out;
+}
+
 } // namespace
 
 QString Report::table() const
@@ -534,9 +639,12 @@ QString Report::table() const
                .arg(o.workers);
     // A files run sends no text messages (one file post in download mode): its own
     // tables follow.
-    const bool messages = !files || s.sendsTotal > 0;
+    const bool search = o.scenario == Scenario::Search;
+    const bool messages = !search && (!files || s.sendsTotal > 0);
     if (messages)
         messagesLines(out, *this);
+    if (search)
+        out += searchLines(*this);
     if (files)
         out += (messages ? u"\n"_s : QString()) + filesLines(*this);
     out += u"\ncorrectness: "_s + correctnessLine(*this) + u'\n';

@@ -24,6 +24,9 @@ struct Report
     int clientsReady = 0;
     int setupFailures = 0;
     Stats stats;
+    // search: the seeding (none with --no-seed); the queries are in stats.search.
+    double seedSeconds = 0;
+    qint64 seeded = 0;
 
     // Server under test: CPU seconds spent in the measured window, memory at its end.
     QString serverSource;       // "metrics", "proc" or "none"
@@ -43,6 +46,8 @@ struct Report
     qint64 serverRssPerConnection() const;
 
     bool correct() const;
+    // search: queries were answered, none failed, and every phrase found its message.
+    bool searchCorrect() const;
     QJsonObject toJson() const;
     QString table() const;
 };

@@ -22,6 +22,8 @@ constexpr double kCloseTimeoutS = 10;
 constexpr int kRssSampleMs = 100;        // files: how often the server's RSS is read
 constexpr double kPostTimeoutS = 30;     // files: the shared file's post to be acked
 constexpr qint64 kOpenEndUs = 1LL << 50; // files: the window ends when the transfers do
+constexpr double kSeedTimeoutS = 4 * 3600;
+constexpr qint64 kSeedStallMs = 60'000; // search: no ack for this long ends the seeding
 
 const char *stageName(Stage s)
 {
@@ -194,6 +196,12 @@ void Runner::runLoad(Report &report)
                 .arg(deliveries)
                 .arg(connects));
     };
+    measure(report, window, progress);
+}
+
+void Runner::measure(Report &report, const LoadWindow &window,
+                     const std::function<void()> &progress)
+{
     waitUntil([&] { return nowUs() >= window.measureStartUs; }, m_options.warmup + 1);
     report.serverStart = sampleServer();
     report.harnessStart = sampleSelf();
@@ -201,6 +209,62 @@ void Runner::runLoad(Report &report)
     report.serverEnd = sampleServer();
     report.harnessEnd = sampleSelf();
     report.measuredSeconds = m_options.duration;
+}
+
+bool Runner::seed(Report &report, const LoadWindow &window, QString *error)
+{
+    const qint64 expected = m_plan->corpus()->messages();
+    forEachWorker([window](Worker &w) { w.startLoad(window); });
+    QElapsedTimer timer;
+    timer.start();
+    qint64 acked = 0, answered = 0, lastAnswered = -1, lastChangeMs = 0;
+    waitUntil(
+        [&] {
+            acked = answered = 0;
+            forEachWorker([&](Worker &w) {
+                acked += w.stats().acksTotal;
+                answered += w.stats().acksTotal + w.stats().refused;
+            });
+            if (answered != lastAnswered) {
+                lastAnswered = answered;
+                lastChangeMs = timer.elapsed();
+            }
+            return answered >= expected || timer.elapsed() - lastChangeMs > kSeedStallMs;
+        },
+        kSeedTimeoutS,
+        [&] {
+            say(u"seed: %1 of %2 acked, %3/s"_s.arg(acked).arg(expected).arg(
+                QString::number(double(acked) * 1000.0 / double(timer.elapsed()), 'f', 0)));
+        });
+    report.seedSeconds = double(timer.elapsed()) / 1000.0;
+    report.seeded = acked;
+    forEachWorker([](Worker &w) { w.stopLoad(); });
+    if (answered < expected) {
+        *error = u"seeding stalled: %1 of %2 messages answered"_s.arg(answered).arg(expected);
+        return false;
+    }
+    say(u"seed: %1 messages in %2 s"_s.arg(acked).arg(report.seedSeconds, 0, 'f', 1));
+    return true;
+}
+
+bool Runner::runSearch(Report &report, QString *error)
+{
+    LoadWindow window;
+    window.t0Us = nowUs();
+    window.measureStartUs = window.t0Us;
+    window.measureEndUs = window.t0Us + kOpenEndUs;
+    if (m_options.seed && !seed(report, window, error))
+        return false;
+    // The series goes on from the seeding's second 0.
+    window.measureStartUs = nowUs() + kStartDelayUs + qint64(m_options.warmup * 1e6);
+    window.measureEndUs = window.measureStartUs + qint64(m_options.duration * 1e6);
+    forEachWorker([window](Worker &w) { w.startSearch(window); });
+    measure(report, window, [this] {
+        qint64 searches = 0;
+        forEachWorker([&](Worker &w) { searches += w.stats().search.all.requests; });
+        say(u"search: %1 answered in the window"_s.arg(searches));
+    });
+    return true;
 }
 
 bool Runner::runFiles(Report &report, QString *error)
@@ -362,6 +426,12 @@ std::optional<Report> Runner::run(QString *error)
     say(u"setup done in %1 s; load starts"_s.arg(report.setupSeconds, 0, 'f', 1));
     if (m_options.scenario == Scenario::Files) {
         if (!runFiles(report, error)) {
+            collect(report);
+            stopWorkers();
+            return std::nullopt;
+        }
+    } else if (m_options.scenario == Scenario::Search) {
+        if (!runSearch(report, error)) {
             collect(report);
             stopWorkers();
             return std::nullopt;

@@ -37,6 +37,11 @@ private:
     void startWorkers();
     bool runStages(Report &report, QString *error);
     void runLoad(Report &report);
+    // Warm-up, then the measured window with the server sampled at both ends.
+    void measure(Report &report, const LoadWindow &window, const std::function<void()> &progress);
+    // search: seed (closed loop, as fast as acked), then the queries.
+    bool runSearch(Report &report, QString *error);
+    bool seed(Report &report, const LoadWindow &window, QString *error);
     // files: the HTTP transfers instead of messages (filebench.h).
     bool runFiles(Report &report, QString *error);
     void drain();

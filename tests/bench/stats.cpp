@@ -64,6 +64,7 @@ void Stats::merge(const Stats &o)
     presenceNotices += o.presenceNotices;
     serverPings += o.serverPings;
     otherMessages += o.otherMessages;
+    search.merge(o.search);
     for (auto it = o.errors.cbegin(); it != o.errors.cend(); ++it)
         errors[it.key()] += it.value();
     if (o.series.size() > series.size())

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "histogram.h"
+#include "searchbench.h"
 
 #include <QMap>
 #include <QString>
@@ -59,6 +60,8 @@ struct Stats
     qint64 presenceNotices = 0;
     qint64 serverPings = 0; // WebSocket pings from the server (liveness), each answered
     qint64 otherMessages = 0;
+
+    SearchStats search; // search: the queries' latency and checks
 
     QMap<QString, qint64> errors; // error code or "close:NNNN" / "socket:..." -> count
     std::vector<SecondStats> series;

@@ -28,6 +28,7 @@ private slots:
     void files_data();
     void files();
     void filesRefused();
+    void search();
 
 private:
     static std::optional<Report> run(const Options &options, QString *error);
@@ -275,6 +276,42 @@ void TestBenchSmoke::filesRefused()
     QCOMPARE(report->files->errors.value(u"http:status-413"_s), 2);
     QCOMPARE(report->stats.errors.value(u"http:status-413"_s), 2);
     QVERIFY(report->table().contains(u"FAILED"_s));
+}
+
+// search: 2,000 seeded messages in 5 rooms, then every query kind for 2 s; each phrase
+// query finds the message it was taken from. A rerun with --no-seed (the same run id)
+// asks the same store and knows what it holds.
+void TestBenchSmoke::search()
+{
+    Options o = smallRun(Scenario::Search, m_server->url());
+    o.clients = 2;
+    o.seeders = 8;
+    o.messages = 2000;
+    o.rooms = 5;
+    o.members = 0;
+    QVERIFY(applyScenarioDefaults(o).isEmpty());
+    QCOMPARE(o.clients, 8);
+    QCOMPARE(o.searchClients, 2);
+    for (const bool seed : {true, false}) {
+        o.seed = seed;
+        QString error;
+        const auto report = run(o, &error);
+        QVERIFY2(report, qPrintable(error));
+        QVERIFY2(report->correct(), qPrintable(report->table()));
+        const SearchStats &s = report->stats.search;
+        QCOMPARE(report->seeded, seed ? o.messages : 0);
+        QCOMPARE(s.phraseMissed, 0);
+        QCOMPARE(s.errorsTotal, 0);
+        QCOMPARE(s.all.timedOut, 0);
+        QVERIFY(s.phraseFound > 0);
+        QVERIFY(s.all.requests >= kSearchKinds);
+        QVERIFY2(s.kinds.size() >= kSearchKinds, qPrintable(report->table()));
+        // Rare words and phrases are in some message; the common words in most.
+        QVERIFY(s.kinds.value(u"common/all"_s).empty == 0);
+        const QJsonObject json = report->toJson().value(u"search"_s).toObject();
+        QCOMPARE(json.value(u"phrase"_s).toObject().value(u"missed"_s).toInteger(), 0);
+        QVERIFY(json.value(u"latency_us"_s).toObject().value(u"p99"_s).toInteger() > 0);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestBenchSmoke)

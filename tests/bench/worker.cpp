@@ -215,6 +215,15 @@ BenchClient *Worker::pickSender()
 
 void Worker::sendFrom(BenchClient *client)
 {
+    if (const SearchCorpus *corpus = m_plan->corpus()) {
+        // search: the client's next seeded message, until it has sent its share.
+        const qint64 k = corpus->messageOf(client->index(), client->sentCount());
+        if (k >= 0) {
+            const SeedMessage m = corpus->message(k);
+            client->sendText(m.room, m.text);
+        }
+        return;
+    }
     if (m_plan->peer()) {
         client->sendBench(-1);
         return;
@@ -232,6 +241,64 @@ void Worker::sendSlotFreed(BenchClient *client)
         !m_plan->isSender(client->index()))
         return;
     sendFrom(client);
+}
+
+void Worker::startSearch(const LoadWindow &window)
+{
+    m_window = window;
+    m_loadActive = true;
+    for (const auto &c : m_clients) {
+        if (c->index() < m_plan->options().searchClients)
+            sendNextSearch(c.get());
+    }
+}
+
+void Worker::sendNextSearch(BenchClient *client)
+{
+    const qint64 i = m_queries[client->index()]++;
+    client->sendSearch(makeQuery(*m_plan->corpus(), *m_plan, client->index(), i));
+}
+
+void Worker::checkPhrase(const SearchQuery &query, const protocol::SearchReply &reply)
+{
+    const SeedMessage m = m_plan->corpus()->message(query.expect);
+    const bool found =
+        std::any_of(reply.results.cbegin(), reply.results.cend(),
+                    [&](const protocol::SearchHit &hit) { return hitIsMessage(hit, m, *m_plan); });
+    SearchStats &s = m_stats.search;
+    if (found)
+        ++s.phraseFound;
+    else if (reply.cursor || reply.timedOut)
+        ++s.phraseUnverified; // a full page (or a partial one) without it proves nothing
+    else
+        ++s.phraseMissed;
+}
+
+void Worker::searchAnswered(BenchClient *client, const SearchQuery &query, qint64 sentUs,
+                            const protocol::SearchReply *reply)
+{
+    const qint64 now = nowUs();
+    SearchStats &s = m_stats.search;
+    if (!reply)
+        ++s.errorsTotal;
+    else if (query.kind == SearchKind::Phrase)
+        checkPhrase(query, *reply);
+    if (m_window.inWindow(sentUs)) {
+        for (SearchKindStats *k : {&s.all, &s.kinds[query.label()]}) {
+            k->latency.record(now - sentUs);
+            ++k->requests;
+            if (!reply) {
+                ++k->errors;
+                continue;
+            }
+            k->empty += reply->results.isEmpty() ? 1 : 0;
+            k->timedOut += reply->timedOut ? 1 : 0;
+        }
+        s.indexing += reply && reply->indexing ? 1 : 0;
+        m_stats.second(m_window.secondOf(now)).latency.record(now - sentUs);
+    }
+    if (m_loadActive && now < m_window.measureEndUs)
+        sendNextSearch(client);
 }
 
 void Worker::dropTick()
@@ -295,7 +362,7 @@ DrainStatus Worker::drainStatus() const
 {
     DrainStatus s;
     for (const auto &c : m_clients) {
-        s.pendingAcks += c->outboxSize();
+        s.pendingAcks += c->outboxSize() + c->pendingSearches();
         if (!c->attached())
             continue;
         if (!c->isReady())

@@ -46,6 +46,9 @@ public:
     std::vector<std::pair<int, QString>> tokens() const;
     // files: client posts an uploaded file in room (its ack is waited for like any send's).
     void postFile(int client, int room, const QString &fileId);
+    // search: the searching clients start their closed loop of queries (one in flight
+    // each) and keep it up until the window ends.
+    void startSearch(const LoadWindow &window);
 
     // --- called by this worker's clients ------------------------------------------------
     const RunPlan &plan() const { return *m_plan; }
@@ -66,6 +69,10 @@ public:
     void scheduleReconnect(BenchClient *client, int delayMs);
     // Closed loop (--inflight): an ack or refusal frees a slot for the next send.
     void sendSlotFreed(BenchClient *client);
+    // search: a query was answered (reply null: with an error); records it, checks a
+    // phrase query found its message, sends the next.
+    void searchAnswered(BenchClient *client, const SearchQuery &query, qint64 sentUs,
+                        const protocol::SearchReply *reply);
 
 private:
     void stageTick();
@@ -76,6 +83,8 @@ private:
     void dispatch(qint64 due, qint64 nowUs);
     void sendFrom(BenchClient *client);
     BenchClient *pickSender();
+    void sendNextSearch(BenchClient *client);
+    void checkPhrase(const SearchQuery &query, const protocol::SearchReply &reply);
 
     const RunPlan *m_plan;
     SharedState *m_shared;
@@ -104,10 +113,11 @@ private:
     QTimer m_sendTimer{this};
     QTimer m_dropTimer{this};
     QTimer m_sweepTimer{this};
-    double m_rate = 0;       // this worker's share, per second
-    qint64 m_issued = 0;     // sends (or pings) issued since the load started
-    size_t m_nextSender = 0; // round robin (fanout, durable)
-    int m_stormPending = 0;  // connect: clients of the current storm not done yet
+    double m_rate = 0;            // this worker's share, per second
+    qint64 m_issued = 0;          // sends (or pings) issued since the load started
+    size_t m_nextSender = 0;      // round robin (fanout, durable)
+    int m_stormPending = 0;       // connect: clients of the current storm not done yet
+    QHash<int, qint64> m_queries; // search: queries sent so far, by client index
 };
 
 } // namespace confab::bench
