@@ -336,8 +336,24 @@ void ClientSession::runSearch(const protocol::SearchRequest &request, qint64 gen
 
 void ClientSession::runSearchOffline(const protocol::SearchRequest &request, qint64 generation)
 {
-    Q_UNUSED(request);
-    m_search->onFailed(generation, tr("Not connected"));
+    m_store->reply(
+        this,
+        [request, user = m_options.user](StoreWorker &w) {
+            return w.searchCache(request.query, request.room, request.order, request.limit,
+                                 request.cursor.value_or(QString()), request.tzOffsetMinutes, user);
+        },
+        [this, generation](const CacheSearchResult &result) {
+            if (result.error)
+                return m_search->onFailed(
+                    generation, u"%1: %2"_s.arg(result.error->token, result.error->message));
+            if (!result.failure.isEmpty())
+                return m_search->onFailed(generation,
+                                          tr("This computer's cache cannot be searched"));
+            protocol::SearchReply reply;
+            reply.results = result.hits;
+            reply.cursor = result.cursor;
+            m_search->onPage(generation, reply, true);
+        });
 }
 
 void ClientSession::onSearchReply(const protocol::SearchReply &reply)

@@ -95,8 +95,9 @@ void AutomationBench::openRoom(const QString &roomId, Reply reply)
 void AutomationBench::jump(qint64 seq, Reply reply)
 {
     QQuickItem *view = m_timeline();
-    QObject *pane =
-        view ? m_window->contentItem()->findChild<QObject *>(u"timelinePane"_s) : nullptr;
+    QQuickItem *pane = view;
+    while (pane && pane->objectName() != u"timelinePane"_s)
+        pane = pane->parentItem(); // the view sits inside its pane
     if (!pane || seq <= 0)
         return reply({{u"ok"_s, false}, {u"error"_s, u"no timeline, or no seq"_s}});
     // The pane marks the message once it has put it on screen.
