@@ -162,7 +162,8 @@ Pane {
                     if (s.count === 0 && s.searched)
                         return qsTr("No messages match.")
                     return s.canLoadMore || s.busy ? qsTr("%1+ messages").arg(s.count)
-                                                   : qsTr("%n message(s)", "", s.count)
+                                                   : s.count === 1 ? qsTr("1 message")
+                                                                   : qsTr("%1 messages").arg(s.count)
                 }
             }
             ComboBox {
@@ -235,6 +236,11 @@ Pane {
 
                 width: ListView.view.width
                 highlighted: ListView.isCurrentItem
+                // The timeline's own selection colour: the names and dates keep their
+                // colours readable on it.
+                background: Rectangle {
+                    color: hit.highlighted ? Theme.highlight : hit.hovered ? Theme.hover : "transparent"
+                }
                 Accessible.name: hit.senderName + " " + hit.roomName + ": " + snippetText.text
                 onClicked: {
                     list.currentIndex = hit.index

@@ -149,14 +149,25 @@ Pane {
 
     // Rows inserted at the newest end while the user reads further up (a newer page after
     // a jump, a live message) would push what is on screen away: the row in the middle
-    // stays where it was.
+    // stays where it was. The view is put back once it has taken the rows in: laying it
+    // out from the model's rowsInserted itself could run before the view's own handler and
+    // give new delegates the data of the wrong rows.
     property real anchorSeq: 0
     property real anchorOffset: 0
+    function restoreAnchor() {
+        if (root.anchorSeq <= 0 || !root.room)
+            return
+        view.forceLayout()
+        const item = view.itemAtIndex(Ui.rowOfSeq(root.room.timeline, root.anchorSeq))
+        if (item)
+            view.contentY = item.y - root.anchorOffset
+        root.anchorSeq = 0
+    }
     Connections {
         target: root.room ? root.room.timeline : null
 
         function onRowsAboutToBeInserted(parent, first, last) {
-            if (first !== 0 || view.count === 0 || root.atLatest)
+            if (first !== 0 || view.count === 0 || root.atLatest || root.anchorSeq > 0)
                 return
             const row = view.indexAt(view.width / 2, view.contentY + view.height / 2)
             const item = row >= 0 ? view.itemAtIndex(row) : null
@@ -166,12 +177,10 @@ Pane {
             root.anchorOffset = item.y - view.contentY
         }
         function onRowsInserted(parent, first, last) {
-            if (root.anchorSeq <= 0)
-                return
-            view.forceLayout()
-            const item = view.itemAtIndex(Ui.rowOfSeq(root.room.timeline, root.anchorSeq))
-            if (item)
-                view.contentY = item.y - root.anchorOffset
+            if (root.anchorSeq > 0)
+                Qt.callLater(root.restoreAnchor)
+        }
+        function onModelReset() {
             root.anchorSeq = 0
         }
     }

@@ -184,6 +184,15 @@ QJsonArray AppDriver::rows(const QString &view, int limit)
         .toArray();
 }
 
+QJsonArray AppDriver::items(const QString &name, const QStringList &properties)
+{
+    return call({{u"cmd"_s, u"items"_s},
+                 {u"object"_s, name},
+                 {u"properties"_s, QJsonArray::fromStringList(properties)}})
+        .value(u"items"_s)
+        .toArray();
+}
+
 QJsonValue AppDriver::invoke(const QString &object, const QString &method, const QJsonArray &args)
 {
     return call({{u"cmd"_s, u"invoke"_s},

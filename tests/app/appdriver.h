@@ -50,6 +50,9 @@ public:
     bool key(const QString &name, const QStringList &modifiers = {});
     bool exists(const QString &object, bool *shown = nullptr);
     QJsonArray rows(const QString &view, int limit = 100);
+    // The shown items named name (e.g. every message delegate laid out), each with the
+    // properties asked for.
+    QJsonArray items(const QString &name, const QStringList &properties);
     QJsonValue invoke(const QString &object, const QString &method, const QJsonArray &args = {});
     bool screenshot(const QString &path);
     QString lastError() const { return m_lastError; }

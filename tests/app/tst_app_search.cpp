@@ -45,6 +45,24 @@ class TestAppSearch : public QObject
         });
     }
 
+    // The seqs of the message delegates inside the view's viewport, each as often as the
+    // view draws it.
+    QList<qint64> seqsOnScreen()
+    {
+        const double top = m_app.get(kView, u"contentY"_s).toDouble();
+        const double bottom = top + m_app.get(kView, u"height"_s).toDouble();
+        QList<qint64> seqs;
+        const QJsonArray items = m_app.items(u"messageDelegate"_s, {u"seq"_s, u"y"_s, u"height"_s});
+        for (const QJsonValue &v : items) {
+            const QJsonObject o = v.toObject();
+            const double y = o.value(u"y"_s).toDouble();
+            if (y + o.value(u"height"_s).toDouble() > top && y < bottom)
+                seqs.append(qint64(o.value(u"seq"_s).toDouble()));
+        }
+        std::sort(seqs.begin(), seqs.end());
+        return seqs;
+    }
+
     static QString bodyOf(int i)
     {
         if (i == kOldHit)
@@ -143,6 +161,19 @@ private slots:
         QVERIFY(holds(target - 10));
         QVERIFY(holds(target + 10));
         QVERIFY(!holds(m_seqOf.value(kEvents - 1)));
+        // Every row once, in the model and on screen.
+        const QJsonArray rows = m_app.rows(kView, 5000);
+        QSet<qint64> distinct;
+        for (const QJsonValue &r : rows)
+            distinct.insert(qint64(r.toObject().value(u"seq"_s).toDouble()));
+        QCOMPARE(distinct.size(), rows.size());
+        const QList<qint64> onScreen = seqsOnScreen();
+        QVERIFY(onScreen.contains(target));
+        QStringList drawn;
+        for (qint64 seq : onScreen)
+            drawn.append(QString::number(seq));
+        QVERIFY2(std::adjacent_find(onScreen.begin(), onScreen.end()) == onScreen.end(),
+                 qPrintable(u"drawn twice among "_s + drawn.join(u',')));
         bool shown = false;
         QVERIFY(m_app.exists(u"jumpToLatestButton"_s, &shown) && shown);
         QCOMPARE(m_app.get(u"jumpToLatestButton"_s, u"text"_s).toString(), u"↓ Jump to newest"_s);
