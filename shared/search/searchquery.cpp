@@ -213,11 +213,29 @@ std::variant<Query, ParseError> parseQuery(const QString &text, int tzOffsetMinu
     return q;
 }
 
-QString fts5Match(const Query &query, const QString &user)
+namespace {
+
+// A word as a prefix query, or as the OR of the terms it is a prefix of.
+QString prefixOrTerms(const QString &word, const PrefixTerms &terms)
+{
+    const auto it = terms.constFind(word);
+    if (it == terms.cend())
+        return quoted(word) + u'*';
+    if (it->isEmpty())
+        return quoted(word); // no term starts with it: matches nothing, at once
+    QStringList any;
+    for (const QString &t : *it)
+        any.append(quoted(t));
+    return any.size() == 1 ? any.first() : u'(' + any.join(u" OR "_s) + u')';
+}
+
+} // namespace
+
+QString fts5Match(const Query &query, const QString &user, const PrefixTerms &terms)
 {
     QStringList parts;
     for (const QString &w : query.words)
-        parts.append(quoted(w) + u'*');
+        parts.append(prefixOrTerms(w, terms));
     for (const QString &p : query.phrases)
         parts.append(quoted(p));
     if (query.hasLink)
@@ -227,15 +245,15 @@ QString fts5Match(const Query &query, const QString &user)
     if (parts.isEmpty())
         return {};
     const QString match = parts.join(u" AND "_s);
-    const QString excluded = fts5Excluded(query);
+    const QString excluded = fts5Excluded(query, terms);
     return excluded.isEmpty() ? match : u"(%1) NOT (%2)"_s.arg(match, excluded);
 }
 
-QString fts5Excluded(const Query &query)
+QString fts5Excluded(const Query &query, const PrefixTerms &terms)
 {
     QStringList out;
     for (const QString &w : query.excluded)
-        out.append(quoted(w) + u'*');
+        out.append(prefixOrTerms(w, terms));
     return out.join(u" OR "_s);
 }
 

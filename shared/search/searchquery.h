@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QHash>
 #include <QString>
 #include <QStringList>
 #include <optional>
@@ -63,13 +64,19 @@ inline constexpr int kMaxQueryTerms = 16; // words, phrases and excluded words t
 // tzOffsetMinutes: the asker's offset from UTC (east positive), for the day operators.
 std::variant<Query, ParseError> parseQuery(const QString &text, int tzOffsetMinutes);
 
-// The FTS5 MATCH expression of the query's text part (words as prefix queries, phrases,
-// excluded words, and the tokens a link or a mention of user needs), or empty when
-// !usesIndex(). Every string is quoted, so no input is read as FTS5 syntax.
-QString fts5Match(const Query &query, const QString &user);
+// A word (as the query holds it) -> every term of the index it is a prefix of: the word
+// is then matched as the OR of those terms, which FTS5 reads newest first and stops at
+// a page's end, where a prefix query merges all of its terms' hits before the first row.
+using PrefixTerms = QHash<QString, QStringList>;
+
+// The FTS5 MATCH expression of the query's text part (words as prefix queries, or as
+// their terms where `terms` lists them; phrases; excluded words; the tokens a link or a
+// mention of user needs), or empty when !usesIndex(). Every string is quoted, so no input
+// is read as FTS5 syntax.
+QString fts5Match(const Query &query, const QString &user, const PrefixTerms &terms = {});
 // The excluded words as one FTS5 expression (any of them), for a query the index does not
 // drive (!usesIndex()): its hits are checked against it. Empty without excluded words.
-QString fts5Excluded(const Query &query);
+QString fts5Excluded(const Query &query, const PrefixTerms &terms = {});
 
 // SQL LIKE patterns (escape character '\') one of which the text of a has:link or
 // is:mention hit must contain: the index only narrows to rows with the right words.

@@ -155,8 +155,25 @@ private slots:
         // A phrase matches its words in order only.
         QCOMPARE(hits(a, u"\"deployment failed\""_s), QList<qint64>{first});
         QCOMPARE(hits(a, u"\"failed deployment\""_s), QList<qint64>{});
-        // An excluded word.
+        // An excluded word, also as a prefix.
         QCOMPARE(hits(a, u"deploy -staging"_s), QList<qint64>{second});
+        QCOMPARE(hits(a, u"deploy -deploym"_s), QList<qint64>{second});
+        // A word no term starts with; words of two tokens (the second one the prefix).
+        QCOMPARE(hits(a, u"deployx"_s), QList<qint64>{});
+        // (PostgreSQL's parser keeps a hyphenated word whole, and no message has one.)
+        QCOMPARE(hits(a, u"all-gre"_s),
+                 m_store->isPostgres() ? QList<qint64>{} : QList<qint64>{second});
+        // A word more terms start with than the server reads one by one (24): still
+        // every message, as a prefix query.
+        QList<qint64> many;
+        for (char c = 'a'; c <= 'z'; ++c)
+            many.prepend(say(a, u"general"_s, u"zeta%1 release"_s.arg(QLatin1Char(c))));
+        r = find(a, u"zeta"_s, {}, 50);
+        QVERIFY(r);
+        QCOMPARE(seqs(*r), many);
+        r = find(a, u"zetab release"_s, {}, 50);
+        QVERIFY(r);
+        QCOMPARE(seqs(*r), QList<qint64>{many.at(24)});
         // Diacritics: the accented word always matches; SQLite's index also folds them
         // away (PostgreSQL's `simple` configuration keeps them, as documented).
         r = find(a, u"café"_s);
@@ -380,6 +397,64 @@ private slots:
         QCOMPARE(next->results.size(), 10);
         for (qint64 s : seqs(*next))
             QVERIFY(!seqs(*r).contains(s));
+    }
+
+    // SQLite ranks the newest 1,000 hits (ranking all of a frequent word's is too slow);
+    // PostgreSQL all of them. Paging keeps the window of the first page.
+    void relevanceRanksTheNewestHits()
+    {
+        startServer({u"--rate"_s, u"0"_s});
+        User alice = registered(*m_server, u"alice"_s);
+        QVERIFY(alice.client);
+        TestClient &a = *alice.client;
+        QVERIFY(createRoom(a, u"general"_s));
+        const qint64 oldBest = say(a, u"general"_s, u"alpha alpha alpha alpha"_s);
+        constexpr int kOthers = 1000;
+        QSet<qint64> others;
+        for (int done = 0; done < kOthers; done += 100) {
+            for (int i = done; i < done + 100; ++i)
+                a.sendMessage(textMessage(u"general"_s, u"alpha note %1 of the day"_s.arg(i),
+                                          u"n%1"_s.arg(i), a.nextId()));
+            for (int i = 0; i < 100; ++i) {
+                const auto ack = a.waitForType<protocol::Ack>(10000);
+                QVERIFY(ack);
+                others.insert(ack->seq);
+            }
+        }
+        const bool postgres = m_store->isPostgres();
+        QList<qint64> got;
+        std::optional<QString> cursor;
+        qint64 newBest = 0;
+        for (int page = 0; page < 30; ++page) {
+            const auto r = find(a, u"alpha"_s, {}, 50, cursor, protocol::SearchOrder::Relevance);
+            QVERIFY(r);
+            if (page == 0) {
+                // Ranked: the message with the word four times first, where it is ranked.
+                QCOMPARE(r->results.first().seq == oldBest, postgres);
+                // A new best match after the first page is not in the later pages.
+                newBest = say(a, u"general"_s, u"alpha alpha alpha alpha alpha"_s);
+            }
+            got += seqs(*r);
+            cursor = r->cursor;
+            if (!cursor)
+                break;
+        }
+        QVERIFY(!got.contains(newBest));
+        QCOMPARE(QSet<qint64>(got.begin(), got.end()).size(), got.size()); // nothing twice
+        QCOMPARE(got.size(), postgres ? kOthers + 1 : kOthers);
+        QCOMPARE(got.contains(oldBest), postgres);
+        // Newest first still finds every one.
+        got.clear();
+        cursor.reset();
+        for (int page = 0; page < 30; ++page) {
+            const auto r = find(a, u"alpha"_s, {}, 50, cursor);
+            QVERIFY(r);
+            got += seqs(*r);
+            cursor = r->cursor;
+            if (!cursor)
+                break;
+        }
+        QCOMPARE(got.size(), kOthers + 2);
     }
 
     void invalidQueries_data()
