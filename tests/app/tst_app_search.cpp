@@ -18,8 +18,8 @@ namespace {
 const QString kView = u"timelineView"_s;
 const QString kResults = u"searchResults"_s;
 constexpr int kEvents = 50000;
-constexpr int kOldHit = 1234;     // far back: only on the server (the app caches 1,000)
-constexpr int kRecentHit = 49700; // in the app's cache
+constexpr int kOldHit = 1234;     // far back: only on the server
+constexpr int kRecentHit = 49980; // in the newest page, which the app has cached
 } // namespace
 
 #define VERIFY_WAIT(expr, ms)                                                                      \
@@ -195,6 +195,32 @@ private slots:
             m_app.get(u"searchStatus"_s, u"text"_s).toString().contains(u"before:yesterday"_s),
             10000);
         QCOMPARE(m_app.rows(kResults).size(), 0);
+    }
+
+    // The server gone: the same search runs over this computer's cache, which holds the
+    // room's newest messages, and says whose results these are.
+    void offlineSearchesTheCache()
+    {
+        m_server->kill9();
+        VERIFY_WAIT(m_app.get(u"App"_s, u"session.state"_s).toString() == u"Offline"_s, 15000);
+        QVERIFY(m_app.focus(u"searchField"_s));
+        QVERIFY(m_app.key(u"A"_s, {u"ctrl"_s}));
+        QVERIFY(m_app.type(u"zebra crossing"_s));
+        VERIFY_WAIT(m_app.rows(kResults).size() == 1, 10000);
+        const QJsonObject hit = m_app.rows(kResults).first().toObject();
+        QCOMPARE(hit.value(u"seq"_s).toDouble(), double(m_seqOf.value(kRecentHit)));
+        QCOMPARE(hit.value(u"roomName"_s).toString(), u"#archive"_s);
+        QVERIFY(hit.value(u"snippetHtml"_s).toString().contains(u">zebra</span>"_s));
+        bool shown = false;
+        QVERIFY(m_app.exists(u"searchOffline"_s, &shown) && shown);
+        QVERIFY(m_app.get(u"searchOffline"_s, u"text"_s).toString().contains(u"this device"_s));
+        // Opening it works from the cache too (Return in the field opens the first).
+        QVERIFY(m_app.key(u"Return"_s));
+        VERIFY_WAIT(m_app.get(u"timelinePane"_s, u"flashSeq"_s).toDouble() ==
+                        double(m_seqOf.value(kRecentHit)),
+                    10000);
+        QVERIFY(m_app.invoke(u"timelinePane"_s, u"shows"_s, {double(m_seqOf.value(kRecentHit))})
+                    .toBool());
     }
 };
 
