@@ -52,6 +52,8 @@ bool setUpSqlite(const QSqlDatabase &db, const StoreConfig &config, QString *err
     if (config.cacheKiB > 0 &&
         !sql::exec(db, u"PRAGMA cache_size = -%1"_s.arg(config.cacheKiB), error))
         return false;
+    if (!sql::exec(db, u"PRAGMA mmap_size = 268435456"_s, error))
+        return false;
     if (config.walAutocheckpointPages > 0 &&
         !sql::exec(db, u"PRAGMA wal_autocheckpoint = %1"_s.arg(config.walAutocheckpointPages),
                    error))
